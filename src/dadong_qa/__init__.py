@@ -1,0 +1,35 @@
+"""dadong-qa: Chinese retrieval-augmented QA over news articles, with verbatim citations.
+
+    from dadong_qa import ask
+    answer = ask("大东区2022年地区生产总值是多少？")
+    answer.text, answer.answered, answer.citations, answer.passages
+"""
+
+from .api import QA, ChangeReport, QuestionError, ask, default_qa
+from .config import Settings, load_settings
+from .index import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, IndexStoreError
+from .ingest import IngestError
+from .schema import Answer, Chunk, Citation, Document, Passage, Sentence
+
+__all__ = [
+    "QA",
+    "Answer",
+    "ChangeReport",
+    "Chunk",
+    "Citation",
+    "Document",
+    "IndexCorruptError",
+    "IndexLockedError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "IndexStoreError",
+    "IngestError",
+    "Passage",
+    "QuestionError",
+    "Sentence",
+    "Settings",
+    "ask",
+    "default_qa",
+    "load_settings",
+]
+__version__ = "0.1.0"

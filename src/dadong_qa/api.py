@@ -1,0 +1,301 @@
+"""Public API: `ask()` and the `QA` class that owns an index and its corpus folder."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import index as store
+from .answer import ExtractiveAnswerer
+from .chunk import ChunkParams
+from .config import Settings, load_settings
+from .embed import Embedder, get_embedder
+from .index import Index, Progress
+from .ingest import IngestError, corpus_files, dedupe_across, drop_seen_paragraphs, make_doc_id, read_file, shared_keys
+from .retrieve import Retriever
+from .schema import Answer, Document
+from .text import warm_up
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as given (empty, too long); the message says why."""
+
+
+@dataclass
+class ChangeReport:
+    """What a corpus change did, for the CLI and the UI."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class _Live:
+    """The loaded index with the components built on it, swapped as one object."""
+
+    index: Index
+    retriever: Retriever
+    answerer: ExtractiveAnswerer
+
+
+class QA:
+    """Question answering over one corpus folder and index folder.
+
+    The index is loaded on first use and shared by all threads. A change made through this
+    object, or by another process (the CLI while the app runs), is picked up at the next
+    question: readers keep the version they started with, never a half-written one.
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        self.settings = (settings or load_settings()).with_overrides(**overrides)
+        self._live: _Live | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ components
+
+    @property
+    def embedder(self) -> Embedder:
+        return get_embedder(self.settings.embedder, self.settings.embed_batch_size)
+
+    @property
+    def chunk_params(self) -> ChunkParams:
+        s = self.settings
+        return ChunkParams(s.chunk_sentences, s.chunk_overlap, s.chunk_max_chars)
+
+    def _activate(self, index: Index) -> _Live:
+        live = _Live(index, Retriever(index, self.embedder, self.settings), ExtractiveAnswerer(index, self.settings))
+        self._live = live
+        return live
+
+    def live(self) -> _Live:
+        """The current index, reloaded if another process replaced it."""
+        live = self._live
+        on_disk = store.current_version(self.settings.index_dir)
+        if live is not None and (on_disk is None or live.index.version == on_disk):
+            return live
+        with self._lock:
+            live = self._live
+            if live is not None and live.index.version == store.current_version(self.settings.index_dir):
+                return live
+            warm_up()
+            if not store.exists(self.settings.index_dir) and corpus_files(self.settings.corpus_dir):
+                self.build()  # first use in a folder with articles: build, as `make run` does
+                return self._live
+            index = store.load(self.settings.index_dir, self.embedder)
+            return self._activate(index)
+
+    @property
+    def index(self) -> Index:
+        return self.live().index
+
+    # ------------------------------------------------------------ asking
+
+    def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Answer:
+        """Answer `question` from the articles; see `Answer` for the fields."""
+        if not isinstance(question, str):
+            raise QuestionError("the question must be text")
+        q = " ".join(question.split())
+        if not q:
+            raise QuestionError("请输入问题（the question is empty）")
+        if len(q) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"问题太长：{len(q)} 个字符，上限 {self.settings.max_question_chars}（question too long）"
+            )
+        t0 = time.perf_counter()
+        live = self.live()
+        t1 = time.perf_counter()
+        retrieval = live.retriever.retrieve(q, k=k or self.settings.top_k, mode=mode)
+        t2 = time.perf_counter()
+        answer = live.answerer.answer(q, retrieval)
+        t3 = time.perf_counter()
+        answer.question = question
+        answer.timings_ms = {
+            "load": round((t1 - t0) * 1000, 2),
+            "retrieve": round((t2 - t1) * 1000, 2),
+            "answer": round((t3 - t2) * 1000, 2),
+            "total": round((t3 - t0) * 1000, 2),
+        }
+        return answer
+
+    # ------------------------------------------------------------ corpus changes
+
+    def build(self, progress: Progress | None = None) -> ChangeReport:
+        """Rebuild the whole index from the corpus folder."""
+        t0 = time.perf_counter()
+        report = ChangeReport()
+        docs: list[Document] = []
+        files = corpus_files(self.settings.corpus_dir)
+        for i, path in enumerate(files):
+            try:
+                docs.append(read_file(path, self.settings.max_file_bytes))
+            except IngestError as exc:
+                report.errors.append(str(exc))
+            if progress:
+                progress("read", i + 1, len(files))
+        _check_unique_ids(docs, report)
+        with store.write_lock(self.settings.index_dir):
+            index = Index.empty(self.embedder, self.chunk_params)
+            index = index.with_documents(dedupe_across(docs), self.embedder, progress)
+            store.save(index, self.settings.index_dir)
+        self._activate(index)
+        report.added = [d.doc_id for d in docs]
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def ensure_index(self, progress: Progress | None = None) -> bool:
+        """Build the index if there is none; True if it was built."""
+        if store.exists(self.settings.index_dir):
+            return False
+        self.build(progress)
+        return True
+
+    def add(self, paths: Iterable[str | Path], progress: Progress | None = None) -> ChangeReport:
+        """Add or replace articles; only new or changed ones are embedded."""
+        t0 = time.perf_counter()
+        report = ChangeReport()
+        incoming: list[tuple[Path, Document]] = []
+        for path in paths:
+            path = Path(path)
+            try:
+                incoming.append((path, read_file(path, self.settings.max_file_bytes)))
+            except IngestError as exc:
+                report.errors.append(str(exc))
+        with store.write_lock(self.settings.index_dir):
+            index = self._load_for_write()
+            fresh = []
+            for path, doc in incoming:
+                old = index.docs.get(doc.doc_id)
+                if old is not None and old.doc.sha256 == doc.sha256:
+                    report.unchanged.append(doc.doc_id)
+                    continue
+                (report.replaced if old else report.added).append(doc.doc_id)
+                fresh.append(replace(doc, path=self._store_in_corpus(path)))
+            if fresh:
+                replacing = {d.doc_id for d in fresh}
+                seen: set[str] = set()
+                for rec in index.docs.values():
+                    if rec.doc.doc_id not in replacing:
+                        seen |= shared_keys(rec.doc)
+                index = index.with_documents(dedupe_across(fresh, seen), self.embedder, progress)
+                store.save(index, self.settings.index_dir)
+                self._activate(index)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def remove(self, doc_ids: Iterable[str]) -> ChangeReport:
+        """Remove articles from the index at once; their files move to corpus/.removed/."""
+        t0 = time.perf_counter()
+        report = ChangeReport()
+        wanted = list(doc_ids)
+        with store.write_lock(self.settings.index_dir):
+            index = self._load_for_write()
+            gone = {d for d in wanted if d in index.docs}
+            report.errors = [f"{d}: no such article in the index" for d in wanted if d not in index.docs]
+            if gone:
+                paths = [index.docs[d].doc.path for d in gone]
+                # Articles that had paragraphs dropped as duplicates of a removed one get them back.
+                revisit = [r.doc.doc_id for r in index.docs.values() if r.dropped_shared and r.doc.doc_id not in gone]
+                index = index.without(gone)
+                if revisit:
+                    redo = []
+                    for d in revisit:
+                        path = self.settings.corpus_dir / (index.docs[d].doc.path or "")
+                        if path.is_file():
+                            redo.append(read_file(path, self.settings.max_file_bytes))
+                    seen = set()
+                    for rec in index.docs.values():
+                        if rec.doc.doc_id not in {d.doc_id for d in redo}:
+                            seen |= shared_keys(rec.doc)
+                    index = index.with_documents([drop_seen_paragraphs(d, seen) for d in redo], self.embedder)
+                store.save(index, self.settings.index_dir)
+                self._activate(index)
+                for name in paths:
+                    self._retire_from_corpus(name)
+                report.removed = sorted(gone)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _load_for_write(self) -> Index:
+        if store.exists(self.settings.index_dir):
+            return store.load(self.settings.index_dir, self.embedder)
+        return Index.empty(self.embedder, self.chunk_params)
+
+    def _store_in_corpus(self, path: Path) -> str:
+        """Copy an added file into the corpus folder under a safe name; return that name."""
+        corpus = self.settings.corpus_dir
+        corpus.mkdir(parents=True, exist_ok=True)
+        target = corpus / (make_doc_id(path.name) + path.suffix.lower())
+        if path.resolve() != target.resolve():
+            tmp = target.with_name(f".{target.name}.tmp")
+            shutil.copyfile(path, tmp)
+            tmp.replace(target)
+        return target.name
+
+    def _retire_from_corpus(self, name: str | None) -> None:
+        if not name:
+            return
+        path = self.settings.corpus_dir / name
+        if path.is_file():
+            trash = self.settings.corpus_dir / ".removed"
+            trash.mkdir(exist_ok=True)
+            path.replace(trash / name)
+
+    # ------------------------------------------------------------ inspection
+
+    def list_docs(self) -> list[dict[str, Any]]:
+        index = self.index
+        return [
+            {
+                "doc_id": r.doc.doc_id, "title": r.doc.title, "date": r.doc.date, "author": r.doc.author,
+                "sentences": len(r.sentence_ids), "chunks": len(r.chunk_ids), "path": r.doc.path,
+            }
+            for r in sorted(index.docs.values(), key=lambda r: r.doc.doc_id)
+        ]
+
+    def status(self) -> dict[str, Any]:
+        index = self.index
+        return {
+            "embedder": index.embedder_name, "dim": index.dim, "docs": len(index.docs),
+            "chunks": len(index.chunks), "sentences": len(index.sentences),
+            "built_at": index.built_at, "updated_at": index.updated_at, "version": index.version,
+            "index_dir": str(self.settings.index_dir), "corpus_dir": str(self.settings.corpus_dir),
+        }
+
+
+def _check_unique_ids(docs: list[Document], report: ChangeReport) -> None:
+    seen: set[str] = set()
+    for doc in list(docs):
+        if doc.doc_id in seen:
+            report.errors.append(f"{doc.path}: same article id {doc.doc_id!r} as another file; skipped")
+            docs.remove(doc)
+        seen.add(doc.doc_id)
+
+
+_default: QA | None = None
+_default_lock = threading.Lock()
+
+
+def default_qa() -> QA:
+    """The process-wide QA over ./corpus and ./index (or DADONG_QA_CORPUS / DADONG_QA_INDEX)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = QA()
+        return _default
+
+
+def ask(question: str, **opts: Any) -> Answer:
+    """Answer a Chinese question from the default index, loaded once and reused.
+
+    Options: `k` (passages returned), `mode` ("hybrid", "dense", "bm25").
+    """
+    return default_qa().ask(question, **opts)

@@ -1,0 +1,180 @@
+"""The `dadong-qa` command: build, add, remove, list, status, ask, eval, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .api import QA, ChangeReport, QuestionError
+from .config import load_settings
+from .embed import EmbedderError
+from .index import IndexStoreError
+from .ingest import IngestError
+
+
+class _Bars:
+    """tqdm progress bars, one per stage, on stderr."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        from tqdm import tqdm
+
+        labels = {"read": "读取文章 read", "embed": "向量化 embed"}
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), unit="item", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
+
+
+def _common(p: argparse.ArgumentParser, suppress: bool = False) -> None:
+    d = argparse.SUPPRESS if suppress else None
+    p.add_argument("--corpus", default=d, help="article folder (default ./corpus, env DADONG_QA_CORPUS)")
+    p.add_argument("--index", default=d, help="index folder (default ./index, env DADONG_QA_INDEX)")
+    p.add_argument("--embedder", default=d, help="use-multilingual-v3 or a sentence-transformers name/path")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dadong-qa", description="Chinese QA over news articles, with citations.")
+    _common(parser, suppress=True)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def cmd(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        _common(p, suppress=True)
+        return p
+
+    cmd("build", "rebuild the whole index from the corpus folder")
+    p = cmd("add", "add or replace articles (.txt, .md, .html)")
+    p.add_argument("files", nargs="+")
+    p = cmd("remove", "remove articles by doc_id")
+    p.add_argument("doc_ids", nargs="+")
+    p = cmd("list", "list the indexed articles")
+    p.add_argument("--json", action="store_true")
+    p = cmd("status", "show index status")
+    p.add_argument("--json", action="store_true")
+    p = cmd("ask", "ask a question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-k", type=int, default=None, help="passages to return")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p = cmd("eval", "evaluate on a JSONL question set")
+    p.add_argument("set")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--compare", action="store_true", help="run BM25-only, dense-only and hybrid side by side")
+    p = cmd("serve", "start the chat web app")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    return parser
+
+
+def _qa(args: argparse.Namespace) -> QA:
+    overrides = {
+        "corpus_dir": getattr(args, "corpus", None),
+        "index_dir": getattr(args, "index", None),
+        "embedder": getattr(args, "embedder", None),
+    }
+    return QA(load_settings(**overrides))
+
+
+def _print_report(report: ChangeReport) -> None:
+    for label, ids in (("added", report.added), ("replaced", report.replaced), ("unchanged", report.unchanged),
+                       ("removed", report.removed)):
+        if ids:
+            print(f"{label}: {', '.join(ids)}")
+    for err in report.errors:
+        print(f"error: {err}", file=sys.stderr)
+    print(f"done in {report.seconds:.2f}s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (QuestionError, IngestError, IndexStoreError, EmbedderError, ValueError, OSError) as exc:
+        print(f"dadong-qa: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dadong-qa: interrupted; the index is unchanged unless the command had finished", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    qa = _qa(args)
+    bars = _Bars(enabled=sys.stderr.isatty() or bool(os.environ.get("DADONG_QA_PROGRESS")))
+    if args.command == "build":
+        report = qa.build(progress=bars)
+        bars.close()
+        _print_report(report)
+        s = qa.status()
+        print(f"index: {s['docs']} articles, {s['chunks']} chunks, {s['sentences']} sentences ({s['embedder']})")
+        return 0
+    if args.command == "add":
+        report = qa.add(args.files, progress=bars)
+        bars.close()
+        _print_report(report)
+        return 1 if report.errors and not (report.added or report.replaced or report.unchanged) else 0
+    if args.command == "remove":
+        report = qa.remove(args.doc_ids)
+        _print_report(report)
+        return 1 if report.errors else 0
+    if args.command == "list":
+        docs = qa.list_docs()
+        if args.json:
+            print(json.dumps(docs, ensure_ascii=False, indent=1))
+        else:
+            for d in docs:
+                print(f"{d['doc_id']}\t{d['date'] or '-'}\t{d['sentences']:>4} sentences\t{d['title']}")
+        return 0
+    if args.command == "status":
+        s = qa.status()
+        print(json.dumps(s, ensure_ascii=False, indent=1) if args.json else "\n".join(f"{k}: {v}" for k, v in s.items()))
+        return 0
+    if args.command == "ask":
+        answer = qa.ask(args.question, k=args.k, mode=args.mode)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
+            return 0
+        print(answer.text)
+        for n, c in enumerate(answer.citations, 1):
+            print(f"  [{n}] 《{c.title}》 {c.date or '日期不详'}：{c.sentence}")
+        if not answer.answered and answer.passages:
+            print("  最接近的资料：")
+            for p in answer.passages[:3]:
+                print(f"   - 《{p.title}》 {p.text[:60]}…")
+        return 0
+    if args.command == "eval":
+        from .evaluate import format_table, run_eval
+
+        modes = ["bm25", "dense", "hybrid"] if args.compare else [args.mode]
+        results = [run_eval(qa, args.set, mode=m) for m in modes]
+        if args.json:
+            print(json.dumps(results if args.compare else results[0], ensure_ascii=False, indent=1))
+        else:
+            for r in results:
+                print(format_table(r["summary"], title=f"\n== {r['set']} ({r['mode']}) =="))
+        return 0
+    if args.command == "serve":
+        from .ui import serve
+
+        serve(qa, host=args.host, port=args.port)
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""All settings in one place.
+
+Precedence, lowest first: defaults here < `dadong-qa.toml` in the working directory (or the
+file named by DADONG_QA_CONFIG) < DADONG_QA_* environment variables < explicit arguments
+(CLI flags, keyword arguments). Paths are relative to the working directory, as git's are.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_EMBEDDER = "use-multilingual-v3"
+CONFIG_FILE = "dadong-qa.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    # "use-multilingual-v3" (bundled, offline) or any sentence-transformers name or local path.
+    embedder: str = DEFAULT_EMBEDDER
+    embed_batch_size: int = 64
+
+    # Chunking: sentences per chunk and sentences shared by neighbouring chunks.
+    chunk_sentences: int = 3
+    chunk_overlap: int = 1
+    chunk_max_chars: int = 400
+
+    # Retrieval.
+    top_k: int = 5  # passages returned with an answer
+    candidates: int = 50  # per retriever, before fusion
+    fusion: str = "weighted"  # "weighted" (score-level, calibrated) or "rrf"
+    dense_weight: float = 0.5  # weight of dense similarity in weighted fusion
+    rrf_k: int = 60
+
+    # Answering.
+    answer_passages: int = 8  # passages whose sentences compete to answer
+    max_answer_sentences: int = 3
+    refusal_threshold: float = 0.45  # support below this -> "not in the sources"
+    max_question_chars: int = 500  # longer questions are rejected with a clear message
+
+    # Ingest.
+    max_file_bytes: int = 20 * 1024 * 1024
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        for key in ("corpus_dir", "index_dir"):
+            if key in clean:
+                clean[key] = Path(clean[key])
+        return replace(self, **clean)
+
+
+_ENV = {
+    "DADONG_QA_CORPUS": "corpus_dir",
+    "DADONG_QA_INDEX": "index_dir",
+    "DADONG_QA_EMBEDDER": "embedder",
+    "DADONG_QA_REFUSAL_THRESHOLD": "refusal_threshold",
+    "DADONG_QA_DENSE_WEIGHT": "dense_weight",
+    "DADONG_QA_TOP_K": "top_k",
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind in ("int", int):
+        return int(value)
+    if kind in ("float", float):
+        return float(value)
+    if kind in ("Path", Path):
+        return Path(value)
+    return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from defaults, config file, environment and `overrides`, in that order."""
+    values: dict[str, Any] = {}
+    path = Path(os.environ.get("DADONG_QA_CONFIG", CONFIG_FILE))
+    if path.is_file():
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        known = {f.name for f in fields(Settings)}
+        for key, value in data.items():
+            if key not in known:
+                raise ValueError(f"{path}: unknown setting {key!r}")
+            values[key] = _coerce(key, value)
+    for env, key in _ENV.items():
+        if os.environ.get(env):
+            values[key] = _coerce(key, os.environ[env])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings().with_overrides(**values)

