@@ -1,8 +1,8 @@
 """dadong-qa: Chinese retrieval-augmented QA over news articles, with verbatim citations.
 
-    from dadong_qa import ask
-    answer = ask("大东区2022年地区生产总值是多少？")
-    answer.text, answer.answered, answer.citations, answer.passages
+from dadong_qa import ask
+answer = ask("大东区2022年地区生产总值是多少？")
+answer.text, answer.answered, answer.citations, answer.passages
 """
 
 from .api import QA, ChangeReport, QuestionError, ask, default_qa

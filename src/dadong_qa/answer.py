@@ -19,7 +19,6 @@ import unicodedata
 from dataclasses import dataclass
 
 import jieba
-import numpy as np
 
 from .config import Settings
 from .index import Index
@@ -28,7 +27,9 @@ from .schema import Answer, Citation
 from .text import STOPWORDS, normalize
 
 # What kind of fact the question wants, and what a sentence then must contain.
-_ASKS_QUANTITY = re.compile(r"多少|几[个家项所座名次年天倍成]?|多大|多高|多长|多远|多快|比例|百分之|增长了?|增速|排名|第几|规模|金额|总额|总值")
+_ASKS_QUANTITY = re.compile(
+    r"多少|几[个家项所座名次年天倍成]?|多大|多高|多长|多远|多快|比例|百分之|增长了?|增速|排名|第几|规模|金额|总额|总值"
+)
 _ASKS_TIME = re.compile(r"哪天|哪一天|什么时候|何时|哪年|哪一年|几月|几号|日期|时间")
 _HAS_QUANTITY = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[个家项所座名次年倍成%]|第[一二三四五六七八九十]")
 _HAS_TIME = re.compile(r"\d{1,2}月|\d{1,2}日|\d{4}年|年底|年初|上半年|下半年|今年|明年|去年")
@@ -110,9 +111,8 @@ class ExtractiveAnswerer:
                 score *= 0.8
             if wants_time and not _HAS_TIME.search(text):
                 score *= 0.85
-            out.append(
-                _Scored(sid, score, float(c), coverage, frozenset(t for t, m in matched.items() if m >= 0.99), seen[sid])
-            )
+            full = frozenset(t for t, m in matched.items() if m >= 0.99)
+            out.append(_Scored(sid, score, float(c), coverage, full, seen[sid]))
         out.sort(key=lambda s: (-s.score, s.sid))
         return out, terms
 
@@ -154,8 +154,13 @@ class ExtractiveAnswerer:
             passage = next((p.text for p in retrieval.passages if s.sid in p.sentence_ids), sent.text)
             citations.append(
                 Citation(
-                    sentence=sent.text, doc_id=sent.doc_id, title=doc.title, date=doc.date,
-                    sentence_id=s.sid, passage=passage, score=round(s.score, 4),
+                    sentence=sent.text,
+                    doc_id=sent.doc_id,
+                    title=doc.title,
+                    date=doc.date,
+                    sentence_id=s.sid,
+                    passage=passage,
+                    score=round(s.score, 4),
                 )
             )
             parts.append(f"{sent.text}[{n}]")
@@ -163,8 +168,13 @@ class ExtractiveAnswerer:
         if conflict is not None:
             text = CONFLICT_PREFIX + text
         return Answer(
-            text=text, answered=True, citations=citations, passages=retrieval.passages,
-            question=question, conflict=conflict is not None, confidence=round(support, 4),
+            text=text,
+            answered=True,
+            citations=citations,
+            passages=retrieval.passages,
+            question=question,
+            conflict=conflict is not None,
+            confidence=round(support, 4),
         )
 
     def _refuse(self, question: str, retrieval: Retrieval, support: float) -> Answer:
@@ -172,8 +182,12 @@ class ExtractiveAnswerer:
         if len(q) > 40:
             q = q[:40] + "……"
         return Answer(
-            text=REFUSAL_TEMPLATE.format(q=q), answered=False, citations=[],
-            passages=retrieval.passages, question=question, confidence=round(support, 4),
+            text=REFUSAL_TEMPLATE.format(q=q),
+            answered=False,
+            citations=[],
+            passages=retrieval.passages,
+            question=question,
+            confidence=round(support, 4),
         )
 
     def _conflicting(self, best: _Scored, scored: list[_Scored]) -> _Scored | None:
@@ -187,9 +201,11 @@ class ExtractiveAnswerer:
             other = index.sentences[cand.sid]
             if other.doc_id == first.doc_id or cand.coverage < 0.8 * best.coverage or cand.cos < 0.8 * best.cos:
                 continue
-            if set(_YEAR.findall(first.text)) != set(_YEAR.findall(other.text)) and _YEAR.search(
-                first.text
-            ) and _YEAR.search(other.text):
+            if (
+                set(_YEAR.findall(first.text)) != set(_YEAR.findall(other.text))
+                and _YEAR.search(first.text)
+                and _YEAR.search(other.text)
+            ):
                 continue
             for num, unit, ctx in mentions:
                 for num2, unit2, ctx2 in _number_mentions(other.text):
@@ -211,7 +227,3 @@ def _number_mentions(text: str) -> list[tuple[str, str, set[str]]]:
 
 def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / max(1, min(len(a), len(b)))
-
-
-def sentence_vectors_cosine(index: Index, sids: list[int], qvec: np.ndarray) -> np.ndarray:
-    return index.sentence_vectors(sids) @ qvec

@@ -16,7 +16,15 @@ from .chunk import ChunkParams
 from .config import Settings, load_settings
 from .embed import Embedder, get_embedder
 from .index import Index, Progress
-from .ingest import IngestError, corpus_files, dedupe_across, drop_seen_paragraphs, make_doc_id, read_file, shared_keys
+from .ingest import (
+    IngestError,
+    corpus_files,
+    dedupe_across,
+    drop_seen_paragraphs,
+    make_doc_id,
+    read_file,
+    shared_keys,
+)
 from .retrieve import Retriever
 from .schema import Answer, Document
 from .text import warm_up
@@ -255,8 +263,13 @@ class QA:
         index = self.index
         return [
             {
-                "doc_id": r.doc.doc_id, "title": r.doc.title, "date": r.doc.date, "author": r.doc.author,
-                "sentences": len(r.sentence_ids), "chunks": len(r.chunk_ids), "path": r.doc.path,
+                "doc_id": r.doc.doc_id,
+                "title": r.doc.title,
+                "date": r.doc.date,
+                "author": r.doc.author,
+                "sentences": len(r.sentence_ids),
+                "chunks": len(r.chunk_ids),
+                "path": r.doc.path,
             }
             for r in sorted(index.docs.values(), key=lambda r: r.doc.doc_id)
         ]
@@ -264,10 +277,16 @@ class QA:
     def status(self) -> dict[str, Any]:
         index = self.index
         return {
-            "embedder": index.embedder_name, "dim": index.dim, "docs": len(index.docs),
-            "chunks": len(index.chunks), "sentences": len(index.sentences),
-            "built_at": index.built_at, "updated_at": index.updated_at, "version": index.version,
-            "index_dir": str(self.settings.index_dir), "corpus_dir": str(self.settings.corpus_dir),
+            "embedder": index.embedder_name,
+            "dim": index.dim,
+            "docs": len(index.docs),
+            "chunks": len(index.chunks),
+            "sentences": len(index.sentences),
+            "built_at": index.built_at,
+            "updated_at": index.updated_at,
+            "version": index.version,
+            "index_dir": str(self.settings.index_dir),
+            "corpus_dir": str(self.settings.corpus_dir),
         }
 
 

@@ -92,8 +92,12 @@ def _qa(args: argparse.Namespace) -> QA:
 
 
 def _print_report(report: ChangeReport) -> None:
-    for label, ids in (("added", report.added), ("replaced", report.replaced), ("unchanged", report.unchanged),
-                       ("removed", report.removed)):
+    for label, ids in (
+        ("added", report.added),
+        ("replaced", report.replaced),
+        ("unchanged", report.unchanged),
+        ("removed", report.removed),
+    ):
         if ids:
             print(f"{label}: {', '.join(ids)}")
     for err in report.errors:
@@ -142,7 +146,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "status":
         s = qa.status()
-        print(json.dumps(s, ensure_ascii=False, indent=1) if args.json else "\n".join(f"{k}: {v}" for k, v in s.items()))
+        lines = [f"{k}: {v}" for k, v in s.items()]
+        print(json.dumps(s, ensure_ascii=False, indent=1) if args.json else "\n".join(lines))
         return 0
     if args.command == "ask":
         answer = qa.ask(args.question, k=args.k, mode=args.mode)

@@ -49,8 +49,11 @@ def load_items(path: str | Path) -> list[Item]:
             row = json.loads(line)
             items.append(
                 Item(
-                    id=str(row.get("id", n)), question=row["question"], kind=row.get("kind", "other"),
-                    answerable=bool(row.get("answerable", True)), answers=row.get("answers", []),
+                    id=str(row.get("id", n)),
+                    question=row["question"],
+                    kind=row.get("kind", "other"),
+                    answerable=bool(row.get("answerable", True)),
+                    answers=row.get("answers", []),
                     evidence=row.get("evidence", []),
                 )
             )
@@ -83,10 +86,19 @@ def score_item(item: Item, answer: Answer, sources: dict[str, str]) -> dict[str,
     supported = any(_norm(e) in c for e in item.evidence for c in cited) if item.evidence else None
     faithful = all(_norm(c.sentence) in sources.get(c.doc_id, "") for c in answer.citations)
     return {
-        "id": item.id, "kind": item.kind, "question": item.question, "answerable": item.answerable,
-        "answered": answer.answered, "correct": correct, "rank": rank, "supported": supported,
-        "faithful": faithful, "n_citations": len(answer.citations), "text": answer.text,
-        "confidence": answer.confidence, "latency_ms": answer.timings_ms.get("total", 0.0),
+        "id": item.id,
+        "kind": item.kind,
+        "question": item.question,
+        "answerable": item.answerable,
+        "answered": answer.answered,
+        "correct": correct,
+        "rank": rank,
+        "supported": supported,
+        "faithful": faithful,
+        "n_citations": len(answer.citations),
+        "text": answer.text,
+        "confidence": answer.confidence,
+        "latency_ms": answer.timings_ms.get("total", 0.0),
     }
 
 
@@ -150,9 +162,17 @@ def run_eval(qa: QA, path: str | Path, mode: str = "hybrid") -> dict[str, Any]:
 
 
 COLUMNS = [
-    ("n", "n"), ("accuracy", "acc"), ("recall@1", "R@1"), ("recall@5", "R@5"), ("mrr", "MRR"),
-    ("citation_support", "cite"), ("refusal", "refuse"), ("false_refusal", "false-ref"),
-    ("faithfulness", "faithful"), ("p50_ms", "p50ms"), ("p95_ms", "p95ms"),
+    ("n", "n"),
+    ("accuracy", "acc"),
+    ("recall@1", "R@1"),
+    ("recall@5", "R@5"),
+    ("mrr", "MRR"),
+    ("citation_support", "cite"),
+    ("refusal", "refuse"),
+    ("false_refusal", "false-ref"),
+    ("faithfulness", "faithful"),
+    ("p50_ms", "p50ms"),
+    ("p95_ms", "p95ms"),
 ]
 
 

@@ -29,7 +29,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +181,6 @@ class Index:
             if progress:
                 progress("embed", done, total)
 
-
         if all_chunks:
             cvec = embedder.encode([normalize(c.search_text) for c in all_chunks], progress=step)
             new.chunk_index.add_with_ids(cvec, np.array([c.cid for c in all_chunks], dtype=np.int64))
@@ -257,7 +256,7 @@ def _new_faiss(dim: int) -> Any:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------- storage
@@ -296,13 +295,18 @@ def save(index: Index, index_dir: str | Path) -> str:
             for rec in index.docs.values():
                 d = rec.doc
                 row = {
-                    "doc_id": d.doc_id, "title": d.title, "date": d.date, "author": d.author,
-                    "source": d.source, "path": d.path, "sha256": d.sha256, "text": d.text,
-                    "headings": d.headings, "dropped_shared": rec.dropped_shared,
+                    "doc_id": d.doc_id,
+                    "title": d.title,
+                    "date": d.date,
+                    "author": d.author,
+                    "source": d.source,
+                    "path": d.path,
+                    "sha256": d.sha256,
+                    "text": d.text,
+                    "headings": d.headings,
+                    "dropped_shared": rec.dropped_shared,
                     "sentences": [[s, index.sentences[s].start, index.sentences[s].end] for s in rec.sentence_ids],
-                    "chunks": [
-                        [c, index.chunks[c].sentence_ids, index.chunks[c].heading] for c in rec.chunk_ids
-                    ],
+                    "chunks": [[c, index.chunks[c].sentence_ids, index.chunks[c].heading] for c in rec.chunk_ids],
                 }
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         with (tmp / "tokens.jsonl").open("w", encoding="utf-8") as fh:
@@ -313,9 +317,7 @@ def save(index: Index, index_dir: str | Path) -> str:
         if index.bm25 is not None:
             index.bm25.save(str(tmp / "bm25"), show_progress=False)
         np.save(tmp / "bm25_ids.npy", index.bm25_ids, allow_pickle=False)
-        files = {
-            str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()
-        }
+        files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "embedder": {"name": index.embedder_name, "dim": index.dim},
@@ -435,8 +437,14 @@ def _read_folder(folder: Path, manifest: dict[str, Any]) -> Index:
         for line in fh:
             row = json.loads(line)
             doc = Document(
-                doc_id=row["doc_id"], title=row["title"], text=row["text"], date=row["date"],
-                author=row["author"], source=row["source"], path=row["path"], sha256=row["sha256"],
+                doc_id=row["doc_id"],
+                title=row["title"],
+                text=row["text"],
+                date=row["date"],
+                author=row["author"],
+                source=row["source"],
+                path=row["path"],
+                sha256=row["sha256"],
                 headings=[(int(o), h) for o, h in row["headings"]],
             )
             sids = []

@@ -95,7 +95,9 @@ _PROMO = re.compile(
     r"|更多猛料|转载请|版权(所有|声明|归)|未经授权|免责声明|分享到|返回(首页|顶部)|上一篇|下一篇|相关阅读|相关新闻|推荐阅读"
     r"|热点推荐|打印本页|关闭窗口|【纠错】|原标题[:：]|本文来源|来源[:：].{0,20}(网|报|客户端)$"
 )
-_PHOTO = re.compile(r"(图片|照片|图)\s*(由|来源|来自|提供)|本版图片|(摄影|摄|供图|制图)\s*[:：/]|^图[:：/为]|资料图|视频截图|^\(?图\)?$")
+_PHOTO = re.compile(
+    r"(图片|照片|图)\s*(由|来源|来自|提供)|本版图片|(摄影|摄|供图|制图)\s*[:：/]|^图[:：/为]|资料图|视频截图|^\(?图\)?$"
+)
 _BYLINE = re.compile(
     rf"^(?:[\u4e00-\u9fff、]{{0,16}}(?:记者|通讯员|作者|撰文|撰稿|文|图|编译|整理)\s*[:：/|]?\s*)+{_CJK_NAME}"
     rf"(?:[\s、,，]+{_CJK_NAME})*$"
@@ -148,6 +150,7 @@ def _key(paragraph: str) -> str:
 
 # ---------------------------------------------------------------- parsing
 
+
 @dataclass
 class _Block:
     text: str
@@ -184,8 +187,7 @@ def _drop_captions(blocks: list[_Block]) -> list[_Block]:
         one_sentence = len(b.text) <= 40 and not any(ch in b.text[:-1] for ch in "。！？!?；;")
         set_apart = max(b.blank_before, b.blank_after) >= usual + 2 and min(b.blank_before, b.blank_after) >= usual
         near_credit = any(
-            0 <= j < len(blocks) and len(blocks[j].text) <= 40 and _PHOTO.search(blocks[j].text)
-            for j in (i - 1, i + 1)
+            0 <= j < len(blocks) and len(blocks[j].text) <= 40 and _PHOTO.search(blocks[j].text) for j in (i - 1, i + 1)
         )
         if one_sentence and (set_apart or near_credit) and not (_is_heading(b.text) and not set_apart):
             continue
@@ -201,8 +203,10 @@ def _dedupe(paragraphs: list[str]) -> list[str]:
     for i, (p, k) in enumerate(zip(paragraphs, keys, strict=True)):
         if k in seen:
             continue
-        if len(k) >= 8 and not _is_heading(p) and any(
-            len(other) > len(k) and k in other for j, other in enumerate(keys) if j != i
+        if (
+            len(k) >= 8
+            and not _is_heading(p)
+            and any(len(other) > len(k) and k in other for j, other in enumerate(keys) if j != i)
         ):
             continue
         seen.add(k)

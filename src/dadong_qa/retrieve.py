@@ -87,9 +87,15 @@ class Retriever:
             doc = index.doc_meta(chunk.doc_id)
             passages.append(
                 Passage(
-                    text=chunk.text, doc_id=chunk.doc_id, score=round(score, 6), chunk_id=cid,
-                    title=doc.title, date=doc.date, dense=round(dense.get(cid, 0.0), 6),
-                    bm25=round(bm25.get(cid, 0.0), 6), sentence_ids=list(chunk.sentence_ids),
+                    text=chunk.text,
+                    doc_id=chunk.doc_id,
+                    score=round(score, 6),
+                    chunk_id=cid,
+                    title=doc.title,
+                    date=doc.date,
+                    dense=round(dense.get(cid, 0.0), 6),
+                    bm25=round(bm25.get(cid, 0.0), 6),
+                    sentence_ids=list(chunk.sentence_ids),
                 )
             )
         return Retrieval(passages, qvec, qtokens, sentence_cos)
