@@ -135,9 +135,16 @@ class Index:
         return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
     def sentence_vectors(self, sids: list[int]) -> np.ndarray:
+        """Stored vectors of these sentences, one row each."""
         if not sids:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self.sentence_index.reconstruct(int(s)) for s in sids])
+
+    def chunk_vectors(self, cids: list[int]) -> np.ndarray:
+        """Stored vectors of these chunks, one row each."""
+        if not cids:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self.chunk_index.reconstruct(int(c)) for c in cids])
 
     def doc_meta(self, doc_id: str) -> Document:
         return self.docs[doc_id].doc

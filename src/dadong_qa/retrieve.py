@@ -73,7 +73,7 @@ class Retriever:
             # Fill in the missing side exactly, so no candidate is scored on one signal only.
             missing = [c for c in candidates if c not in dense]
             if missing:
-                vecs = np.vstack([index.chunk_index.reconstruct(int(c)) for c in missing])
+                vecs = index.chunk_vectors(missing)
                 for c, cos in zip(missing, vecs @ qvec, strict=True):
                     dense[c] = float(cos)
         scored = [(self._fuse(c, dense, bm25, mode), c) for c in candidates]
