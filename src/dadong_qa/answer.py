@@ -18,13 +18,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import jieba
-
 from .config import Settings
+from .expand import Query, analyze
 from .index import Index
 from .retrieve import Retrieval
 from .schema import Answer, Citation
-from .text import STOPWORDS, normalize
+from .text import normalize
 
 # What kind of fact the question wants, and what a sentence then must contain.
 _ASKS_QUANTITY = re.compile(
@@ -33,9 +32,16 @@ _ASKS_QUANTITY = re.compile(
 _ASKS_TIME = re.compile(r"哪天|哪一天|什么时候|何时|哪年|哪一年|几月|几号|日期|时间")
 _HAS_QUANTITY = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[个家项所座名次年倍成%]|第[一二三四五六七八九十]")
 _HAS_TIME = re.compile(r"\d{1,2}月|\d{1,2}日|\d{4}年|年底|年初|上半年|下半年|今年|明年|去年")
+_DATES = re.compile(r"\d{4}年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号]")  # dates are not the asked-for figure
 _NUM_CONTEXT = re.compile(r"(\d+(?:\.\d+)?)(\s*[个家项所座名次辆台列套人元亿万%％公里公顷平方米吨倍])")
 _YEAR = re.compile(r"(?:19|20)\d{2}年")
+# Whether the question asks what is planned or what has happened; a sentence about a year after
+# its article's date, or with a planning verb, describes a plan.
+_ASKS_PLAN = re.compile(r"计划|打算|准备|目标|将要|将会|拟|力争|预计|要[^求]")
+_ASKS_DONE = re.compile(r"了|已经|已|去年|曾经|完成")
+_PLAN_WORDS = re.compile(r"力争|计划|拟|将要|争取|目标")
 
+MIN_QUESTION_INFORMATION = 8.0  # summed IDF; about two rare words
 REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
 CONFLICT_PREFIX = "注意：不同来源的数字不一致。"
 
@@ -43,102 +49,152 @@ CONFLICT_PREFIX = "注意：不同来源的数字不一致。"
 @dataclass
 class _Scored:
     sid: int
-    score: float
+    score: float  # ranks sentences for the answer
+    support: float  # how well the sentence answers; the refusal decision is made on this
     cos: float
     coverage: float
-    matched: frozenset[str]
-    passage_score: float
+    matched: frozenset[str]  # question terms the sentence itself contains (or a synonym of)
 
 
-def question_terms(question: str, index: Index) -> dict[str, float]:
-    """Content words of the question with IDF weights."""
-    norm = normalize(question)
-    terms: dict[str, float] = {}
-    for w in jieba.lcut(norm):
-        w = w.strip()
-        if not w or w in STOPWORDS or not re.search(r"[\u4e00-\u9fffa-z0-9]", w):
-            continue
-        if len(w) == 1 and not w.isdigit() and not re.match(r"[a-z]", w):
-            # A lone character carries little meaning in Chinese; keep it at low weight.
-            terms[w] = max(terms.get(w, 0.0), 0.3 * index.idf(w))
-            continue
-        terms[w] = max(terms.get(w, 0.0), index.idf(w))
-    return terms
-
-
-def _match(term: str, sentence_norm: str) -> float:
-    """1 if the term is in the sentence; partial credit for the share of its bigrams that are."""
-    if term in sentence_norm:
+def _match(term: str, synonyms: list[str], sentence: str, context: str) -> float:
+    """Credit for one question term in a sentence: the word 1, a synonym 0.7, most of a long
+    word's bigrams up to 0.6, the word only in the sentence's context (title, heading, the
+    sentence before) 0.5."""
+    if term in sentence:
         return 1.0
-    if len(term) < 3:
-        return 0.0
-    grams = [term[i : i + 2] for i in range(len(term) - 1)]
-    hit = sum(1 for g in grams if g in sentence_norm) / len(grams)
-    return 0.6 * hit if hit >= 0.5 else 0.0
+    if any(s in sentence for s in synonyms):
+        return 0.7
+    if len(term) >= 3:
+        grams = [term[i : i + 2] for i in range(len(term) - 1)]
+        hit = sum(1 for g in grams if g in sentence) / len(grams)
+        if hit >= 0.5:
+            return 0.6 * hit
+    if term in context or any(s in context for s in synonyms):
+        return 0.5
+    return 0.0
 
 
 class ExtractiveAnswerer:
     def __init__(self, index: Index, settings: Settings) -> None:
         self.index = index
         self.settings = settings
+        self._years: dict[int, str | None] = {}
 
-    def score_sentences(self, question: str, retrieval: Retrieval) -> tuple[list[_Scored], dict[str, float]]:
+    def term_weights(self, query: Query) -> dict[str, float]:
+        """IDF weight per question term: rare words say most about what is asked; a word
+        missing from every article weighs most, so a question about something the articles
+        never mention finds little support."""
+        weights = {}
+        for t in query.terms:
+            w = self.index.idf(t)
+            if len(t) == 1 and not t.isascii():
+                w *= 0.3  # a lone Chinese character carries little meaning on its own
+            weights[t] = w
+        return weights
+
+    def sentence_year(self, sid: int) -> str | None:
+        """The year a sentence speaks of: the last year written at or before it in its article,
+        else the article's date year. News text states a year once and then stays in it."""
+        if sid not in self._years:
+            sentence = self.index.sentences[sid]
+            rec = self.index.docs[sentence.doc_id]
+            current = rec.doc.date[:4] if rec.doc.date else None
+            for other in rec.sentence_ids:
+                found = _YEAR.findall(self.index.sentences[other].text)
+                if found:
+                    current = found[-1][:4]
+                self._years[other] = current
+        return self._years.get(sid)
+
+    def is_plan(self, sid: int, year: str | None) -> bool | None:
+        """True for a plan or target, False for a reported fact, None when it cannot be told."""
+        sentence = self.index.sentences[sid]
+        if _PLAN_WORDS.search(sentence.text):
+            return True
+        date = self.index.doc_meta(sentence.doc_id).date
+        if year and date:
+            return year > date[:4]
+        return None
+
+    def _context(self, sid: int, heading_of: dict[int, str | None]) -> str:
+        sentence = self.index.sentences[sid]
+        doc = self.index.doc_meta(sentence.doc_id)
+        prev = self.index.sentences.get(sid - 1)
+        before = prev.text if prev is not None and prev.doc_id == sentence.doc_id else ""
+        return normalize(f"{doc.title} {heading_of.get(sid) or ''} {before}")
+
+    def score_sentences(self, question: str, retrieval: Retrieval) -> tuple[list[_Scored], Query, dict[str, float]]:
         index = self.index
-        terms = question_terms(question, index)
-        total = sum(terms.values()) or 1.0
+        query = analyze(question, index.has_term)
+        weights = self.term_weights(query)
+        # A question with almost no content words ("问题？") cannot be well supported by any
+        # sentence, however fully the sentence contains those few words.
+        total = max(sum(weights.values()), MIN_QUESTION_INFORMATION)
         wants_quantity = bool(_ASKS_QUANTITY.search(question))
         wants_time = bool(_ASKS_TIME.search(question))
+        wants_plan, wants_done = bool(_ASKS_PLAN.search(question)), bool(_ASKS_DONE.search(question))
         passages = retrieval.passages[: self.settings.answer_passages]
         top_passage = max((p.score for p in passages), default=0.0) or 1.0
 
-        seen: dict[int, float] = {}
+        near: dict[int, float] = {}
+        heading_of: dict[int, str | None] = {}
         for p in passages:
+            heading = index.chunks[p.chunk_id].heading if p.chunk_id in index.chunks else None
             for sid in p.sentence_ids:
-                seen[sid] = max(seen.get(sid, 0.0), p.score / top_passage)
-        sids = list(seen)
+                near[sid] = max(near.get(sid, 0.0), p.score / top_passage)
+                heading_of.setdefault(sid, heading)
+        sids = list(near)
         if not sids:
-            return [], terms
-        vecs = index.sentence_vectors(sids)
-        cos = vecs @ retrieval.query_vector
+            return [], query, weights
+        cos_all = index.sentence_vectors(sids) @ retrieval.query_vector
         out = []
-        for sid, c in zip(sids, cos, strict=True):
+        for sid, cos in zip(sids, cos_all, strict=True):
             text = index.sentences[sid].text
             norm = normalize(text)
-            matched = {t: _match(t, norm) for t in terms}
-            coverage = sum(terms[t] * m for t, m in matched.items()) / total
-            score = 0.45 * float(c) + 0.45 * coverage + 0.10 * seen[sid]
-            if wants_quantity and not _HAS_QUANTITY.search(unicodedata.normalize("NFKC", text)):
-                score *= 0.8
+            context = self._context(sid, heading_of)
+            credit = {t: _match(t, query.synonyms.get(t, []), norm, context) for t in weights}
+            coverage = sum(weights[t] * c for t, c in credit.items()) / total
+            factor = 1.0
+            if wants_quantity and not _HAS_QUANTITY.search(_DATES.sub("", unicodedata.normalize("NFKC", text))):
+                factor *= 0.8
             if wants_time and not _HAS_TIME.search(text):
-                score *= 0.85
-            full = frozenset(t for t, m in matched.items() if m >= 0.99)
-            out.append(_Scored(sid, score, float(c), coverage, full, seen[sid]))
+                factor *= 0.85
+            year = self.sentence_year(sid)
+            if query.years:
+                # A sentence that cannot be placed in time is a weaker answer to a dated question.
+                factor *= 1.0 if year in query.years else 0.85 if year is None else 0.8
+            if wants_plan != wants_done:
+                plan = self.is_plan(sid, year)
+                factor *= 0.92 if plan is None else 1.0 if plan == wants_plan else 0.85
+            cos = float(cos)
+            support = (0.45 * cos + 0.55 * coverage) * factor
+            score = (0.40 * cos + 0.50 * coverage + 0.10 * near[sid]) * factor
+            matched = frozenset(t for t, c in credit.items() if c >= 0.7)
+            out.append(_Scored(sid, score, support, cos, coverage, matched))
         out.sort(key=lambda s: (-s.score, s.sid))
-        return out, terms
-
-    def support(self, best: _Scored) -> float:
-        """The number the refusal decision is made on: meaning and coverage of the best sentence."""
-        return 0.5 * best.cos + 0.5 * best.coverage
+        return out, query, weights
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
-        scored, terms = self.score_sentences(question, retrieval)
+        scored, _, weights = self.score_sentences(question, retrieval)
         if not scored:
             return self._refuse(question, retrieval, 0.0)
         best = scored[0]
-        support = self.support(best)
+        support = best.support
         if support < self.settings.refusal_threshold:
             return self._refuse(question, retrieval, support)
 
+        # More sentences only for what the first one left out (multi-fact questions), and only
+        # sentences that are good answers in their own right: no padding.
         chosen = [best]
         covered = set(best.matched)
-        total = sum(terms.values()) or 1.0
+        total = sum(weights.values()) or 1.0
         for cand in scored[1:]:
             if len(chosen) >= self.settings.max_answer_sentences:
                 break
-            if cand.score < 0.75 * best.score:
+            if cand.score < 0.7 * best.score:
                 break
-            gain = sum(terms[t] for t in cand.matched - covered) / total
-            if gain >= 0.12:
+            gain = sum(weights[t] for t in cand.matched - covered) / total
+            if gain >= 0.15 and cand.support >= self.settings.refusal_threshold:
                 chosen.append(cand)
                 covered |= cand.matched
 

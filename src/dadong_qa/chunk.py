@@ -16,7 +16,7 @@ from .schema import Chunk, Document, Sentence
 # A sentence ends at a run of terminal punctuation plus any closing quotes or brackets.
 _END = re.compile(r"[。！？!?；;…]+[”’」』）)】》\"']*|\n")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-MIN_SENTENCE_CHARS = 4  # shorter pieces ("好。") are glued to the sentence before
+MIN_SENTENCE_CHARS = 2  # a piece with fewer content characters ("好。") is glued to the one before
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

@@ -40,7 +40,7 @@ class Settings:
     # Answering.
     answer_passages: int = 8  # passages whose sentences compete to answer
     max_answer_sentences: int = 3
-    refusal_threshold: float = 0.45  # support below this -> "not in the sources"
+    refusal_threshold: float = 0.35  # support below this -> "not in the sources" (docs/quality.md)
     max_question_chars: int = 500  # longer questions are rejected with a clear message
 
     # Ingest.

@@ -80,7 +80,9 @@ class SentenceTransformerEmbedder:
             ) from exc
         self.name = name_or_path
         self.batch_size = batch_size
-        dim = self._model.get_sentence_embedding_dimension()
+        # Renamed in sentence-transformers 6; keep working with older releases too.
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = get_dim()
         self.dim = int(dim) if dim else int(self._model.encode(["测试"]).shape[1])
         self._lock = threading.Lock()
 

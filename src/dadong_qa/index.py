@@ -124,6 +124,10 @@ class Index:
             return self.bm25_ids, np.zeros(len(self.bm25_ids), dtype=np.float32)
         return self.bm25_ids, np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)
 
+    def has_term(self, term: str) -> bool:
+        """Whether a BM25 token (word or character bigram) occurs in any chunk."""
+        return self.bm25 is not None and term in self.bm25.vocab_dict
+
     def idf(self, term: str) -> float:
         """Inverse chunk frequency of a BM25 token; unseen terms get the maximum."""
         n = max(1, len(self.bm25_ids))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -124,8 +123,8 @@ def _is_terminal(text: str) -> bool:
 
 
 def _is_heading(text: str) -> bool:
-    """Short line with no sentence punctuation: a section heading or label, not a sentence."""
-    return len(text) <= HEADING_MAX and not any(ch in text for ch in "。！？!?；;")
+    """Short line with no sentence or clause punctuation: a section heading or label, not a sentence."""
+    return len(text) <= HEADING_MAX and not any(ch in text for ch in "。！？!?；;，,")
 
 
 def _is_boilerplate(line: str) -> bool:
@@ -179,17 +178,31 @@ def _blocks(lines: list[str]) -> list[_Block]:
 
 def _drop_captions(blocks: list[_Block]) -> list[_Block]:
     """Image captions: short one-sentence lines next to a photo credit, or set apart by clearly
-    more blank lines than the text's usual paragraph gap."""
-    gaps = Counter(b.blank_before for b in blocks[1:])
-    usual = gaps.most_common(1)[0][0] if gaps else 1
+    more blank lines than the text's tightest paragraph gap (on one side, when the other side is
+    a heading, a photo credit or the end of the text)."""
+    real = [b.blank_before for b in blocks[1:]]
+    usual = min(real) if real else 1
+    wide = usual + 2
+
+    def loose(j: int) -> bool:
+        if j <= 0 or j >= len(blocks):
+            return j >= len(blocks)  # end of text; the title (block 0) is not a loose neighbour
+        t = blocks[j].text
+        return _is_heading(t) or (len(t) <= 40 and bool(_PHOTO.search(t)))
+
     kept = []
     for i, b in enumerate(blocks):
+        if i == 0:
+            kept.append(b)
+            continue
         one_sentence = len(b.text) <= 40 and not any(ch in b.text[:-1] for ch in "。！？!?；;")
-        set_apart = max(b.blank_before, b.blank_after) >= usual + 2 and min(b.blank_before, b.blank_after) >= usual
+        before, after = b.blank_before, (b.blank_after if i + 1 < len(blocks) else None)
+        both = before >= wide and (after is None or after >= wide)
+        one = (before >= wide and loose(i + 1)) or (after is not None and after >= wide and loose(i - 1))
         near_credit = any(
-            0 <= j < len(blocks) and len(blocks[j].text) <= 40 and _PHOTO.search(blocks[j].text) for j in (i - 1, i + 1)
+            0 < j < len(blocks) and len(blocks[j].text) <= 40 and _PHOTO.search(blocks[j].text) for j in (i - 1, i + 1)
         )
-        if one_sentence and (set_apart or near_credit) and not (_is_heading(b.text) and not set_apart):
+        if one_sentence and not _is_heading(b.text) and (both or one or near_credit):
             continue
         kept.append(b)
     return kept
@@ -237,7 +250,7 @@ def _strip_markdown(text: str) -> str:
 def _html_to_text(html: str) -> tuple[str, dict[str, str | None]]:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_recall=True)
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
     if doc is None or not (doc.text or "").strip():
         raise IngestError("no article text found in the HTML page")
     meta = {"title": doc.title, "date": doc.date, "author": doc.author, "source": doc.sitename}
@@ -264,6 +277,7 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     blocks = _blocks(text.split("\n"))
     if not blocks:
         raise IngestError(f"{name}: no text in the file")
+    captions = {id(b) for b in blocks} - {id(b) for b in _drop_captions(blocks)}
 
     title = (meta.get("title") or "").strip()
     if not title or _key(title) == _key(blocks[0].text):
@@ -275,7 +289,6 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     date = meta.get("date")
     author = meta.get("author")
     body: list[_Block] = []
-    captions = {id(b) for b in blocks} - {id(b) for b in _drop_captions(blocks)}
     for i, b in enumerate(blocks):
         line = b.text
         header = i < 8

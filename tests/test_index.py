@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dadong_qa import QA, IndexCorruptError, IndexMismatchError, IndexMissingError
+from dadong_qa import index as store
+from dadong_qa.chunk import ChunkParams
+from dadong_qa.embed import get_embedder
+
+NEW_ARTICLE = """西湖区建成智慧停车平台-测试新闻网
+
+来源: 2023-03-01 10:00
+
+西湖区智慧停车平台正式上线，接入停车泊位8600个。市民通过手机即可查询空余车位并在线缴费。
+"""
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_manifest_records_schema_embedder_hashes_and_checksums(built_qa: QA):
+    root = built_qa.settings.index_dir
+    manifest = store.read_manifest(root)
+    assert manifest["schema_version"] == store.SCHEMA_VERSION
+    assert manifest["embedder"] == {"name": "use-multilingual-v3", "dim": 512}
+    assert set(manifest["docs"]) == {"000_0f957d856a3f9b1b", "003_1e56cd1d5de5c129"}
+    assert all(len(d["sha256"]) == 64 for d in manifest["docs"].values())
+    assert {"chunks.faiss", "sentences.faiss", "docs.jsonl", "tokens.jsonl"} <= set(manifest["files"])
+
+
+def test_no_pickle_files_in_index(built_qa: QA):
+    files = list(Path(built_qa.settings.index_dir).rglob("*"))
+    assert not [f for f in files if f.suffix in {".pkl", ".pickle", ".joblib"}]
+    for npy in (f for f in files if f.suffix == ".npy"):
+        import numpy as np
+
+        np.load(npy, allow_pickle=False)  # raises if any array needs pickle
+
+
+def test_round_trip_keeps_documents_and_vectors(built_qa: QA):
+    loaded = store.load(built_qa.settings.index_dir, get_embedder())
+    live = built_qa.index
+    assert loaded.chunks.keys() == live.chunks.keys()
+    assert loaded.sentences.keys() == live.sentences.keys()
+    sid = next(iter(loaded.sentences))
+    assert loaded.sentences[sid].text == live.sentences[sid].text
+    assert (loaded.sentence_vectors([sid]) == live.sentence_vectors([sid])).all()
+
+
+def test_missing_index_says_how_to_build(tmp_path: Path):
+    with pytest.raises(IndexMissingError, match="dadong-qa build"):
+        store.load(tmp_path / "nothing")
+
+
+def test_mismatched_embedder_raises(built_qa: QA):
+    class Other:
+        name, dim = "other-model", 384
+
+    with pytest.raises(IndexMismatchError, match="other-model"):
+        store.load(built_qa.settings.index_dir, Other())
+
+
+@pytest.mark.parametrize("victim", ["chunks.faiss", "docs.jsonl", "manifest.json"])
+def test_damaged_file_detected_with_rebuild_hint(built_qa: QA, tmp_path: Path, victim: str):
+    copy = tmp_path / "index"
+    shutil.copytree(built_qa.settings.index_dir, copy)
+    path = copy / store.current_version(copy) / victim
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="dadong-qa build"):
+        store.load(copy)
+
+
+def test_truncated_file_detected(built_qa: QA, tmp_path: Path):
+    copy = tmp_path / "index"
+    shutil.copytree(built_qa.settings.index_dir, copy)
+    path = copy / store.current_version(copy) / "sentences.faiss"
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(IndexCorruptError, match=r"sentences\.faiss"):
+        store.load(copy)
+
+
+def test_add_embeds_only_new_article_and_remove_makes_it_unretrievable(fresh_qa: QA, tmp_path: Path):
+    before = fresh_qa.index
+    old_vectors = {c: before.chunk_vectors([c])[0].tobytes() for c in before.chunks}
+    path = _write(tmp_path, "xihu_parking.txt", NEW_ARTICLE)
+    report = fresh_qa.add([path])
+    assert report.added == ["xihu_parking"] and not report.errors
+    after = fresh_qa.index
+    # Old chunks keep their ids and vectors: nothing was re-embedded.
+    assert all(after.chunk_vectors([c])[0].tobytes() == v for c, v in old_vectors.items())
+    answer = fresh_qa.ask("西湖区智慧停车平台接入了多少个停车泊位？")
+    assert answer.answered and "8600" in answer.text
+    assert answer.citations[0].doc_id == "xihu_parking" and answer.citations[0].date == "2023-03-01"
+    assert (fresh_qa.settings.corpus_dir / "xihu_parking.txt").is_file()
+
+    again = fresh_qa.add([path])
+    assert again.unchanged == ["xihu_parking"]
+
+    report = fresh_qa.remove(["xihu_parking"])
+    assert report.removed == ["xihu_parking"]
+    answer = fresh_qa.ask("西湖区智慧停车平台接入了多少个停车泊位？")
+    assert all(p.doc_id != "xihu_parking" for p in answer.passages)
+    assert "8600" not in answer.text
+    assert not (fresh_qa.settings.corpus_dir / "xihu_parking.txt").exists()
+    assert (fresh_qa.settings.corpus_dir / ".removed" / "xihu_parking.txt").is_file()
+
+
+def test_changed_file_replaces_old_version(fresh_qa: QA, tmp_path: Path):
+    path = _write(tmp_path, "xihu_parking.txt", NEW_ARTICLE)
+    fresh_qa.add([path])
+    path.write_text(NEW_ARTICLE.replace("8600", "9100"), encoding="utf-8")
+    report = fresh_qa.add([path])
+    assert report.replaced == ["xihu_parking"]
+    answer = fresh_qa.ask("西湖区智慧停车平台接入了多少个停车泊位？")
+    assert "9100" in answer.text and "8600" not in answer.text
+    assert sum(1 for r in fresh_qa.index.docs if r == "xihu_parking") == 1
+
+
+def test_bad_upload_changes_nothing(fresh_qa: QA, tmp_path: Path):
+    version = store.current_version(fresh_qa.settings.index_dir)
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"%PDF-1.4 binary")
+    report = fresh_qa.add([bad])
+    assert report.errors and "PDF" in report.errors[0]
+    assert store.current_version(fresh_qa.settings.index_dir) == version
+    assert not (fresh_qa.settings.corpus_dir / "bad.txt").exists()
+
+
+def test_other_process_change_is_picked_up(fresh_qa: QA, tmp_path: Path):
+    other = QA(fresh_qa.settings)  # e.g. the CLI while the app runs
+    fresh_qa.ask("测试")  # load
+    other.add([_write(tmp_path, "xihu_parking.txt", NEW_ARTICLE)])
+    assert "xihu_parking" in fresh_qa.index.docs
+
+
+def test_chunk_params_recorded(built_qa: QA):
+    manifest = store.read_manifest(built_qa.settings.index_dir)
+    assert ChunkParams(**manifest["chunking"]) == built_qa.index.params
+    assert json.loads(json.dumps(manifest))  # plain JSON

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dadong_qa.ingest import (
+    IngestError,
+    clean_title,
+    decode_bytes,
+    dedupe_across,
+    make_doc_id,
+    read_bytes,
+    read_file,
+)
+
+ARTICLE = """青山县推进乡村振兴取得新进展-某某新闻网
+
+来源: 2021-06-03 09:15
+
+本报记者 李明
+
+  今年以来，青山县新建乡村公路120公里，同比增长8.5%。全县农村居民人均可支配收入达到2.1万元。
+
+  县里还投入3000万元改造农贸市场，惠及群众5万人。
+
+  县里还投入3000万元改造农贸市场，惠及群众5万人。
+
+  产业发展
+
+  青山县引进茶叶加工企业6家，带动就业1200
+
+  人，茶农收入明显提高。
+
+编辑:xw10
+更多精彩！欢迎扫描下方二维码关注青山发布官方微信
+"""
+
+
+def _doc(text: str = ARTICLE, name: str = "qs_news.txt"):
+    return read_bytes(text.encode("utf-8"), name)
+
+
+def test_metadata_title_date_author_source():
+    doc = _doc()
+    assert doc.title == "青山县推进乡村振兴取得新进展"
+    assert doc.source == "某某新闻网"
+    assert doc.date == "2021-06-03"
+    assert doc.author == "李明"
+    assert doc.doc_id == "qs_news"
+
+
+def test_cleaning_removes_footer_and_keeps_body():
+    doc = _doc()
+    assert "二维码" not in doc.text
+    assert "编辑" not in doc.text
+    assert "来源" not in doc.text and "本报记者" not in doc.text
+    assert "今年以来，青山县新建乡村公路120公里，同比增长8.5%。" in doc.text
+    assert "全县农村居民人均可支配收入达到2.1万元。" in doc.text
+
+
+def test_repeated_paragraph_kept_once():
+    doc = _doc()
+    assert doc.text.count("县里还投入3000万元改造农贸市场") == 1
+
+
+def test_broken_line_is_rejoined_and_heading_kept_separate():
+    doc = _doc()
+    assert "带动就业1200人，茶农收入明显提高。" in doc.text
+    assert (doc.text.index("产业发展"), "产业发展") in doc.headings
+
+
+def test_fragment_contained_in_another_paragraph_is_dropped():
+    text = "标题\n\n第一段说明了很多事情，包括新建学校三所和医院两所。\n\n包括新建学校三所和医院两所。\n"
+    doc = read_bytes(text.encode(), "a.txt")
+    assert doc.text.count("包括新建学校三所") == 1
+
+
+def test_gbk_and_gb18030_files_decode(tmp_path: Path):
+    for enc in ("gbk", "gb18030"):
+        path = tmp_path / f"article_{enc}.txt"
+        path.write_bytes(ARTICLE.encode(enc))
+        doc = read_file(path)
+        assert doc.title == "青山县推进乡村振兴取得新进展"
+        assert "茶叶加工企业6家" in doc.text
+
+
+def test_bom_and_utf16_decode():
+    assert decode_bytes("\ufeff你好，世界。".encode()) == "你好，世界。"
+    assert decode_bytes("你好，世界。".encode("utf-16")) == "你好，世界。"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty"),
+        (b"   \n\n ", "empty"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
+        (bytes(range(256)) * 20, "binary"),
+    ],
+)
+def test_bad_files_rejected_with_clear_message(data: bytes, reason: str):
+    with pytest.raises(IngestError, match=reason):
+        decode_bytes(data, "x.txt")
+
+
+def test_unsupported_suffix_and_boilerplate_only():
+    with pytest.raises(IngestError, match="unsupported"):
+        read_bytes(b"hello", "a.exe")
+    with pytest.raises(IngestError, match="no article text"):
+        read_bytes("某新闻标题\n\n编辑:张三\n扫描二维码关注我们\n".encode(), "a.txt")
+
+
+def test_html_main_text_and_metadata():
+    html = """<html><head><title>东湖区新建图书馆 - 东湖新闻网</title>
+    <meta property="article:published_time" content="2023-04-05"></head>
+    <body><nav>首页 | 新闻 | 关于</nav><script>alert('x')</script>
+    <article><h1>东湖区新建图书馆</h1>
+    <p>东湖区新建的图书馆藏书达到50万册，于今年4月正式开放。</p>
+    <p>图书馆总面积1.2万平方米，设有少儿阅览区和自习室。</p></article>
+    <footer>扫码关注东湖发布</footer></body></html>"""
+    doc = read_bytes(html.encode(), "library.html")
+    assert doc.date == "2023-04-05"
+    assert "藏书达到50万册" in doc.text
+    assert "alert" not in doc.text and "首页" not in doc.text
+    assert doc.title.startswith("东湖区新建图书馆")
+
+
+def test_markdown_syntax_stripped():
+    md = "# 河西区举办读书节\n\n**河西区**举办第五届读书节，共有[3万人](http://x)参加。\n\n- 活动持续10天。\n"
+    doc = read_bytes(md.encode(), "read.md")
+    assert doc.title == "河西区举办读书节"
+    assert "河西区举办第五届读书节，共有3万人参加。" in doc.text
+    assert "活动持续10天。" in doc.text
+
+
+def test_caption_set_apart_by_blank_lines_is_dropped():
+    text = (
+        "某区新闻\n\n正文第一段，讲述了项目建设的进展情况。\n\n\n\n工人在工地上忙碌。\n\n\n\n"
+        "正文第二段，讲述了城市更新的成果，包括老旧小区改造、背街小巷整治和口袋公园建设等多项内容。\n"
+    )
+    doc = read_bytes(text.encode(), "c.txt")
+    assert "工人在工地上忙碌" not in doc.text
+    assert "城市更新的成果" in doc.text
+
+
+def test_clean_title_keeps_plain_titles():
+    assert clean_title("大东区召开会议") == ("大东区召开会议", None)
+    assert clean_title("大东区召开工作会议_新浪网") == ("大东区召开工作会议", "新浪网")
+
+
+def test_doc_id_is_stable_and_safe():
+    assert make_doc_id("../../etc/passwd.txt") == "passwd"
+    assert make_doc_id("新闻 2023(1).txt") == make_doc_id("新闻 2023(1).txt")
+    assert "/" not in make_doc_id("a/b c.txt")
+
+
+def test_dedupe_across_documents_keeps_first():
+    shared = "这是一段在两篇文章中都出现的很长的段落，内容完全相同，用于测试跨文档去重。"
+    a = read_bytes(f"文章甲\n\n{shared}\n\n甲文独有的内容，讲述了另一件事情。\n".encode(), "a.txt")
+    b = read_bytes(f"文章乙\n\n{shared}\n\n乙文独有的内容，讲述了第三件事情。\n".encode(), "b.txt")
+    (a2, da), (b2, db) = dedupe_across([a, b])
+    assert shared in a2.text and shared not in b2.text
+    assert (da, db) == (0, 1)
+    assert "乙文独有的内容" in b2.text
