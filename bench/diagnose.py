@@ -43,7 +43,7 @@ def main() -> None:
         )
         top = scored[0] if scored else None
         print(f"{'OK ' if ok else 'BAD'} {item.id} {item.kind:<12} {item.question}")
-        print(f"    terms={ {t: round(w, 2) for t, w in terms.items()} } years={query.years} syn={query.synonyms}")
+        print(f"    terms={ {t: round(w, 2) for t, w in terms.items()} } years={query.years} exp={query.expansions}")
         if top:
             print(
                 f"    top: score={top.score:.3f} cos={top.cos:.3f} cov={top.coverage:.3f} "

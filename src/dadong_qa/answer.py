@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from .config import Settings
-from .expand import Query, analyze
+from .expand import Query, Thesaurus
 from .index import Index
 from .retrieve import Retrieval
 from .schema import Answer, Citation
@@ -32,6 +32,13 @@ _ASKS_QUANTITY = re.compile(
 _ASKS_TIME = re.compile(r"哪天|哪一天|什么时候|何时|哪年|哪一年|几月|几号|日期|时间")
 _HAS_QUANTITY = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[个家项所座名次年倍成%]|第[一二三四五六七八九十]")
 _HAS_TIME = re.compile(r"\d{1,2}月|\d{1,2}日|\d{4}年|年底|年初|上半年|下半年|今年|明年|去年")
+# The measure word a "how many" question names ("多少家", "几所"): the answer's number should
+# carry it, or a synonym of it ("趟" ~ "列", "棵" ~ "株").
+_UNITS = (
+    "平方公里|平方千米|平方米|公顷|公里|千米|亿元|万元|元|亿|万|个|家|项|所|座|名|位|次|趟|列|辆|台|套|人|吨|天|条|张|株|棵|"
+    "场|届|批|种|类|倍|岁|户|间|栋|层|份|件|款|只|篇|部|亩|米|年|月"
+)
+_ASKED_UNIT = re.compile(rf"(?:多少|几)\s*({_UNITS}|钱)")
 _DATES = re.compile(r"\d{4}年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号]")  # dates are not the asked-for figure
 _NUM_CONTEXT = re.compile(r"(\d+(?:\.\d+)?)(\s*[个家项所座名次辆台列套人元亿万%％公里公顷平方米吨倍])")
 _YEAR = re.compile(r"(?:19|20)\d{2}年")
@@ -41,6 +48,9 @@ _ASKS_PLAN = re.compile(r"计划|打算|准备|目标|将要|将会|拟|力争|�
 _ASKS_DONE = re.compile(r"了|已经|已|去年|曾经|完成")
 _PLAN_WORDS = re.compile(r"力争|计划|拟|将要|争取|目标")
 
+_RELATIVE_YEAR = re.compile(r"去年|今年|明年|前年")
+_RELATIVE_OFFSET = {"前年": -2, "去年": -1, "今年": 0, "明年": 1}
+YEAR_MISMATCH = 0.5  # a figure for another year does not answer a question about this one
 MIN_QUESTION_INFORMATION = 8.0  # summed IDF; about two rare words
 REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
 CONFLICT_PREFIX = "注意：不同来源的数字不一致。"
@@ -56,20 +66,21 @@ class _Scored:
     matched: frozenset[str]  # question terms the sentence itself contains (or a synonym of)
 
 
-def _match(term: str, synonyms: list[str], sentence: str, context: str) -> float:
-    """Credit for one question term in a sentence: the word 1, a synonym 0.7, most of a long
-    word's bigrams up to 0.6, the word only in the sentence's context (title, heading, the
-    sentence before) 0.5."""
+def _match(term: str, expansions: list[tuple[str, float]], sentence: str, context: str) -> float:
+    """Credit for one question term in a sentence: the word 1, an expansion its credit (at most
+    0.7), most of a long word's bigrams up to 0.6, the word only in the sentence's context
+    (title, heading, the sentence before) 0.5."""
     if term in sentence:
         return 1.0
-    if any(s in sentence for s in synonyms):
-        return 0.7
+    best = max((c for w, c in expansions if w in sentence), default=0.0)
+    if best:
+        return best
     if len(term) >= 3:
         grams = [term[i : i + 2] for i in range(len(term) - 1)]
         hit = sum(1 for g in grams if g in sentence) / len(grams)
         if hit >= 0.5:
             return 0.6 * hit
-    if term in context or any(s in context for s in synonyms):
+    if term in context:
         return 0.5
     return 0.0
 
@@ -79,6 +90,7 @@ class ExtractiveAnswerer:
         self.index = index
         self.settings = settings
         self._years: dict[int, str | None] = {}
+        self._explicit_year: dict[int, bool] = {}
 
     def term_weights(self, query: Query) -> dict[str, float]:
         """IDF weight per question term: rare words say most about what is asked; a word
@@ -93,17 +105,23 @@ class ExtractiveAnswerer:
         return weights
 
     def sentence_year(self, sid: int) -> str | None:
-        """The year a sentence speaks of: the last year written at or before it in its article,
-        else the article's date year. News text states a year once and then stays in it."""
+        """The year a sentence speaks of: the last year written at or before it in its article
+        (去年/今年/明年 counted from the article's date), else the article's date year. News
+        text states a year once and then stays in it."""
         if sid not in self._years:
             sentence = self.index.sentences[sid]
             rec = self.index.docs[sentence.doc_id]
-            current = rec.doc.date[:4] if rec.doc.date else None
+            dated = int(rec.doc.date[:4]) if rec.doc.date else None
+            current, explicit = (str(dated) if dated else None), False
             for other in rec.sentence_ids:
-                found = _YEAR.findall(self.index.sentences[other].text)
+                text = self.index.sentences[other].text
+                found = _YEAR.findall(text)
                 if found:
-                    current = found[-1][:4]
+                    current, explicit = found[-1][:4], True
+                elif dated and (rel := _RELATIVE_YEAR.search(text)):
+                    current, explicit = str(dated + _RELATIVE_OFFSET[rel.group(0)]), True
                 self._years[other] = current
+                self._explicit_year[other] = explicit
         return self._years.get(sid)
 
     def is_plan(self, sid: int, year: str | None) -> bool | None:
@@ -125,7 +143,7 @@ class ExtractiveAnswerer:
 
     def score_sentences(self, question: str, retrieval: Retrieval) -> tuple[list[_Scored], Query, dict[str, float]]:
         index = self.index
-        query = analyze(question, index.has_term)
+        query = retrieval.query
         weights = self.term_weights(query)
         # A question with almost no content words ("问题？") cannot be well supported by any
         # sentence, however fully the sentence contains those few words.
@@ -133,6 +151,7 @@ class ExtractiveAnswerer:
         wants_quantity = bool(_ASKS_QUANTITY.search(question))
         wants_time = bool(_ASKS_TIME.search(question))
         wants_plan, wants_done = bool(_ASKS_PLAN.search(question)), bool(_ASKS_DONE.search(question))
+        unit_pattern = _unit_pattern(question)
         passages = retrieval.passages[: self.settings.answer_passages]
         top_passage = max((p.score for p in passages), default=0.0) or 1.0
 
@@ -143,6 +162,10 @@ class ExtractiveAnswerer:
             for sid in p.sentence_ids:
                 near[sid] = max(near.get(sid, 0.0), p.score / top_passage)
                 heading_of.setdefault(sid, heading)
+        # Sentences that match the question best in meaning compete too, even when their chunk
+        # ranked low: a paraphrase often shares no words with the chunk around the answer.
+        for sid, _ in sorted(retrieval.sentence_cos.items(), key=lambda t: -t[1])[: self.settings.answer_sentences]:
+            near.setdefault(sid, 0.0)
         sids = list(near)
         if not sids:
             return [], query, weights
@@ -152,24 +175,28 @@ class ExtractiveAnswerer:
             text = index.sentences[sid].text
             norm = normalize(text)
             context = self._context(sid, heading_of)
-            credit = {t: _match(t, query.synonyms.get(t, []), norm, context) for t in weights}
+            credit = {t: _match(t, query.expansions.get(t, []), norm, context) for t in weights}
             coverage = sum(weights[t] * c for t, c in credit.items()) / total
             factor = 1.0
             if wants_quantity and not _HAS_QUANTITY.search(_DATES.sub("", unicodedata.normalize("NFKC", text))):
                 factor *= 0.8
             if wants_time and not _HAS_TIME.search(text):
                 factor *= 0.85
+            if unit_pattern is not None and not unit_pattern.search(unicodedata.normalize("NFKC", text)):
+                factor *= 0.8
             year = self.sentence_year(sid)
             if query.years:
-                # A sentence that cannot be placed in time is a weaker answer to a dated question.
-                factor *= 1.0 if year in query.years else 0.85 if year is None else 0.8
+                # A sentence that cannot be placed in time is a weaker answer to a dated question;
+                # one placed by a year written in the article, in another year, is no answer.
+                explicit = self._explicit_year.get(sid, False)
+                factor *= 1.0 if year in query.years else 0.85 if year is None else YEAR_MISMATCH if explicit else 0.85
             if wants_plan != wants_done:
                 plan = self.is_plan(sid, year)
                 factor *= 0.92 if plan is None else 1.0 if plan == wants_plan else 0.85
             cos = float(cos)
             support = (0.45 * cos + 0.55 * coverage) * factor
             score = (0.40 * cos + 0.50 * coverage + 0.10 * near[sid]) * factor
-            matched = frozenset(t for t, c in credit.items() if c >= 0.7)
+            matched = frozenset(t for t, c in credit.items() if c >= 0.6)
             out.append(_Scored(sid, score, support, cos, coverage, matched))
         out.sort(key=lambda s: (-s.score, s.sid))
         return out, query, weights
@@ -197,6 +224,19 @@ class ExtractiveAnswerer:
             if gain >= 0.15 and cand.support >= self.settings.refusal_threshold:
                 chosen.append(cand)
                 covered |= cand.matched
+
+        # A question about several years ("2022年…2023年…") needs a sentence for each of them.
+        if len(retrieval.query.years) > 1:
+            for y in sorted(retrieval.query.years):
+                if any(self.sentence_year(c.sid) == y for c in chosen):
+                    continue
+                cand = next((c for c in scored if self.sentence_year(c.sid) == y), None)
+                if (
+                    cand
+                    and cand.support >= self.settings.refusal_threshold
+                    and len(chosen) < self.settings.max_answer_sentences
+                ):
+                    chosen.append(cand)
 
         conflict = self._conflicting(best, scored)
         if conflict is not None and conflict not in chosen:
@@ -268,6 +308,17 @@ class ExtractiveAnswerer:
                     if unit == unit2 and num != num2 and _overlap(ctx, ctx2) >= 0.35:
                         return cand
         return None
+
+
+def _unit_pattern(question: str) -> re.Pattern[str] | None:
+    """A pattern for "a number with the measure word the question asks for", or None."""
+    m = _ASKED_UNIT.search(unicodedata.normalize("NFKC", question))
+    if not m:
+        return None
+    unit = m.group(1)
+    units = {"元", "万元", "亿元"} if unit == "钱" else {unit, *Thesaurus.measure_synonyms(unit)}
+    alternatives = "|".join(sorted((re.escape(u) for u in units), key=len, reverse=True))
+    return re.compile(rf"\d[\d.,]*\s*(?:余|多)?\s*(?:[十百千万亿]\s*)?(?:{alternatives})")
 
 
 def _number_mentions(text: str) -> list[tuple[str, str, set[str]]]:

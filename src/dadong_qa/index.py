@@ -40,7 +40,7 @@ import numpy as np
 from .chunk import ChunkParams, chunk_document
 from .embed import Embedder
 from .schema import Chunk, Document, Sentence
-from .text import normalize, tokenize
+from .text import normalize, tokenize, vocab_words
 
 SCHEMA_VERSION = 1
 POINTER = "CURRENT"
@@ -99,6 +99,10 @@ class Index:
     built_at: str = ""
     updated_at: str = ""
     version: str = ""
+    # Words of the articles with their vectors, to find corpus words close in meaning to a
+    # question word the articles never use ("绿化" -> "绿地").
+    vocab: list[str] = field(default_factory=list)
+    vocab_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
     _df: np.ndarray | None = None
 
     # ------------------------------------------------------------ queries
@@ -203,6 +207,7 @@ class Index:
         for c in all_chunks:
             new.chunks[c.cid] = c
             new.tokens[c.cid] = tokenize(c.search_text)
+        new._extend_vocab([s.text for s in all_sentences], embedder)
         new._rebuild_bm25()
         new.updated_at = _now()
         return new
@@ -236,11 +241,34 @@ class Index:
             sentence_index=sentence_index,
             bm25=self.bm25,
             bm25_ids=self.bm25_ids,
+            vocab=self.vocab,
+            vocab_vectors=self.vocab_vectors,
             next_sid=self.next_sid,
             next_cid=self.next_cid,
             built_at=self.built_at,
             updated_at=self.updated_at,
         )
+
+    def _extend_vocab(self, texts: list[str], embedder: Embedder) -> None:
+        known = set(self.vocab)
+        fresh = sorted({w for t in texts for w in vocab_words(t)} - known)
+        if not fresh:
+            return
+        vectors = embedder.encode(fresh).astype(np.float16)
+        base = self.vocab_vectors if len(self.vocab) else np.zeros((0, vectors.shape[1]), dtype=np.float16)
+        self.vocab = self.vocab + fresh
+        self.vocab_vectors = np.vstack([base, vectors])
+
+    def neighbours(self, vectors: np.ndarray, k: int = 5, min_cos: float = 0.6) -> list[list[tuple[str, float]]]:
+        """For each query vector, up to `k` article words with cosine >= `min_cos`, best first."""
+        if not len(self.vocab) or not len(vectors):
+            return [[] for _ in range(len(vectors))]
+        sims = vectors.astype(np.float32) @ self.vocab_vectors.astype(np.float32).T
+        out = []
+        for row in sims:
+            top = np.argpartition(-row, min(k, len(row) - 1))[:k]
+            out.append(sorted(((self.vocab[i], float(row[i])) for i in top if row[i] >= min_cos), key=lambda t: -t[1]))
+        return out
 
     def _rebuild_bm25(self) -> None:
         ids = np.array(sorted(self.tokens), dtype=np.int64)
@@ -328,6 +356,8 @@ def save(index: Index, index_dir: str | Path) -> str:
         if index.bm25 is not None:
             index.bm25.save(str(tmp / "bm25"), show_progress=False)
         np.save(tmp / "bm25_ids.npy", index.bm25_ids, allow_pickle=False)
+        np.save(tmp / "vocab_vectors.npy", index.vocab_vectors, allow_pickle=False)
+        _write_json(tmp / "vocab.json", index.vocab)
         files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             "schema_version": SCHEMA_VERSION,
@@ -475,6 +505,8 @@ def _read_folder(folder: Path, manifest: dict[str, Any]) -> Index:
     index.chunk_index = faiss.read_index(str(folder / "chunks.faiss"))
     index.sentence_index = faiss.read_index(str(folder / "sentences.faiss"))
     index.bm25_ids = np.load(folder / "bm25_ids.npy", allow_pickle=False)
+    index.vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+    index.vocab_vectors = np.load(folder / "vocab_vectors.npy", allow_pickle=False)
     if (folder / "bm25").is_dir():
         index.bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, allow_pickle=False)
     if index.chunk_index.ntotal != len(index.chunks) or len(index.bm25_ids) != len(index.chunks):

@@ -15,11 +15,13 @@ import numpy as np
 
 from .config import Settings
 from .embed import Embedder
+from .expand import Query, analyze
 from .index import Index
 from .schema import Passage
 from .text import normalize, tokenize
 
 MODES = ("hybrid", "dense", "bm25")
+EXPANSION_MIN_CREDIT = 0.3  # weaker expansions help answer scoring but are too loose for BM25
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Retrieval:
     passages: list[Passage]
     query_vector: np.ndarray
     query_tokens: list[str]
+    query: Query
     sentence_cos: dict[int, float] = field(default_factory=dict)  # sentence id -> cosine
 
 
@@ -49,7 +52,13 @@ class Retriever:
         n = self.settings.candidates
         index = self.index
         qvec = self.embedder.encode([normalize(question)])[0]
+        query = analyze(question, index.has_term, self._neighbours)
         qtokens = tokenize(question)
+        for expansions in query.expansions.values():
+            # Expansion words join the keyword query once each, so they add to, never swamp it.
+            for word, credit in expansions:
+                if credit >= EXPANSION_MIN_CREDIT:
+                    qtokens.extend(t for t in tokenize(word) if t not in qtokens)
 
         dense: dict[int, float] = {}
         sentence_cos: dict[int, float] = {}
@@ -98,7 +107,10 @@ class Retriever:
                     sentence_ids=list(chunk.sentence_ids),
                 )
             )
-        return Retrieval(passages, qvec, qtokens, sentence_cos)
+        return Retrieval(passages, qvec, qtokens, query, sentence_cos)
+
+    def _neighbours(self, terms: list[str]) -> list[list[tuple[str, float]]]:
+        return self.index.neighbours(self.embedder.encode([normalize(t) for t in terms]))
 
     def _fuse(self, cid: int, dense: dict[int, float], bm25: dict[int, float], mode: str) -> float:
         if mode == "dense":

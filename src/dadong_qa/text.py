@@ -61,6 +61,11 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def vocab_words(text: str) -> set[str]:
+    """Content words of two or more characters, for the corpus vocabulary."""
+    return {w for w in _cut(normalize(text)) if len(w) >= 2 and _CJK_RUN.search(w) and w not in STOPWORDS}
+
+
 def numbers(text: str) -> list[str]:
     return _NUMBER.findall(unicodedata.normalize("NFKC", text))
 
