@@ -51,6 +51,7 @@ _PLAN_WORDS = re.compile(r"力争|计划|拟|将要|争取|目标")
 _RELATIVE_YEAR = re.compile(r"去年|今年|明年|前年")
 _RELATIVE_OFFSET = {"前年": -2, "去年": -1, "今年": 0, "明年": 1}
 YEAR_MISMATCH = 0.5  # a figure for another year does not answer a question about this one
+MIN_GAIN = 0.2  # share of the question's weight a further sentence must add to be included
 MIN_QUESTION_INFORMATION = 8.0  # summed IDF; about two rare words
 REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
 CONFLICT_PREFIX = "注意：不同来源的数字不一致。"
@@ -64,6 +65,7 @@ class _Scored:
     cos: float
     coverage: float
     matched: frozenset[str]  # question terms the sentence itself contains (or a synonym of)
+    covered: frozenset[str]  # ... or that its context (title, heading, sentence before) does
 
 
 def _match(term: str, expansions: list[tuple[str, float]], sentence: str, context: str) -> float:
@@ -197,7 +199,8 @@ class ExtractiveAnswerer:
             support = (0.45 * cos + 0.55 * coverage) * factor
             score = (0.40 * cos + 0.50 * coverage + 0.10 * near[sid]) * factor
             matched = frozenset(t for t, c in credit.items() if c >= 0.6)
-            out.append(_Scored(sid, score, support, cos, coverage, matched))
+            covered = frozenset(t for t, c in credit.items() if c >= 0.5)  # incl. via its context
+            out.append(_Scored(sid, score, support, cos, coverage, matched, covered))
         out.sort(key=lambda s: (-s.score, s.sid))
         return out, query, weights
 
@@ -213,7 +216,7 @@ class ExtractiveAnswerer:
         # More sentences only for what the first one left out (multi-fact questions), and only
         # sentences that are good answers in their own right: no padding.
         chosen = [best]
-        covered = set(best.matched)
+        covered = set(best.covered)
         total = sum(weights.values()) or 1.0
         for cand in scored[1:]:
             if len(chosen) >= self.settings.max_answer_sentences:
@@ -221,7 +224,7 @@ class ExtractiveAnswerer:
             if cand.score < 0.7 * best.score:
                 break
             gain = sum(weights[t] for t in cand.matched - covered) / total
-            if gain >= 0.15 and cand.support >= self.settings.refusal_threshold:
+            if gain >= MIN_GAIN and cand.support >= self.settings.refusal_threshold:
                 chosen.append(cand)
                 covered |= cand.matched
 

@@ -1,0 +1,97 @@
+"""Answer-stage behaviour on a small synthetic corpus written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dadong_qa import QA, load_settings
+
+ARTICLES = {
+    "river_a.txt": """清水县推进社区改造-清水日报
+
+来源: 2022-11-02 08:00
+
+2021年，清水县新建学校5所，改造社区28个。
+2022年，清水县新建学校7所，全县共有35个社区完成改造，惠及居民1.2万户。
+清水县还新建了一座体育馆，可容纳观众3000人。
+""",
+    "river_b.txt": """清水县社区改造成效明显-山河新闻网
+
+来源: 2022-12-15 09:30
+
+据统计，清水县共有36个社区完成改造，居民满意度明显提升。
+县里开通了4条社区公交线路，方便老人出行。
+""",
+    "lake.txt": """湖滨镇发展旅游业
+
+来源: 2023-05-01 10:00
+
+湖滨镇去年接待游客120万人次，旅游收入达到3.5亿元。
+镇上新建民宿80家，带动村民就业600人。
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
+    root: Path = tmp_path_factory.mktemp("answer")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    qa = QA(load_settings(corpus_dir=corpus, index_dir=root / "index"))
+    qa.build()
+    return qa
+
+
+def test_answer_cites_verbatim_sentence_with_metadata(qa: QA):
+    a = qa.ask("湖滨镇新建了多少家民宿？")
+    assert a.answered and "80家" in a.text and "[1]" in a.text
+    c = a.citations[0]
+    assert c.sentence == "镇上新建民宿80家，带动村民就业600人。"
+    assert (c.doc_id, c.title, c.date) == ("lake", "湖滨镇发展旅游业", "2023-05-01")
+    assert c.sentence in c.passage
+
+
+def test_unrelated_question_is_refused_with_passages(qa: QA):
+    a = qa.ask("清水县的县委书记是谁？")
+    assert not a.answered and not a.citations and "没有找到" in a.text
+    assert a.passages
+
+
+def test_conflicting_figures_are_reported_and_both_cited(qa: QA):
+    a = qa.ask("清水县共有多少个社区完成改造？")
+    assert a.answered and a.conflict
+    assert "35个社区" in a.text and "36个社区" in a.text
+    assert {c.doc_id for c in a.citations} >= {"river_a", "river_b"}
+    assert "不一致" in a.text
+
+
+def test_question_about_two_years_gets_a_sentence_for_each(qa: QA):
+    a = qa.ask("清水县2021年和2022年分别新建了多少所学校？")
+    assert a.answered
+    assert "5所" in a.text and "7所" in a.text
+
+
+def test_year_not_in_sources_is_refused(qa: QA):
+    a = qa.ask("清水县2019年新建了多少所学校？")
+    assert not a.answered
+
+
+def test_no_padding_with_unrelated_sentences(qa: QA):
+    a = qa.ask("清水县新建的体育馆可以容纳多少观众？")
+    assert a.answered and "3000人" in a.text
+    assert len(a.citations) == 1
+
+
+def test_relative_year_in_source_is_resolved_from_article_date(qa: QA):
+    # The lake article (dated 2023) says 去年, i.e. 2022.
+    a = qa.ask("湖滨镇2022年接待游客多少人次？")
+    assert a.answered and "120万人次" in a.text
+
+
+def test_answers_are_deterministic(qa: QA):
+    q = "清水县开通了几条社区公交线路？"
+    assert qa.ask(q).to_dict() | {"timings_ms": {}} == qa.ask(q).to_dict() | {"timings_ms": {}}
