@@ -39,6 +39,20 @@ _UNITS = (
     "场|届|批|种|类|倍|岁|户|间|栋|层|份|件|款|只|篇|部|亩|米|年|月"
 )
 _ASKED_UNIT = re.compile(rf"(?:多少|几)\s*({_UNITS}|钱)")
+# Nouns that name a dimension, and the units a figure of that dimension is written in: a
+# sentence with "37.5公顷" answers "多少面积" although it never says 面积.
+_DIMENSIONS = {
+    ("面积", "占地", "用地", "多大"): "平方公里|平方千米|平方米|公顷|亩",
+    ("长度", "里程", "距离", "多长", "多远"): "公里|千米|米",
+    ("重量", "多重"): "吨|公斤|千克",
+    ("金额", "资金", "投资", "收入", "经费", "费用", "成本", "产值", "价格", "总额", "钱"): "元",
+    ("人数", "人口"): "人次|人",
+    ("增速", "增幅", "增长率", "比例", "比重", "占比", "百分比", "多少倍"): "%|倍",
+}
+_NUMBER_PREFIX = r"\d[\d.,]*\s*(?:余|多)?\s*(?:[十百千万亿]\s*)*"
+_DIMENSION_OF = {
+    word: re.compile(_NUMBER_PREFIX + rf"(?:{units})") for words, units in _DIMENSIONS.items() for word in words
+}
 _DATES = re.compile(r"\d{4}年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号]")  # dates are not the asked-for figure
 _NUM_CONTEXT = re.compile(r"(\d+(?:\.\d+)?)(\s*[个家项所座名次辆台列套人元亿万%％公里公顷平方米吨倍])")
 _YEAR = re.compile(r"(?:19|20)\d{2}年")
@@ -73,6 +87,9 @@ def _match(term: str, expansions: list[tuple[str, float]], sentence: str, contex
     0.7), most of a long word's bigrams up to 0.6, the word only in the sentence's context
     (title, heading, the sentence before) 0.5."""
     if term in sentence:
+        return 1.0
+    dimension = _DIMENSION_OF.get(term)
+    if dimension is not None and dimension.search(sentence):
         return 1.0
     best = max((c for w, c in expansions if w in sentence), default=0.0)
     if best:
@@ -314,14 +331,21 @@ class ExtractiveAnswerer:
 
 
 def _unit_pattern(question: str) -> re.Pattern[str] | None:
-    """A pattern for "a number with the measure word the question asks for", or None."""
-    m = _ASKED_UNIT.search(unicodedata.normalize("NFKC", question))
-    if not m:
-        return None
-    unit = m.group(1)
-    units = {"元", "万元", "亿元"} if unit == "钱" else {unit, *Thesaurus.measure_synonyms(unit)}
-    alternatives = "|".join(sorted((re.escape(u) for u in units), key=len, reverse=True))
-    return re.compile(rf"\d[\d.,]*\s*(?:余|多)?\s*(?:[十百千万亿]\s*)?(?:{alternatives})")
+    """A pattern for "a number in the unit the question asks for" ("多少家", "多少面积"), or None."""
+    q = unicodedata.normalize("NFKC", question)
+    m = _ASKED_UNIT.search(q)
+    if m:
+        unit = m.group(1)
+        if unit == "钱":
+            return _DIMENSION_OF["钱"]
+        units = {unit, *Thesaurus.measure_synonyms(unit)}
+        alternatives = "|".join(sorted((re.escape(u) for u in units), key=len, reverse=True))
+        return re.compile(_NUMBER_PREFIX + f"(?:{alternatives})")
+    if _ASKS_QUANTITY.search(q):
+        for word, pattern in _DIMENSION_OF.items():
+            if word in q:
+                return pattern
+    return None
 
 
 def _number_mentions(text: str) -> list[tuple[str, str, set[str]]]:
