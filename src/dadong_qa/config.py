@@ -36,6 +36,7 @@ class Settings:
     fusion: str = "weighted"  # "weighted" (score-level, calibrated) or "rrf"
     dense_weight: float = 0.5  # weight of dense similarity in weighted fusion
     rrf_k: int = 60
+    expand_queries: bool = True  # 同义词词林 + embedding-neighbour expansion of unseen question words
 
     # Answering.
     answer_passages: int = 8  # passages whose sentences compete to answer
@@ -75,6 +76,8 @@ def _coerce(name: str, value: Any) -> Any:
         return int(value)
     if kind in ("float", float):
         return float(value)
+    if kind in ("bool", bool):
+        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
     if kind in ("Path", Path):
         return Path(value)
     return value

@@ -52,7 +52,10 @@ class Retriever:
         n = self.settings.candidates
         index = self.index
         qvec = self.embedder.encode([normalize(question)])[0]
-        query = analyze(question, index.has_term, self._neighbours)
+        if self.settings.expand_queries:
+            query = analyze(question, index.has_term, self._neighbours)
+        else:
+            query = analyze(question)
         qtokens = tokenize(question)
         for expansions in query.expansions.values():
             # Expansion words join the keyword query once each, so they add to, never swamp it.
