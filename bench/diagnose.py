@@ -29,7 +29,8 @@ def main() -> None:
         scored, query, terms = live.answerer.score_sentences(item.question, ret)
         answer = qa.ask(item.question, mode=args.mode)
         ok = (not item.answerable and not answer.answered) or (
-            answer.answered and all(any(_n(a) in _n(answer.text) for a in g) for g in item.answers)
+            item.answerable
+            and (answer.answered and all(any(_n(a) in _n(answer.text) for a in g) for g in item.answers))
         )
         if args.only_wrong and ok:
             continue

@@ -18,6 +18,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import jieba.posseg as pseg
+
 from .config import Settings
 from .expand import Query, Thesaurus
 from .index import Index
@@ -29,6 +31,7 @@ from .text import normalize
 _ASKS_QUANTITY = re.compile(
     r"多少|几[个家项所座名次年天倍成]?|多大|多高|多长|多远|多快|比例|百分之|增长了?|增速|排名|第几|规模|金额|总额|总值"
 )
+_ASKS_PERSON = re.compile(r"谁|哪位|什么人|哪个人|姓名|名字")
 _ASKS_TIME = re.compile(r"哪天|哪一天|什么时候|何时|哪年|哪一年|几月|几号|日期|时间")
 _HAS_QUANTITY = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[个家项所座名次年倍成%]|第[一二三四五六七八九十]")
 _HAS_TIME = re.compile(r"\d{1,2}月|\d{1,2}日|\d{4}年|年底|年初|上半年|下半年|今年|明年|去年")
@@ -65,8 +68,12 @@ _PLAN_WORDS = re.compile(r"力争|计划|拟|将要|争取|目标")
 _RELATIVE_YEAR = re.compile(r"去年|今年|明年|前年")
 _RELATIVE_OFFSET = {"前年": -2, "去年": -1, "今年": 0, "明年": 1}
 YEAR_MISMATCH = 0.5  # a figure for another year does not answer a question about this one
+UNMATCHED_TERM_FACTOR = 0.7
 MIN_GAIN = 0.2  # share of the question's weight a further sentence must add to be included
-MIN_QUESTION_INFORMATION = 8.0  # summed IDF; about two rare words
+# A question with almost no content words ("问题？") cannot be well supported by any sentence,
+# however fully the sentence contains those few words: coverage is divided by at least this many
+# times the weight of a word no article has (about one and a half rare words).
+MIN_QUESTION_INFORMATION = 1.5
 REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
 CONFLICT_PREFIX = "注意：不同来源的数字不一致。"
 
@@ -82,10 +89,10 @@ class _Scored:
     covered: frozenset[str]  # ... or that its context (title, heading, sentence before) does
 
 
-def _match(term: str, expansions: list[tuple[str, float]], sentence: str, context: str) -> float:
+def _match(term: str, expansions: list[tuple[str, float]], sentence: str, title: str, context: str) -> float:
     """Credit for one question term in a sentence: the word 1, an expansion its credit (at most
     0.7), most of a long word's bigrams up to 0.6, the word only in the sentence's context
-    (title, heading, the sentence before) 0.5."""
+    (its article's title 0.8; the heading or the sentence before 0.5)."""
     if term in sentence:
         return 1.0
     dimension = _DIMENSION_OF.get(term)
@@ -99,6 +106,8 @@ def _match(term: str, expansions: list[tuple[str, float]], sentence: str, contex
         hit = sum(1 for g in grams if g in sentence) / len(grams)
         if hit >= 0.5:
             return 0.6 * hit
+    if term in title:
+        return 0.8  # the article is about it: a sentence of the article speaks of it
     if term in context:
         return 0.5
     return 0.0
@@ -110,6 +119,7 @@ class ExtractiveAnswerer:
         self.settings = settings
         self._years: dict[int, str | None] = {}
         self._explicit_year: dict[int, bool] = {}
+        self._person: dict[int, bool] = {}
 
     def term_weights(self, query: Query) -> dict[str, float]:
         """IDF weight per question term: rare words say most about what is asked; a word
@@ -153,24 +163,33 @@ class ExtractiveAnswerer:
             return year > date[:4]
         return None
 
-    def _context(self, sid: int, heading_of: dict[int, str | None]) -> str:
+    def _context(self, sid: int, heading_of: dict[int, str | None]) -> tuple[str, str]:
+        """(title, local context: heading and previous sentence) of a sentence, normalised."""
         sentence = self.index.sentences[sid]
         doc = self.index.doc_meta(sentence.doc_id)
         prev = self.index.sentences.get(sid - 1)
         before = prev.text if prev is not None and prev.doc_id == sentence.doc_id else ""
-        return normalize(f"{doc.title} {heading_of.get(sid) or ''} {before}")
+        return normalize(doc.title), normalize(f"{heading_of.get(sid) or ''} {before}")
+
+    def _names_a_person(self, sid: int) -> bool:
+        if sid not in self._person:
+            self._person[sid] = any(flag == "nr" for _, flag in pseg.lcut(self.index.sentences[sid].text))
+        return self._person[sid]
 
     def score_sentences(self, question: str, retrieval: Retrieval) -> tuple[list[_Scored], Query, dict[str, float]]:
         index = self.index
         query = retrieval.query
         weights = self.term_weights(query)
-        # A question with almost no content words ("问题？") cannot be well supported by any
-        # sentence, however fully the sentence contains those few words.
-        total = max(sum(weights.values()), MIN_QUESTION_INFORMATION)
+        unseen_weight = index.idf("\uffff")  # the IDF of a word that no article has
+        total = max(sum(weights.values()), MIN_QUESTION_INFORMATION * unseen_weight)
         wants_quantity = bool(_ASKS_QUANTITY.search(question))
         wants_time = bool(_ASKS_TIME.search(question))
+        wants_person = bool(_ASKS_PERSON.search(question))
         wants_plan, wants_done = bool(_ASKS_PLAN.search(question)), bool(_ASKS_DONE.search(question))
         unit_pattern = _unit_pattern(question)
+        # Each question word the articles lack entirely, with nothing close in meaning either,
+        # lowers the support of every sentence: the question is about something else.
+        absent = UNMATCHED_TERM_FACTOR ** min(2, len(query.unmatched))
         passages = retrieval.passages[: self.settings.answer_passages]
         top_passage = max((p.score for p in passages), default=0.0) or 1.0
 
@@ -193,14 +212,16 @@ class ExtractiveAnswerer:
         for sid, cos in zip(sids, cos_all, strict=True):
             text = index.sentences[sid].text
             norm = normalize(text)
-            context = self._context(sid, heading_of)
-            credit = {t: _match(t, query.expansions.get(t, []), norm, context) for t in weights}
+            title, context = self._context(sid, heading_of)
+            credit = {t: _match(t, query.expansions.get(t, []), norm, title, context) for t in weights}
             coverage = sum(weights[t] * c for t, c in credit.items()) / total
             factor = 1.0
             if wants_quantity and not _HAS_QUANTITY.search(_DATES.sub("", unicodedata.normalize("NFKC", text))):
                 factor *= 0.8
             if wants_time and not _HAS_TIME.search(text):
                 factor *= 0.85
+            if wants_person and not self._names_a_person(sid):
+                factor *= 0.8
             if unit_pattern is not None and not unit_pattern.search(unicodedata.normalize("NFKC", text)):
                 factor *= 0.8
             year = self.sentence_year(sid)
@@ -213,7 +234,7 @@ class ExtractiveAnswerer:
                 plan = self.is_plan(sid, year)
                 factor *= 0.92 if plan is None else 1.0 if plan == wants_plan else 0.85
             cos = float(cos)
-            support = (0.45 * cos + 0.55 * coverage) * factor
+            support = (0.45 * cos + 0.55 * coverage) * factor * absent
             score = (0.40 * cos + 0.50 * coverage + 0.10 * near[sid]) * factor
             matched = frozenset(t for t, c in credit.items() if c >= 0.6)
             covered = frozenset(t for t, c in credit.items() if c >= 0.5)  # incl. via its context

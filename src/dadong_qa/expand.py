@@ -14,11 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import jieba
+import jieba.posseg as pseg
 
 from .text import STOPWORDS, normalize
 
-_QUESTION_WORD = re.compile(r"几|多少|什么|哪|谁|怎么|如何|为何|是否|啥")
+_QUESTION_WORD = re.compile(r"几|多少|什么|哪|谁|怎么|如何|为何|是否|啥|^多[长大重高远久宽深快]$")
+# jieba part-of-speech tags of proper names (person, organisation, other): a name the articles
+# never mention is another entity, not a paraphrase, so it is never expanded.
+_NAME_TAGS = {"nrt", "nrfg", "nt", "nz"}  # plain "nr" is too often a misread unknown word
 # Time words say *when*, not *what*; years are handled separately (see `Query.years`).
 _TIME_WORD = re.compile(
     r"^(\d{1,4}|年|月|日|号|今年|去年|明年|前年|当年|上半年|下半年|年底|年初|年末|全年|至|到|目前|现在|当前|近年|近期|如今)$"
@@ -37,6 +40,9 @@ class Query:
     years: set[str] = field(default_factory=set)  # explicit years the question is about
     # term -> [(article word, credit 0..1)] for terms the articles do not use themselves
     expansions: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    # terms that neither occur in the articles nor have any expansion: the question is about
+    # something the articles never mention
+    unmatched: list[str] = field(default_factory=list)
 
 
 def neighbour_credit(cos: float) -> float:
@@ -55,8 +61,9 @@ def analyze(
     同义词词林 synonyms that occur in the articles (`known(word)`), and with the article words
     nearest in embedding space (`neighbours(terms)`), each with a credit for how close it is.
     """
-    terms, years = parse_question(question)
-    unseen = [t for t in terms if known is not None and not known(t) and not t.isascii()]
+    terms, names, years = _parse(question)
+    unseen_all = [t for t in terms if known is not None and not known(t)]
+    unseen = [t for t in unseen_all if not t.isascii() and t not in names]
     expansions: dict[str, list[tuple[str, float]]] = {}
     for t in unseen:
         found = [(s, THESAURUS_CREDIT) for s in Thesaurus.synonyms(t) if known is None or known(s)]
@@ -67,15 +74,24 @@ def analyze(
             have = {w for w, _ in expansions.get(t, [])}
             extra = [(w, neighbour_credit(c)) for w, c in near if w not in have and w != t]
             expansions.setdefault(t, []).extend((w, c) for w, c in extra if c > 0)
-    return Query(question, terms, years, {t: e for t, e in expansions.items() if e})
+    expansions = {t: e for t, e in expansions.items() if e}
+    unmatched = [t for t in unseen_all if t not in expansions and len(t) >= 2]  # lone characters say little
+    return Query(question, terms, years, expansions, unmatched)
 
 
 def parse_question(question: str) -> tuple[list[str], set[str]]:
     """(content terms, explicit years) of a question."""
+    terms, _, years = _parse(question)
+    return terms, years
+
+
+def _parse(question: str) -> tuple[list[str], set[str], set[str]]:
+    """(content terms, the terms that are proper names, explicit years)."""
     norm = normalize(question)
     years = set(_YEAR.findall(norm))
     terms: list[str] = []
-    for w in jieba.lcut(norm, HMM=False):  # HMM would glue particles into fake words ("区中")
+    names: set[str] = set()
+    for w, flag in pseg.lcut(norm, HMM=False):  # HMM would glue particles into fake words ("区中")
         w = w.strip()
         if (
             not w
@@ -87,7 +103,9 @@ def parse_question(question: str) -> tuple[list[str], set[str]]:
         ):
             continue
         terms.append(w)
-    return terms, years
+        if (flag in _NAME_TAGS and len(w) >= 2) or (flag == "nr" and len(w) >= 3):
+            names.add(w)
+    return terms, names, years
 
 
 class Thesaurus:
