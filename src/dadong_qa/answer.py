@@ -67,7 +67,7 @@ _PLAN_WORDS = re.compile(r"力争|计划|拟|将要|争取|目标")
 
 _RELATIVE_YEAR = re.compile(r"去年|今年|明年|前年")
 _RELATIVE_OFFSET = {"前年": -2, "去年": -1, "今年": 0, "明年": 1}
-YEAR_MISMATCH = 0.5  # a figure for another year does not answer a question about this one
+YEAR_MISMATCH = 0.35  # a figure for another year does not answer a question about this one
 UNMATCHED_TERM_FACTOR = 0.7
 MIN_GAIN = 0.2  # share of the question's weight a further sentence must add to be included
 # A question with almost no content words ("问题？") cannot be well supported by any sentence,
