@@ -25,6 +25,7 @@ from .ingest import (
     read_file,
     shared_keys,
 )
+from .rerank import get_reranker
 from .retrieve import Retriever
 from .schema import Answer, Document
 from .text import warm_up
@@ -80,7 +81,9 @@ class QA:
         return ChunkParams(s.chunk_sentences, s.chunk_overlap, s.chunk_max_chars)
 
     def _activate(self, index: Index) -> _Live:
-        live = _Live(index, Retriever(index, self.embedder, self.settings), ExtractiveAnswerer(index, self.settings))
+        reranker = get_reranker(self.settings.reranker)
+        retriever = Retriever(index, self.embedder, self.settings, reranker)
+        live = _Live(index, retriever, ExtractiveAnswerer(index, self.settings))
         self._live = live
         return live
 

@@ -14,6 +14,7 @@ from .config import load_settings
 from .embed import EmbedderError
 from .index import IndexStoreError
 from .ingest import IngestError
+from .rerank import RerankerError
 
 
 class _Bars:
@@ -110,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
-    except (QuestionError, IngestError, IndexStoreError, EmbedderError, ValueError, OSError) as exc:
+    except (QuestionError, IngestError, IndexStoreError, EmbedderError, RerankerError, ValueError, OSError) as exc:
         print(f"dadong-qa: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -36,6 +36,9 @@ class Settings:
     fusion: str = "weighted"  # "weighted" (score-level, calibrated) or "rrf"
     dense_weight: float = 0.5  # weight of dense similarity in weighted fusion
     rrf_k: int = 60
+    # Optional cross-encoder (sentence-transformers name or local path); "" = off.
+    reranker: str = ""
+    rerank_top: int = 20  # fused candidates the reranker re-scores
     expand_queries: bool = True  # 同义词词林 + embedding-neighbour expansion of unseen question words
 
     # Answering.
@@ -67,6 +70,7 @@ _ENV = {
     "DADONG_QA_REFUSAL_THRESHOLD": "refusal_threshold",
     "DADONG_QA_DENSE_WEIGHT": "dense_weight",
     "DADONG_QA_TOP_K": "top_k",
+    "DADONG_QA_RERANKER": "reranker",
 }
 
 

@@ -17,6 +17,7 @@ from .config import Settings
 from .embed import Embedder
 from .expand import Query, analyze
 from .index import Index
+from .rerank import Reranker
 from .schema import Passage
 from .text import normalize, tokenize
 
@@ -36,10 +37,11 @@ class Retrieval:
 
 
 class Retriever:
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, reranker: Reranker | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self.reranker = reranker
         self._sentence_chunks: dict[int, list[int]] = {}
         for chunk in index.chunks.values():
             for sid in chunk.sentence_ids:
@@ -92,6 +94,14 @@ class Retriever:
         if mode == "hybrid" and self.settings.fusion == "rrf":
             scored = self._rrf(dense, bm25)
         scored.sort(key=lambda t: (-t[0], t[1]))
+        rerank: dict[int, float] = {}
+        if self.reranker is not None and scored:
+            # The cross-encoder reads question and passage together; it decides the order of the
+            # top candidates, fusion only chose them.
+            top = [c for _, c in scored[: self.settings.rerank_top]]
+            ce = self.reranker.score(question, [index.chunks[c].search_text for c in top])
+            rerank = {c: float(s) for c, s in zip(top, ce, strict=True)}
+            scored = sorted(((rerank[c], c) for c in top), key=lambda t: (-t[0], t[1])) + scored[len(top) :]
 
         passages = []
         for score, cid in scored[:k]:
@@ -108,6 +118,7 @@ class Retriever:
                     dense=round(dense.get(cid, 0.0), 6),
                     bm25=round(bm25.get(cid, 0.0), 6),
                     sentence_ids=list(chunk.sentence_ids),
+                    rerank=round(rerank[cid], 6) if cid in rerank else None,
                 )
             )
         return Retrieval(passages, qvec, qtokens, query, sentence_cos)

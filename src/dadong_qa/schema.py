@@ -65,6 +65,7 @@ class Passage:
     date: str | None = None
     dense: float = 0.0
     bm25: float = 0.0
+    rerank: float | None = None  # cross-encoder score when a reranker is configured
     sentence_ids: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
