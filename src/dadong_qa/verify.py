@@ -1,0 +1,229 @@
+"""Check a generated answer against the numbered passages it was given.
+
+A language model can cite the wrong passage, invent a number or follow an instruction hidden
+in an article. Nothing it writes is trusted: the answer is cut into claims (text up to its
+`[n]` markers or the end of a sentence), and each claim is kept only if
+- it carries at least one `[n]` that names a passage the model was given,
+- for each such `[n]`, some sentence of passage n shares enough of the claim's characters
+  (bigram overlap; the claim may paraphrase) and is not itself an instruction aimed at a model,
+- every number in the claim appears in the sentences it cites.
+Kept claims are re-numbered so that `[k]` points at `citations[k-1]`, whose `sentence` is the
+source sentence itself, verbatim. What was dropped and why is reported for `Answer.notes`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .schema import Citation, Passage, Sentence
+from .text import normalize
+
+# [1], [1][2], [1, 2], 【1】, ［1］, [资料1]: what models actually write for "cite passage 1".
+_MARKER = re.compile(r"[\[【［]\s*(?:资料|来源|passage\s*)?\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]", re.I)
+_SENTENCE_END = "。！？!?；;\n"
+_SOFT_PUNCT = "，,、：:）)”’\"' \t"
+_CLAUSE_END = "，,、：:；;"
+# "1. ", "2、", "- ": list bullets are layout, not claims; their numbers are not checked.
+_BULLET = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•·])\s*")
+_CONTENT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-z0-9]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_REFUSAL = re.compile(
+    r"没有(?:找到)?(?:与之|与此)?相关(?:的)?信息|资料中没有|资料(?:中)?未(?:提及|提到)|无法根据资料回答"
+)
+# Sentences that address a model rather than a reader. An article may contain one (by accident
+# or as an attack); it is never accepted as support, so obeying it cannot pass verification.
+_INSTRUCTION = re.compile(
+    r"忽略(?:以上|上述|之前|前面|先前|此前|所有|一切)?.{0,8}(?:指令|指示|提示|要求|规则|设定)"
+    r"|(?:系统|system)\s*(?:提示|prompt)"
+    r"|ignore\s+(?:all\s+|the\s+|any\s+)?(?:previous|above|prior|earlier)\s+(?:instructions?|prompts?|rules?)",
+    re.I,
+)
+
+
+@dataclass
+class Source:
+    """Passage number n as numbered in the prompt, with its sentences in document order."""
+
+    number: int
+    passage: Passage
+    sentences: list[Sentence]
+
+
+@dataclass
+class Claim:
+    """A piece of the answer: its text without markers, the passage numbers it cites."""
+
+    text: str
+    refs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Verification:
+    text: str  # the kept claims, markers re-numbered to index `citations`
+    citations: list[Citation]
+    dropped: list[str]  # one reason per dropped claim or citation
+    refused: bool  # the model said the passages do not answer, and claimed nothing else
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.citations)
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = "".join(_CONTENT.findall(normalize(text)))
+    return {chars[i : i + 2] for i in range(len(chars) - 1)} or ({chars} if chars else set())
+
+
+def overlap(claim: str, sentence: str) -> float:
+    """Share of the claim's character bigrams found in the sentence (0..1)."""
+    want = _bigrams(claim)
+    return len(want & _bigrams(sentence)) / len(want) if want else 0.0
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written with digits, normalised: full-width digits, thousands separators, 5.0 -> 5."""
+    norm = unicodedata.normalize("NFKC", text)
+    norm = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", norm)
+    out = set()
+    for n in _NUMBER.findall(norm):
+        whole, _, frac = n.partition(".")
+        frac = frac.rstrip("0")
+        out.add((whole.lstrip("0") or "0") + (f".{frac}" if frac else ""))
+    return out
+
+
+def is_instruction(sentence: str) -> bool:
+    return bool(_INSTRUCTION.search(unicodedata.normalize("NFKC", sentence)))
+
+
+def split_claims(text: str) -> list[Claim]:
+    """Cut `text` after each run of markers and at each sentence end; markers go with the text before them."""
+    claims: list[Claim] = []
+    cur = Claim("")
+    after_marker = False
+    pos = 0
+    tokens: list[tuple[str, str | list[int]]] = []
+    for m in _MARKER.finditer(text):
+        tokens.extend(("char", c) for c in text[pos : m.start()])
+        tokens.append(("refs", [int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))]))
+        pos = m.end()
+    tokens.extend(("char", c) for c in text[pos:])
+
+    def close() -> None:
+        nonlocal cur, after_marker
+        if cur.text or cur.refs:
+            claims.append(cur)
+        cur = Claim("")
+        after_marker = False
+
+    for kind, value in tokens:
+        if kind == "refs":
+            assert isinstance(value, list)
+            target = cur
+            # "……。[1]": a marker right after a sentence end belongs to that sentence.
+            if not _CONTENT.search(cur.text) and claims:
+                target = claims[-1]
+            target.refs.extend(r for r in value if r not in target.refs)
+            after_marker = target is cur
+            continue
+        assert isinstance(value, str)
+        if after_marker and value not in _SOFT_PUNCT and value not in _SENTENCE_END:
+            close()
+        cur.text += value
+        if value in _SENTENCE_END:
+            close()
+    close()
+    return claims
+
+
+def _best_sentences(claim: Claim, source: Source, min_overlap: float) -> tuple[list[tuple[Sentence, float]], str]:
+    """The sentence(s) of one passage that support a claim, or an empty list and the reason."""
+    usable = [s for s in source.sentences if not is_instruction(s.text)]
+    scored = sorted(((overlap(claim.text, s.text), s) for s in usable), key=lambda t: (-t[0], t[1].sid))
+    if not scored or scored[0][0] < min_overlap:
+        if any(is_instruction(s.text) for s in source.sentences) and any(
+            overlap(claim.text, s.text) >= min_overlap for s in source.sentences
+        ):
+            return [], f"[{source.number}] 所依据的句子是写给模型的指令，不能作为出处"
+        return [], f"[{source.number}] 中没有支持这句话的句子"
+    chosen = [(scored[0][1], scored[0][0])]
+    # A claim may join facts from two sentences of the same passage: add the one with the missing numbers.
+    missing = numbers(claim.text) - numbers(scored[0][1].text)
+    if missing:
+        for score, s in scored[1:]:
+            if missing & numbers(s.text) and score >= min_overlap / 2:
+                chosen.append((s, score))
+                missing -= numbers(s.text)
+            if not missing:
+                break
+    return chosen, ""
+
+
+def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Verification:
+    """Keep the claims of `text` that its citations support; see the module docstring."""
+    by_number = {s.number: s for s in sources}
+    citations: list[Citation] = []
+    cited: dict[int, int] = {}  # sentence id -> citation number
+    dropped: list[str] = []
+    parts: list[str] = []
+    refused = False
+    for piece in split_claims(text):
+        bullet = _BULLET.match(piece.text)
+        prefix = bullet.group(0).strip() if bullet else ""
+        body = piece.text[bullet.end() if bullet else 0 :].strip()
+        if not _CONTENT.search(body):
+            continue
+        claim = Claim(body, piece.refs)
+        short = body if len(body) <= 30 else body[:30] + "……"
+        if not claim.refs:
+            if _REFUSAL.search(body):
+                refused = True
+            else:
+                dropped.append(f"没有标注出处：“{short}”")
+            continue
+        support: list[tuple[Sentence, float, Source]] = []
+        for n in claim.refs:
+            source = by_number.get(n)
+            if source is None:
+                dropped.append(f"[{n}] 不是检索到的资料编号（共 {len(sources)} 条）：“{short}”")
+                continue
+            chosen, reason = _best_sentences(claim, source, min_overlap)
+            if not chosen:
+                dropped.append(f"{reason}：“{short}”")
+            support.extend((s, score, source) for s, score in chosen)
+        if not support:
+            continue
+        missing = numbers(body) - set().union(*(numbers(s.text) for s, _, _ in support))
+        if missing:
+            dropped.append(f"数字 {'、'.join(sorted(missing))} 不在所引用的句子中：“{short}”")
+            continue
+        markers = []
+        for s, score, source in support:
+            if s.sid not in cited:
+                citations.append(
+                    Citation(
+                        sentence=s.text,
+                        doc_id=s.doc_id,
+                        title=source.passage.title,
+                        date=source.passage.date,
+                        sentence_id=s.sid,
+                        passage=source.passage.text,
+                        score=round(score, 4),
+                    )
+                )
+                cited[s.sid] = len(citations)
+            marker = f"[{cited[s.sid]}]"
+            if marker not in markers:
+                markers.append(marker)
+        stripped = body.rstrip(_SENTENCE_END + _CLAUSE_END)
+        tail = body[len(stripped) :].strip()
+        # Keep list layout: a bullet opens a line of its own.
+        lead = (("\n" if parts else "") + prefix + " ") if prefix else ""
+        parts.append(lead + stripped + "".join(markers) + tail)
+    out = "".join(parts).strip()
+    if out and out[-1] in _CLAUSE_END:
+        out = out[:-1] + "。"
+    return Verification(text=out, citations=citations, dropped=dropped, refused=refused and not citations)
