@@ -129,8 +129,10 @@ class OpenAIGenerator:
                 yield from _sse_deltas(resp.iter_lines(), deadline, s.llm_total_timeout)
         except httpx.TimeoutException as exc:
             raise GenerationError(f"模型服务超时（{type(exc).__name__}，{self.url}）") from exc
-        except httpx.HTTPError as exc:
+        except httpx.ConnectError as exc:
             raise GenerationError(f"无法连接模型服务 {self.url}：{exc}") from exc
+        except httpx.HTTPError as exc:  # dropped connection, truncated body, protocol error
+            raise GenerationError(f"与模型服务的连接中断（{type(exc).__name__}）：{exc}") from exc
 
     def close(self) -> None:
         self._client.close()
@@ -373,5 +375,5 @@ def fell_back(answer: Answer, name: str, reason: str) -> Answer:
     """Mark an extractive `answer` as standing in for generator `name`, which failed for `reason`."""
     answer.fallback = True
     answer.generator = "extractive"
-    answer.notes.append(f"{name} 生成失败，改用抽取式回答：{reason}")
+    answer.notes.append(f"{name} 的回答未被采用，改用抽取式回答：{reason}")
     return answer

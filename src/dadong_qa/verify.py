@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .schema import Citation, Passage, Sentence
@@ -29,7 +29,14 @@ _CLAUSE_END = "，,、：:；;"
 # "1. ", "2、", "- ": list bullets are layout, not claims; their numbers are not checked.
 _BULLET = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•·])\s*")
 _CONTENT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-z0-9]")
+# Function characters a paraphrase adds or drops freely ("新建了" for "新建").
+_FUNCTION_CHARS = str.maketrans("", "", "的了是在着过也都将已其这那")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# How models open an answer; not part of what the claim says.
+_PREAMBLE = re.compile(r"^(?:根据|依据|据|从)?(?:以上|上述)?(?:资料|材料|报道)(?:显示|来看|可知|所述|中)?[，,：:]?\s*")
+# A cited passage must support the claim about as well as the best of all passages does:
+# a claim copied from passage 2 but marked [1] is a wrong citation even if [1] shares its topic.
+_RELATIVE = 0.75
 _REFUSAL = re.compile(
     r"没有(?:找到)?(?:与之|与此)?相关(?:的)?信息|资料中没有|资料(?:中)?未(?:提及|提到)|无法根据资料回答"
 )
@@ -74,13 +81,28 @@ class Verification:
 
 def _bigrams(text: str) -> set[str]:
     chars = "".join(_CONTENT.findall(normalize(text)))
+    chars = chars.translate(_FUNCTION_CHARS)
     return {chars[i : i + 2] for i in range(len(chars) - 1)} or ({chars} if chars else set())
 
 
-def overlap(claim: str, sentence: str) -> float:
-    """Share of the claim's character bigrams found in the sentence (0..1)."""
+def bigram_weights(texts: Sequence[str]) -> dict[str, float]:
+    """Weight 1/(1+df) of each bigram over `texts`: words every passage shares (the district's
+    name, the topic) say little about which passage supports a claim. Unseen bigrams weigh 1."""
+    df: dict[str, int] = {}
+    for text in texts:
+        for g in _bigrams(text):
+            df[g] = df.get(g, 0) + 1
+    return {g: 1.0 / (1 + n) for g, n in df.items()}
+
+
+def overlap(claim: str, sentence: str, weights: Mapping[str, float] | None = None) -> float:
+    """Weighted share of the claim's character bigrams found in the sentence (0..1)."""
     want = _bigrams(claim)
-    return len(want & _bigrams(sentence)) / len(want) if want else 0.0
+    if not want:
+        return 0.0
+    w = weights or {}
+    total = sum(w.get(g, 1.0) for g in want)
+    return sum(w.get(g, 1.0) for g in want & _bigrams(sentence)) / total
 
 
 def numbers(text: str) -> set[str]:
@@ -139,16 +161,20 @@ def split_claims(text: str) -> list[Claim]:
     return claims
 
 
-def _best_sentences(claim: Claim, source: Source, min_overlap: float) -> tuple[list[tuple[Sentence, float]], str]:
+def _best_sentences(
+    claim: Claim, source: Source, min_overlap: float, best_elsewhere: float, weights: Mapping[str, float]
+) -> tuple[list[tuple[Sentence, float]], str]:
     """The sentence(s) of one passage that support a claim, or an empty list and the reason."""
     usable = [s for s in source.sentences if not is_instruction(s.text)]
-    scored = sorted(((overlap(claim.text, s.text), s) for s in usable), key=lambda t: (-t[0], t[1].sid))
+    scored = sorted(((overlap(claim.text, s.text, weights), s) for s in usable), key=lambda t: (-t[0], t[1].sid))
     if not scored or scored[0][0] < min_overlap:
-        if any(is_instruction(s.text) for s in source.sentences) and any(
-            overlap(claim.text, s.text) >= min_overlap for s in source.sentences
+        if any(
+            is_instruction(s.text) and overlap(claim.text, s.text, weights) >= min_overlap for s in source.sentences
         ):
             return [], f"[{source.number}] 所依据的句子是写给模型的指令，不能作为出处"
         return [], f"[{source.number}] 中没有支持这句话的句子"
+    if scored[0][0] < _RELATIVE * best_elsewhere:
+        return [], f"[{source.number}] 引错了资料，支持这句话的句子在另一条资料中"
     chosen = [(scored[0][1], scored[0][0])]
     # A claim may join facts from two sentences of the same passage: add the one with the missing numbers.
     missing = numbers(claim.text) - numbers(scored[0][1].text)
@@ -165,6 +191,8 @@ def _best_sentences(claim: Claim, source: Source, min_overlap: float) -> tuple[l
 def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Verification:
     """Keep the claims of `text` that its citations support; see the module docstring."""
     by_number = {s.number: s for s in sources}
+    weights = bigram_weights([s.passage.text for s in sources])
+    usable = [x.text for src in sources for x in src.sentences if not is_instruction(x.text)]
     citations: list[Citation] = []
     cited: dict[int, int] = {}  # sentence id -> citation number
     dropped: list[str] = []
@@ -176,7 +204,8 @@ def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Ve
         body = piece.text[bullet.end() if bullet else 0 :].strip()
         if not _CONTENT.search(body):
             continue
-        claim = Claim(body, piece.refs)
+        claim = Claim(_PREAMBLE.sub("", body), piece.refs)
+        best_anywhere = max((overlap(claim.text, t, weights) for t in usable), default=0.0)
         short = body if len(body) <= 30 else body[:30] + "……"
         if not claim.refs:
             if _REFUSAL.search(body):
@@ -190,7 +219,7 @@ def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Ve
             if source is None:
                 dropped.append(f"[{n}] 不是检索到的资料编号（共 {len(sources)} 条）：“{short}”")
                 continue
-            chosen, reason = _best_sentences(claim, source, min_overlap)
+            chosen, reason = _best_sentences(claim, source, min_overlap, best_anywhere, weights)
             if not chosen:
                 dropped.append(f"{reason}：“{short}”")
             support.extend((s, score, source) for s, score in chosen)
