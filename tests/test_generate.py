@@ -537,3 +537,55 @@ def test_transformers_prompt_longer_than_the_context_falls_back(tmp_path, base_s
 def test_transformers_missing_folder_falls_back(tmp_path, base_settings, extractive, offline):
     qa = QA(base_settings.with_overrides(generator="transformers", llm_model=str(tmp_path / "nope")))
     assert_fell_back(qa.ask(QUESTION), extractive, "找不到本地模型")
+
+
+# ---------------------------------------------------------------- the seam, with an in-process generator
+
+
+class ScriptedGenerator:
+    """A `Generator` in the test process: yields `pieces`, then raises `error` if given."""
+
+    name = "scripted"
+
+    def __init__(self, pieces: list[str], error: Exception | None = None) -> None:
+        self.pieces, self.error = pieces, error
+        self.closed = False
+        self.seen: list[tuple[str, int]] = []
+
+    def stream(self, question: str, passages: Any) -> Iterator[str]:
+        self.seen.append((question, len(passages)))
+        try:
+            yield from self.pieces
+            if self.error:
+                raise self.error
+        finally:
+            self.closed = True
+
+
+def _stream(qa: QA, gen: ScriptedGenerator) -> Iterator[str | Answer]:
+    from dadong_qa.generate import GenerativeAnswerer, Generator
+
+    assert isinstance(gen, Generator)  # the protocol is all a backend has to follow
+    live = qa.live()
+    retrieval = live.retriever.retrieve(QUESTION)
+    return GenerativeAnswerer(gen, live.index.sentences, qa.settings).stream(
+        QUESTION, retrieval.passages, lambda: live.answerer.answer(QUESTION, retrieval)
+    )
+
+
+def test_unexpected_backend_exception_falls_back(base_settings, extractive):
+    gen = ScriptedGenerator(["青松区"], error=KeyError("boom"))
+    items = list(_stream(QA(base_settings), gen))
+    assert items[0] == "青松区"
+    assert_fell_back(items[-1], extractive, "KeyError")
+    assert gen.closed
+
+
+def test_reader_stopping_early_closes_the_backend(base_settings):
+    gen = ScriptedGenerator(["青", "松", "区"])
+    qa = QA(base_settings)
+    stream = _stream(qa, gen)
+    assert next(stream) == "青"
+    stream.close()
+    assert gen.closed
+    assert gen.seen == [(QUESTION, min(qa.settings.llm_passages, len(qa.ask(QUESTION).passages)))]

@@ -386,6 +386,7 @@ def default_qa() -> QA:
 def ask(question: str, **opts: Any) -> Answer:
     """Answer a Chinese question from the default index, loaded once and reused.
 
-    Options: `k` (passages returned), `mode` ("hybrid", "dense", "bm25").
+    Options: `k` (passages returned), `mode` ("hybrid", "dense", "bm25"). The answer is written
+    by the configured generator (`Settings.generator`; extractive by default), see `QA.ask_stream`.
     """
     return default_qa().ask(question, **opts)

@@ -58,7 +58,7 @@ class Settings:
     llm_model: str = ""  # model name for "openai", model folder for "transformers"
     llm_api_key: str = field(default="", repr=False)  # also read from OPENAI_API_KEY
     llm_connect_timeout: float = 5.0  # seconds to connect to the endpoint
-    llm_read_timeout: float = 30.0  # seconds without any output before giving up
+    llm_read_timeout: float = 60.0  # seconds without any output (first token included) before giving up
     llm_total_timeout: float = 120.0  # seconds for a whole generation, however it trickles in
     llm_max_tokens: int = 512
     llm_temperature: float = 0.1

@@ -261,8 +261,9 @@ class TransformersGenerator:
         budget = s.llm_max_tokens if limit is None else min(s.llm_max_tokens, int(limit) - n_prompt)
         if budget <= 0:
             raise GenerationError(f"提示有 {n_prompt} 个词元，超出模型上下文长度 {limit}（可减小 llm_passages）")
+        # On CPU the prompt alone can take a while before the first token: wait up to the whole budget.
         streamer = TextIteratorStreamer(
-            tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=min(s.llm_read_timeout, s.llm_total_timeout)
+            tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=s.llm_total_timeout
         )
         stop = threading.Event()
         failure: list[BaseException] = []
@@ -290,7 +291,7 @@ class TransformersGenerator:
                 if piece:
                     yield piece
         except queue.Empty as exc:
-            raise GenerationError(f"本地模型超过 {s.llm_read_timeout:g} 秒没有输出") from exc
+            raise GenerationError(f"本地模型超过 {s.llm_total_timeout:g} 秒没有输出") from exc
         finally:
             stop.set()  # also when the reader stops early
             worker.join(timeout=5.0)
@@ -327,9 +328,16 @@ class GenerativeAnswerer:
             return
         text = ""
         try:
-            for delta in self.generator.stream(question, given):
-                text += delta
-                yield text
+            deltas = self.generator.stream(question, given)
+            try:
+                for delta in deltas:
+                    text += delta
+                    yield text
+            finally:
+                # A reader that stops early also stops the backend (connection, generation thread).
+                close = getattr(deltas, "close", None)
+                if close is not None:
+                    close()
         except GenerationError as exc:
             yield fell_back(fallback(), name, str(exc))
             return
