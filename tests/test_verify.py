@@ -31,13 +31,17 @@ def _sources() -> list[Source]:
     return [Source(1, passage("park", PARK), PARK), Source(2, passage("bus", BUS), BUS)]
 
 
-def test_split_claims_cuts_after_markers_and_sentence_ends():
+def test_split_claims_cuts_at_sentence_ends_and_keeps_markers_in_place():
     claims = split_claims("甲有5个[1]，乙有6个[2]。丙。[1]丁【2】")
     assert [(c.text, c.refs) for c in claims] == [
-        ("甲有5个，", [1]),
-        ("乙有6个。", [2]),
+        ("甲有5个，乙有6个。", [1, 2]),
         ("丙。", [1]),  # a marker after the full stop still belongs to that sentence
         ("丁", [2]),
+    ]
+    assert [(seg.text, seg.refs) for seg in claims[0].segments] == [
+        ("甲有5个", [1]),
+        ("，乙有6个", [2]),
+        ("。", []),
     ]
     assert split_claims("总结[1, 2]")[0].refs == [1, 2]
     assert split_claims("无出处的话。")[0].refs == []
@@ -117,6 +121,36 @@ def test_number_from_a_second_sentence_of_the_same_passage():
     assert result.ok
     assert {c.sentence_id for c in result.citations} == {0, 2}
     assert result.text == "新建口袋公园12座，投入资金8600万元[1][2]。"
+
+
+def test_two_passages_in_one_sentence_keep_their_markers_in_place():
+    result = verify("青松区今年新建口袋公园12座[1]，开通公交线路7条[2]。", _sources())
+    assert result.ok and not result.dropped
+    assert result.text == "青松区今年新建口袋公园12座[1]，开通公交线路7条[2]。"
+
+
+def test_a_short_clause_is_judged_with_its_sentence():
+    # "比上年提高1.2个百分点" alone shares little with the source; with its sentence it is clear.
+    result = verify("全区绿化覆盖率达到41.5%[1]，比上年高1.2个百分点[1]。", _sources())
+    assert result.ok and not result.dropped
+    assert [c.sentence_id for c in result.citations] == [1]
+
+
+def test_year_may_come_from_the_passage_or_the_article_date():
+    dated = _sources()
+    # 2024 is only in the article's date; the sentence says "今年".
+    assert verify("2024年青松区新建口袋公园12座[1]。", dated).ok
+    # Any other number must be in a cited sentence about the claim.
+    assert not verify("2023年青松区新建口袋公园12座[1]。", dated).ok
+    year_first = [
+        Sentence(10, "y", 0, 12, "2019年，青松区启动城市更新。"),
+        Sentence(11, "y", 12, 30, "当年新建口袋公园12座。"),
+    ]
+    passage = Passage(text="".join(s.text for s in year_first), doc_id="y", score=1.0, sentence_ids=[10, 11])
+    result = verify("青松区2019年新建口袋公园12座[1]。", [Source(1, passage, year_first)])
+    assert result.ok
+    assert [c.sentence_id for c in result.citations] == [11, 10]  # the year's sentence is cited too
+    assert result.text == "青松区2019年新建口袋公园12座[1][2]。"
 
 
 def test_uncited_text_is_dropped():

@@ -1,12 +1,15 @@
 """Check a generated answer against the numbered passages it was given.
 
 A language model can cite the wrong passage, invent a number or follow an instruction hidden
-in an article. Nothing it writes is trusted: the answer is cut into claims (text up to its
-`[n]` markers or the end of a sentence), and each claim is kept only if
-- it carries at least one `[n]` that names a passage the model was given,
-- for each such `[n]`, some sentence of passage n shares enough of the claim's characters
-  (bigram overlap; the claim may paraphrase) and is not itself an instruction aimed at a model,
-- every number in the claim appears in the sentences it cites.
+in an article. Nothing it writes is trusted. The answer is cut into sentences (claims), and
+each `[n]` in a claim is checked against passage n: some sentence of passage n must share
+enough of the claim's (or of the clause right before the marker's) characters (weighted
+character-bigram overlap, since the model paraphrases), about as much as the best sentence of
+any passage does (else the model cited the wrong passage), and must not itself be an
+instruction aimed at a model. A claim is kept only if at least one of its citations holds and
+every number in it appears in a cited sentence: the best one, or another sentence of a cited
+passage that is also about the claim (then cited as well; news text often states the year once,
+sentences before), or, for a year, the article's date.
 Kept claims are re-numbered so that `[k]` points at `citations[k-1]`, whose `sentence` is the
 source sentence itself, verbatim. What was dropped and why is reported for `Answer.notes`.
 """
@@ -60,11 +63,29 @@ class Source:
 
 
 @dataclass
-class Claim:
-    """A piece of the answer: its text without markers, the passage numbers it cites."""
+class Segment:
+    """Text of a claim up to a run of markers, and the passage numbers in that run."""
 
     text: str
     refs: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Claim:
+    """One sentence of the answer: its segments in order (the last may cite nothing)."""
+
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(seg.text for seg in self.segments)
+
+    @property
+    def refs(self) -> list[int]:
+        out: list[int] = []
+        for seg in self.segments:
+            out.extend(r for r in seg.refs if r not in out)
+        return out
 
 
 @dataclass
@@ -122,70 +143,76 @@ def is_instruction(sentence: str) -> bool:
 
 
 def split_claims(text: str) -> list[Claim]:
-    """Cut `text` after each run of markers and at each sentence end; markers go with the text before them."""
+    """Cut `text` into sentences; each keeps the `[n]` runs where the model wrote them."""
     claims: list[Claim] = []
-    cur = Claim("")
-    after_marker = False
+    cur = Claim([Segment("")])
     pos = 0
-    tokens: list[tuple[str, str | list[int]]] = []
-    for m in _MARKER.finditer(text):
-        tokens.extend(("char", c) for c in text[pos : m.start()])
-        tokens.append(("refs", [int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))]))
+    for m in [*_MARKER.finditer(text), None]:
+        chunk = text[pos : m.start() if m else len(text)]
+        for ch in chunk:
+            cur.segments[-1].text += ch
+            if ch in _SENTENCE_END:
+                claims.append(cur)
+                cur = Claim([Segment("")])
+        if m is None:
+            break
+        refs = [int(x) for x in re.split(r"\s*[,，、]\s*", m.group(1))]
+        target = cur
+        # "……。[1]": a marker right after a sentence end belongs to that sentence.
+        if not _CONTENT.search(cur.text) and claims:
+            target = claims[-1]
+        last = target.segments[-1]
+        last.refs.extend(r for r in refs if r not in last.refs)
+        if target is cur:
+            cur.segments.append(Segment(""))
         pos = m.end()
-    tokens.extend(("char", c) for c in text[pos:])
-
-    def close() -> None:
-        nonlocal cur, after_marker
-        if cur.text or cur.refs:
-            claims.append(cur)
-        cur = Claim("")
-        after_marker = False
-
-    for kind, value in tokens:
-        if kind == "refs":
-            assert isinstance(value, list)
-            target = cur
-            # "……。[1]": a marker right after a sentence end belongs to that sentence.
-            if not _CONTENT.search(cur.text) and claims:
-                target = claims[-1]
-            target.refs.extend(r for r in value if r not in target.refs)
-            after_marker = target is cur
-            continue
-        assert isinstance(value, str)
-        if after_marker and value not in _SOFT_PUNCT and value not in _SENTENCE_END:
-            close()
-        cur.text += value
-        if value in _SENTENCE_END:
-            close()
-    close()
-    return claims
+    claims.append(cur)
+    for claim in claims:
+        claim.segments = [seg for seg in claim.segments if seg.text or seg.refs]
+    return [c for c in claims if c.segments]
 
 
 def _best_sentences(
-    claim: Claim, source: Source, min_overlap: float, best_elsewhere: float, weights: Mapping[str, float]
+    texts: list[str], source: Source, min_overlap: float, best_anywhere: float, weights: Mapping[str, float]
 ) -> tuple[list[tuple[Sentence, float]], str]:
-    """The sentence(s) of one passage that support a claim, or an empty list and the reason."""
+    """The sentence of one passage that best supports the claim (scored on each of `texts`,
+    the claim and the clause its marker closes), or an empty list and the reason."""
+
+    def score(sentence: str) -> float:
+        return max(overlap(t, sentence, weights) for t in texts)
+
     usable = [s for s in source.sentences if not is_instruction(s.text)]
-    scored = sorted(((overlap(claim.text, s.text, weights), s) for s in usable), key=lambda t: (-t[0], t[1].sid))
+    scored = sorted(((score(s.text), s) for s in usable), key=lambda t: (-t[0], t[1].sid))
     if not scored or scored[0][0] < min_overlap:
-        if any(
-            is_instruction(s.text) and overlap(claim.text, s.text, weights) >= min_overlap for s in source.sentences
-        ):
+        if any(is_instruction(s.text) and score(s.text) >= min_overlap for s in source.sentences):
             return [], f"[{source.number}] 所依据的句子是写给模型的指令，不能作为出处"
         return [], f"[{source.number}] 中没有支持这句话的句子"
-    if scored[0][0] < _RELATIVE * best_elsewhere:
+    if scored[0][0] < _RELATIVE * best_anywhere:
         return [], f"[{source.number}] 引错了资料，支持这句话的句子在另一条资料中"
-    chosen = [(scored[0][1], scored[0][0])]
-    # A claim may join facts from two sentences of the same passage: add the one with the missing numbers.
-    missing = numbers(claim.text) - numbers(scored[0][1].text)
-    if missing:
-        for score, s in scored[1:]:
-            if missing & numbers(s.text) and score >= min_overlap / 2:
-                chosen.append((s, score))
-                missing -= numbers(s.text)
+    return [(scored[0][1], scored[0][0])], ""
+
+
+def _complete_numbers(
+    claim: str, support: list[tuple[Sentence, float, Source]], min_overlap: float, weights: Mapping[str, float]
+) -> set[str]:
+    """Add sentences of the cited passages that hold the claim's other numbers; return those still missing."""
+    missing = numbers(claim) - set().union(*(numbers(s.text) for s, _, _ in support))
+    chosen = {s.sid for s, _, _ in support}
+    for source in list({src.number: src for _, _, src in support}.values()):
+        for s in source.sentences:
             if not missing:
-                break
-    return chosen, ""
+                return missing
+            found = missing & numbers(s.text)
+            if s.sid in chosen or not found or is_instruction(s.text):
+                continue
+            # Only from a sentence about the claim: news text states a year once, sentences before.
+            score = overlap(claim, s.text, weights)
+            if score >= min_overlap / 2:
+                support.append((s, score, source))
+                chosen.add(s.sid)
+                missing -= numbers(s.text)
+    dates = {src.passage.date[:4] for _, _, src in support if src.passage.date}
+    return {n for n in missing if n not in dates}
 
 
 def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Verification:
@@ -198,14 +225,13 @@ def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Ve
     dropped: list[str] = []
     parts: list[str] = []
     refused = False
-    for piece in split_claims(text):
-        bullet = _BULLET.match(piece.text)
+    for claim in split_claims(text):
+        raw = claim.text
+        bullet = _BULLET.match(raw)
         prefix = bullet.group(0).strip() if bullet else ""
-        body = piece.text[bullet.end() if bullet else 0 :].strip()
+        body = _PREAMBLE.sub("", raw[bullet.end() if bullet else 0 :].strip())
         if not _CONTENT.search(body):
             continue
-        claim = Claim(_PREAMBLE.sub("", body), piece.refs)
-        best_anywhere = max((overlap(claim.text, t, weights) for t in usable), default=0.0)
         short = body if len(body) <= 30 else body[:30] + "……"
         if not claim.refs:
             if _REFUSAL.search(body):
@@ -213,23 +239,34 @@ def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Ve
             else:
                 dropped.append(f"没有标注出处：“{short}”")
             continue
+        best_anywhere = max((overlap(body, t, weights) for t in usable), default=0.0)
         support: list[tuple[Sentence, float, Source]] = []
-        for n in claim.refs:
-            source = by_number.get(n)
-            if source is None:
-                dropped.append(f"[{n}] 不是检索到的资料编号（共 {len(sources)} 条）：“{short}”")
-                continue
-            chosen, reason = _best_sentences(claim, source, min_overlap, best_anywhere, weights)
-            if not chosen:
-                dropped.append(f"{reason}：“{short}”")
-            support.extend((s, score, source) for s, score in chosen)
+        per_ref: dict[int, list[Sentence]] = {}
+        for seg in claim.segments:
+            clause = _PREAMBLE.sub("", _BULLET.sub("", seg.text).strip())
+            texts = [body, clause] if _CONTENT.search(clause) and clause != body else [body]
+            for n in seg.refs:
+                if n in per_ref:
+                    continue
+                source = by_number.get(n)
+                if source is None:
+                    dropped.append(f"[{n}] 不是检索到的资料编号（共 {len(sources)} 条）：“{short}”")
+                    continue
+                chosen, reason = _best_sentences(texts, source, min_overlap, best_anywhere, weights)
+                if not chosen:
+                    dropped.append(f"{reason}：“{short}”")
+                    continue
+                per_ref[n] = [s for s, _ in chosen]
+                support.extend((s, score, source) for s, score in chosen)
         if not support:
             continue
-        missing = numbers(body) - set().union(*(numbers(s.text) for s, _, _ in support))
+        first_extra = len(support)
+        missing = _complete_numbers(body, support, min_overlap, weights)
         if missing:
             dropped.append(f"数字 {'、'.join(sorted(missing))} 不在所引用的句子中：“{short}”")
             continue
-        markers = []
+        for s, _, source in support[first_extra:]:
+            per_ref.setdefault(source.number, []).append(s)
         for s, score, source in support:
             if s.sid not in cited:
                 citations.append(
@@ -244,15 +281,15 @@ def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Ve
                     )
                 )
                 cited[s.sid] = len(citations)
-            marker = f"[{cited[s.sid]}]"
-            if marker not in markers:
-                markers.append(marker)
-        stripped = body.rstrip(_SENTENCE_END + _CLAUSE_END)
-        tail = body[len(stripped) :].strip()
-        # Keep list layout: a bullet opens a line of its own.
-        lead = (("\n" if parts else "") + prefix + " ") if prefix else ""
-        parts.append(lead + stripped + "".join(markers) + tail)
-    out = "".join(parts).strip()
-    if out and out[-1] in _CLAUSE_END:
-        out = out[:-1] + "。"
-    return Verification(text=out, citations=citations, dropped=dropped, refused=refused and not citations)
+        out = []
+        for i, seg in enumerate(claim.segments):
+            seg_text = _BULLET.sub("", seg.text, count=1).lstrip() if i == 0 else seg.text
+            markers = dict.fromkeys(f"[{cited[s.sid]}]" for n in seg.refs for s in per_ref.get(n, []))
+            stripped = seg_text.rstrip(_SENTENCE_END + _CLAUSE_END + " ")
+            out.append(stripped + "".join(markers) + seg_text[len(stripped) :].strip(" "))
+        sentence = "".join(out).strip()
+        parts.append((("\n" if parts else "") + prefix + " " if prefix else "") + sentence)
+    result = "".join(parts).strip()
+    if result and result[-1] in _CLAUSE_END:
+        result = result[:-1] + "。"
+    return Verification(text=result, citations=citations, dropped=dropped, refused=refused and not citations)
