@@ -581,6 +581,16 @@ def test_unexpected_backend_exception_falls_back(base_settings, extractive):
     assert gen.closed
 
 
+def test_reasoning_is_not_verified_as_the_answer(base_settings):
+    qa = QA(base_settings)
+    passages = qa.ask(QUESTION).passages
+    n = next(i for i, p in enumerate(passages, 1) if FACT in p.text)
+    gen = ScriptedGenerator(["<think>用户问公园，大概有99座？再看资料。</think>\n", f"{FACT}[{n}]。"])
+    final = list(_stream(qa, gen))[-1]
+    assert final.generator == "scripted" and final.fallback is False and not final.notes[1:]
+    assert final.text == f"{FACT}[1]。"
+
+
 def test_reader_stopping_early_closes_the_backend(base_settings):
     gen = ScriptedGenerator(["青", "松", "区"])
     qa = QA(base_settings)

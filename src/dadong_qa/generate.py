@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from .verify import Source, verify
 log = logging.getLogger(__name__)
 
 REFUSAL_TEXT = "资料中没有相关信息。"
+_THINKING = re.compile(r"^\s*<think>.*?(?:</think>|$)", re.S)
 
 SYSTEM_PROMPT = "\n".join(
     (
@@ -346,6 +348,8 @@ class GenerativeAnswerer:
             yield fell_back(fallback(), name, f"{type(exc).__name__}: {exc}")
             return
 
+        # Reasoning models (Qwen3, DeepSeek-R1) may write their thinking first; only the answer is checked.
+        text = _THINKING.sub("", text)
         sources = [
             Source(n, p, [self.sentences[sid] for sid in p.sentence_ids if sid in self.sentences])
             for n, p in enumerate(given, 1)
