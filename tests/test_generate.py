@@ -321,18 +321,18 @@ def test_injected_instruction_does_not_change_the_answer(llm, server, extractive
 
 
 def test_slow_server_times_out_and_falls_back(llm, extractive):
-    qa = llm(lambda h, b: (time.sleep(3.0), h.sse([FACT])), llm_read_timeout=0.5)
+    qa = llm(lambda h, b: (time.sleep(8.0), h.sse([FACT])), llm_read_timeout=0.5)
     t0 = time.monotonic()
     answer = qa.ask(QUESTION)
-    assert time.monotonic() - t0 < 2.5
+    assert time.monotonic() - t0 < 5.0  # gave up long before the server answered
     assert_fell_back(answer, extractive, "超时")
 
 
 def test_trickling_server_is_cut_at_the_total_timeout(llm, extractive):
-    qa = llm(lambda h, b: h.sse(["青松区"] * 40, delay=0.1), llm_total_timeout=0.8)
+    qa = llm(lambda h, b: h.sse(["青松区"] * 80, delay=0.1), llm_total_timeout=0.8)
     t0 = time.monotonic()
     items = list(qa.ask_stream(QUESTION))
-    assert time.monotonic() - t0 < 2.5
+    assert time.monotonic() - t0 < 5.0  # the stream would have run for 8 s
     assert any(isinstance(i, str) for i in items)  # it did stream before being cut
     assert_fell_back(items[-1], extractive, "0.8")
 
