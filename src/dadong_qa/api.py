@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from .answer import ExtractiveAnswerer
 from .chunk import ChunkParams
 from .config import Settings, load_settings
 from .embed import Embedder, get_embedder
+from .generate import GenerationError, GenerativeAnswerer, Generator, fell_back, make_generator
 from .index import Index, Progress
 from .ingest import (
     IngestError,
@@ -26,7 +27,7 @@ from .ingest import (
     shared_keys,
 )
 from .rerank import get_reranker
-from .retrieve import Retriever
+from .retrieve import Retrieval, Retriever
 from .schema import Answer, Document
 from .text import warm_up
 
@@ -68,6 +69,7 @@ class QA:
         self.settings = (settings or load_settings()).with_overrides(**overrides)
         self._live: _Live | None = None
         self._lock = threading.Lock()
+        self._generator: Generator | GenerationError | None = None  # made on first use
 
     # ------------------------------------------------------------ components
 
@@ -126,7 +128,7 @@ class QA:
         t1 = time.perf_counter()
         retrieval = live.retriever.retrieve(q, k=k or self.settings.top_k, mode=mode)
         t2 = time.perf_counter()
-        answer = live.answerer.answer(q, retrieval)
+        *_, answer = self._answer_stream(q, live, retrieval)
         t3 = time.perf_counter()
         answer.question = question
         answer.timings_ms = {
@@ -136,6 +138,75 @@ class QA:
             "total": round((t3 - t0) * 1000, 2),
         }
         return answer
+
+    def ask_stream(self, question: str, k: int | None = None, mode: str = "hybrid") -> Iterator[str | Answer]:
+        """Answer `question` as `ask` does, showing a generated answer while it is written.
+
+        Yields zero or more `str`, then exactly one `Answer`, always last:
+        - each `str` is the whole raw text generated so far (not a delta). It is unverified model
+          output whose `[n]` markers number the passages given to the model, so show it as a
+          draft and replace it with the final answer;
+        - the `Answer` is the verified result, as `ask` returns it: its text, `[k]` markers
+          (indexing `citations`), `generator`, `fallback` and `notes` are what to show.
+        With the extractive default, or when the backend fails before writing anything, only
+        the `Answer` comes. Raises `QuestionError` before yielding anything, like `ask`.
+        Stopping the iteration early stops the generation.
+        """
+        q = self._clean_question(question)
+        t0 = time.perf_counter()
+        live = self.live()
+        t1 = time.perf_counter()
+        retrieval = live.retriever.retrieve(q, k=k or self.settings.top_k, mode=mode)
+        t2 = time.perf_counter()
+        for item in self._answer_stream(q, live, retrieval):
+            if isinstance(item, Answer):
+                t3 = time.perf_counter()
+                item.question = question
+                item.timings_ms = {
+                    "load": round((t1 - t0) * 1000, 2),
+                    "retrieve": round((t2 - t1) * 1000, 2),
+                    "answer": round((t3 - t2) * 1000, 2),
+                    "total": round((t3 - t0) * 1000, 2),
+                }
+            yield item
+
+    def _clean_question(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise QuestionError("the question must be text")
+        q = " ".join(question.split())
+        if not q:
+            raise QuestionError("请输入问题（the question is empty）")
+        if len(q) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"问题太长：{len(q)} 个字符，上限 {self.settings.max_question_chars}（question too long）"
+            )
+        return q
+
+    def _answer_stream(self, q: str, live: _Live, retrieval: Retrieval) -> Iterator[str | Answer]:
+        """The configured generator's drafts, then its verified answer (or the extractive one)."""
+
+        def extractive() -> Answer:
+            return live.answerer.answer(q, retrieval)
+
+        generator = self._get_generator()
+        if generator is None:
+            yield extractive()
+        elif isinstance(generator, GenerationError):
+            yield fell_back(extractive(), self.settings.generator, str(generator))
+        else:
+            yield from GenerativeAnswerer(generator, live.index.sentences, self.settings).stream(
+                q, retrieval.passages, extractive
+            )
+
+    def _get_generator(self) -> Generator | GenerationError | None:
+        if self._generator is None and self.settings.generator != "extractive":
+            with self._lock:
+                if self._generator is None:
+                    try:
+                        self._generator = make_generator(self.settings)
+                    except GenerationError as exc:  # misconfigured: say so with every answer
+                        self._generator = exc
+        return self._generator
 
     # ------------------------------------------------------------ corpus changes
 
@@ -318,6 +389,7 @@ def default_qa() -> QA:
 def ask(question: str, **opts: Any) -> Answer:
     """Answer a Chinese question from the default index, loaded once and reused.
 
-    Options: `k` (passages returned), `mode` ("hybrid", "dense", "bm25").
+    Options: `k` (passages returned), `mode` ("hybrid", "dense", "bm25"). The answer is written
+    by the configured generator (`Settings.generator`; extractive by default), see `QA.ask_stream`.
     """
     return default_qa().ask(question, **opts)

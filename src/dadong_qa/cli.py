@@ -163,6 +163,8 @@ def _run(args: argparse.Namespace) -> int:
             print("  最接近的资料：")
             for p in answer.passages[:3]:
                 print(f"   - 《{p.title}》 {p.text[:60]}…")
+        for note in answer.notes:
+            print(f"  注：{note}", file=sys.stderr)
         return 0
     if args.command == "eval":
         from .evaluate import format_curve, format_table, refusal_curve, run_eval

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 DEFAULT_EMBEDDER = "use-multilingual-v3"
 CONFIG_FILE = "dadong-qa.toml"
+GENERATORS = ("extractive", "openai", "transformers")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,27 @@ class Settings:
     # Ingest.
     max_file_bytes: int = 20 * 1024 * 1024
 
+    # Generative answers (optional). "extractive" (default: quote source sentences, no model),
+    # "openai" (any OpenAI-compatible chat endpoint: vLLM, Ollama, llama.cpp server, hosted)
+    # or "transformers" (a local causal LM on CPU). Generated answers are re-verified against
+    # the passages and fall back to the extractive answer when they fail.
+    generator: str = "extractive"
+    llm_base_url: str = "http://127.0.0.1:11434/v1"  # Ollama's default; vLLM serves on :8000/v1
+    llm_model: str = ""  # model name for "openai", model folder for "transformers"
+    llm_api_key: str = field(default="", repr=False)  # also read from OPENAI_API_KEY
+    llm_connect_timeout: float = 5.0  # seconds to connect to the endpoint
+    llm_read_timeout: float = 60.0  # seconds without any output (first token included) before giving up
+    llm_total_timeout: float = 120.0  # seconds for a whole generation, however it trickles in
+    llm_max_tokens: int = 512
+    llm_temperature: float = 0.1
+    llm_passages: int = 5  # top passages numbered in the prompt
+    # Share of a claim's character bigrams a cited sentence must contain to count as support.
+    verify_min_overlap: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.generator not in GENERATORS:
+            raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, not {self.generator!r}")
+
     def with_overrides(self, **overrides: Any) -> Settings:
         known = {f.name for f in fields(self)}
         unknown = set(overrides) - known
@@ -71,7 +93,14 @@ _ENV = {
     "DADONG_QA_DENSE_WEIGHT": "dense_weight",
     "DADONG_QA_TOP_K": "top_k",
     "DADONG_QA_RERANKER": "reranker",
+    "DADONG_QA_GENERATOR": "generator",
+    "DADONG_QA_LLM_BASE_URL": "llm_base_url",
+    "DADONG_QA_LLM_MODEL": "llm_model",
+    "DADONG_QA_LLM_API_KEY": "llm_api_key",
+    "DADONG_QA_LLM_TIMEOUT": "llm_total_timeout",
 }
+# Lowest-precedence fallbacks (below the config file), so an existing OpenAI setup just works.
+_ENV_FALLBACK = {"llm_api_key": "OPENAI_API_KEY"}
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -99,6 +128,9 @@ def load_settings(**overrides: Any) -> Settings:
             if key not in known:
                 raise ValueError(f"{path}: unknown setting {key!r}")
             values[key] = _coerce(key, value)
+    for key, env in _ENV_FALLBACK.items():
+        if key not in values and os.environ.get(env):
+            values[key] = _coerce(key, os.environ[env])
     for env, key in _ENV.items():
         if os.environ.get(env):
             values[key] = _coerce(key, os.environ[env])

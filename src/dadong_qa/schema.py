@@ -98,7 +98,9 @@ class Answer:
     rewritten_question: str | None = None  # standalone form of a follow-up question
     conflict: bool = False  # sources give different figures for the same thing
     confidence: float = 0.0  # support score the refusal decision was made on
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what happened on the way, for the user to see
+    generator: str = "extractive"  # what wrote `text`: "extractive", "openai" or "transformers"
+    fallback: bool = False  # the configured generator failed and the extractive answer stands in
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
