@@ -28,6 +28,7 @@ from .ingest import (
 )
 from .rerank import get_reranker
 from .retrieve import Retrieval, Retriever
+from .rewrite import standalone_question
 from .schema import Answer, Document
 from .text import warm_up
 
@@ -112,34 +113,19 @@ class QA:
 
     # ------------------------------------------------------------ asking
 
-    def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Answer:
-        """Answer `question` from the articles; see `Answer` for the fields."""
-        if not isinstance(question, str):
-            raise QuestionError("the question must be text")
-        q = " ".join(question.split())
-        if not q:
-            raise QuestionError("请输入问题（the question is empty）")
-        if len(q) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"问题太长：{len(q)} 个字符，上限 {self.settings.max_question_chars}（question too long）"
-            )
-        t0 = time.perf_counter()
-        live = self.live()
-        t1 = time.perf_counter()
-        retrieval = live.retriever.retrieve(q, k=k or self.settings.top_k, mode=mode)
-        t2 = time.perf_counter()
-        *_, answer = self._answer_stream(q, live, retrieval)
-        t3 = time.perf_counter()
-        answer.question = question
-        answer.timings_ms = {
-            "load": round((t1 - t0) * 1000, 2),
-            "retrieve": round((t2 - t1) * 1000, 2),
-            "answer": round((t3 - t2) * 1000, 2),
-            "total": round((t3 - t0) * 1000, 2),
-        }
-        return answer
+    def ask(self, question: str, k: int | None = None, mode: str = "hybrid", history: list | None = None) -> Answer:
+        """Answer `question` from the articles; see `Answer` for the fields.
 
-    def ask_stream(self, question: str, k: int | None = None, mode: str = "hybrid") -> Iterator[str | Answer]:
+        `history`: the conversation so far, as [{"role", "content"}] messages or (question,
+        answer) pairs; a follow-up question is then rewritten into a standalone one for
+        retrieval (`Answer.rewritten_question`).
+        """
+        *_, answer = self.ask_stream(question, k=k, mode=mode, history=history)
+        return answer  # type: ignore[return-value]  # ask_stream always ends with the Answer
+
+    def ask_stream(
+        self, question: str, k: int | None = None, mode: str = "hybrid", history: list | None = None
+    ) -> Iterator[str | Answer]:
         """Answer `question` as `ask` does, showing a generated answer while it is written.
 
         Yields zero or more `str`, then exactly one `Answer`, always last:
@@ -153,6 +139,11 @@ class QA:
         Stopping the iteration early stops the generation.
         """
         q = self._clean_question(question)
+        try:
+            rewritten = standalone_question(q, history, self.settings.history_turns) if history else None
+        except TypeError as exc:
+            raise QuestionError(str(exc)) from exc
+        q = rewritten or q
         t0 = time.perf_counter()
         live = self.live()
         t1 = time.perf_counter()
@@ -162,6 +153,7 @@ class QA:
             if isinstance(item, Answer):
                 t3 = time.perf_counter()
                 item.question = question
+                item.rewritten_question = rewritten
                 item.timings_ms = {
                     "load": round((t1 - t0) * 1000, 2),
                     "retrieve": round((t2 - t1) * 1000, 2),
@@ -389,7 +381,8 @@ def default_qa() -> QA:
 def ask(question: str, **opts: Any) -> Answer:
     """Answer a Chinese question from the default index, loaded once and reused.
 
-    Options: `k` (passages returned), `mode` ("hybrid", "dense", "bm25"). The answer is written
-    by the configured generator (`Settings.generator`; extractive by default), see `QA.ask_stream`.
+    Options: `k` (passages returned), `mode` ("hybrid", "dense", "bm25"), `history` (the
+    conversation so far, for follow-up questions; see `QA.ask`). The answer is written by the
+    configured generator (`Settings.generator`; extractive by default), see `QA.ask_stream`.
     """
     return default_qa().ask(question, **opts)

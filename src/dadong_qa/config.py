@@ -48,6 +48,7 @@ class Settings:
     max_answer_sentences: int = 3
     refusal_threshold: float = 0.30  # support below this -> "not in the sources" (docs/quality.md)
     max_question_chars: int = 500  # longer questions are rejected with a clear message
+    history_turns: int = 3  # earlier user questions a follow-up is read against
 
     # Ingest.
     max_file_bytes: int = 20 * 1024 * 1024
@@ -68,6 +69,16 @@ class Settings:
     llm_passages: int = 5  # top passages numbered in the prompt
     # Share of a claim's character bigrams a cited sentence must contain to count as support.
     verify_min_overlap: float = 0.3
+
+    # Chat app.
+    server_host: str = "127.0.0.1"
+    server_port: int = 7860
+    concurrency: int = 2  # questions answered at once (the machine has few cores)
+    examples: tuple[str, ...] = (
+        "大东区2022年社会消费品零售总额是多少？",
+        "大东区连续几年入选全国工业百强区？",
+        "华晨宝马工厂在哪里？",
+    )
 
     def __post_init__(self) -> None:
         if self.generator not in GENERATORS:
@@ -98,6 +109,8 @@ _ENV = {
     "DADONG_QA_LLM_MODEL": "llm_model",
     "DADONG_QA_LLM_API_KEY": "llm_api_key",
     "DADONG_QA_LLM_TIMEOUT": "llm_total_timeout",
+    "GRADIO_SERVER_NAME": "server_host",
+    "GRADIO_SERVER_PORT": "server_port",
 }
 # Lowest-precedence fallbacks (below the config file), so an existing OpenAI setup just works.
 _ENV_FALLBACK = {"llm_api_key": "OPENAI_API_KEY"}
@@ -113,6 +126,8 @@ def _coerce(name: str, value: Any) -> Any:
         return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
     if kind in ("Path", Path):
         return Path(value)
+    if isinstance(value, list):
+        return tuple(value)
     return value
 
 

@@ -1,0 +1,411 @@
+"""The chat web app: questions with streamed, cited answers, and a tab to manage the articles.
+
+One `QA` object serves every user of the process: its index is loaded once, and corpus
+changes swap in a complete new index version, so a question never reads a half-written one.
+Writes (upload, remove, rebuild) run one at a time; questions run `Settings.concurrency` at
+a time.
+
+Everything shown comes from article files or from users, so it is escaped before it reaches
+the page (`esc`): article text can never inject HTML or Markdown.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gradio as gr
+
+from .answer import CONFLICT_PREFIX
+from .api import QA, ChangeReport, QuestionError
+from .schema import Answer, Citation, Passage
+
+TITLE = "大东区新闻问答"
+SUPPORTED_UPLOADS = [".txt", ".md", ".html", ".htm"]
+WRITE_QUEUE = "index-write"  # uploads, removals and rebuilds share one slot
+
+# Streaming: the answer is shown a few characters at a time, so a long answer starts
+# appearing at once instead of after the whole message is ready.
+_STREAM_CHARS = 6
+_STREAM_PAUSE = 0.02
+_CLOSEST_SHOWN = 3  # passages listed under a refusal
+_CLOSEST_CHARS = 220
+
+CSS = """
+.dq-answer { line-height: 1.7; }
+.dq-ref { color: #2563eb; font-weight: 600; }
+.dq-refusal { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f;
+  padding: 8px 12px; border-radius: 6px; }
+.dq-refusal .dq-hint { font-size: 0.9em; margin-top: 4px; opacity: 0.85; }
+.dq-conflict { border-left: 4px solid #dc2626; background: #fef2f2; color: #991b1b;
+  padding: 6px 10px; border-radius: 6px; margin-bottom: 6px; font-weight: 600; }
+.dq-error { color: #b91c1c; }
+.dq-rewrite { background: #eef2ff; padding: 4px 8px; border-radius: 4px; margin-bottom: 8px; }
+.dq-cite { margin: 8px 0 12px; }
+.dq-cite-head { font-weight: 600; }
+.dq-meta { color: #6b7280; font-weight: normal; }
+.dq-passage { border-left: 3px solid #d1d5db; margin: 4px 0 0; padding: 4px 10px; color: #374151; }
+.dq-passage mark { background: #fde68a; color: inherit; padding: 0 2px; }
+"""
+
+_MARKDOWN_SPECIAL = {ord(c): f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$"}
+_REF = re.compile(r"&#91;(\d{1,2})&#93;")  # a citation marker "[n]", as `esc` leaves it
+
+
+def esc(text: Any) -> str:
+    """`text` safe to embed in the chat's Markdown/HTML: no tags, no Markdown syntax."""
+    return html.escape(str(text), quote=True).translate(_MARKDOWN_SPECIAL)
+
+
+def _lines(text: str) -> str:
+    return "<br>".join(esc(line) for line in text.splitlines())
+
+
+# ---------------------------------------------------------------- rendering answers
+
+
+def render_answer(answer: Answer, upto: int | None = None) -> str:
+    """The answer bubble, with only the first `upto` characters of the text while streaming."""
+    text = answer.text
+    if answer.conflict and text.startswith(CONFLICT_PREFIX):
+        text = text[len(CONFLICT_PREFIX) :]
+    shown = text if upto is None else text[:upto]
+    if not answer.answered:
+        return (
+            f'<div class="dq-refusal">🚫 {_lines(shown)}'
+            '<div class="dq-hint">下方“最接近的资料”列出了找到的相关段落；可以换个问法，'
+            "或在“文章管理”中添加文章。</div></div>"
+        )
+    body = _REF.sub(r'<sup class="dq-ref">[\1]</sup>', _lines(shown))
+    banner = (
+        '<div class="dq-conflict">⚠️ 来源之间的数字不一致，下面列出了各自的说法，请对照来源核实。</div>'
+        if answer.conflict
+        else ""
+    )
+    return f'<div class="dq-answer">{banner}{body}</div>'
+
+
+def _highlight(passage: str, sentence: str) -> str:
+    at = passage.find(sentence) if passage else -1
+    if at < 0:
+        return f"<mark>{_lines(sentence)}</mark>"
+    before, after = passage[:at], passage[at + len(sentence) :]
+    return f"{_lines(before)}<mark>{_lines(sentence)}</mark>{_lines(after)}"
+
+
+def _meta(title: str, date: str | None) -> str:
+    return f'《{esc(title or "无标题")}》 <span class="dq-meta">{esc(date or "日期不详")}</span>'
+
+
+def _citation_html(n: int, c: Citation) -> str:
+    return (
+        f'<div class="dq-cite"><div class="dq-cite-head">[{n}] {_meta(c.title, c.date)}</div>'
+        f'<blockquote class="dq-passage">{_highlight(c.passage, c.sentence)}</blockquote></div>'
+    )
+
+
+def _closest_html(p: Passage) -> str:
+    text = p.text if len(p.text) <= _CLOSEST_CHARS else p.text[:_CLOSEST_CHARS] + "……"
+    return (
+        f'<div class="dq-cite"><div class="dq-cite-head">{_meta(p.title, p.date)}</div>'
+        f'<blockquote class="dq-passage">{_lines(text)}</blockquote></div>'
+    )
+
+
+def render_sources(answer: Answer) -> str:
+    """The body of the collapsible sources section under an answer."""
+    parts = []
+    if answer.rewritten_question:
+        parts.append(f'<div class="dq-rewrite">结合上文，检索的问题是：<b>{esc(answer.rewritten_question)}</b></div>')
+    if answer.answered:
+        parts.extend(_citation_html(n, c) for n, c in enumerate(answer.citations, 1))
+    else:
+        shown = answer.passages[:_CLOSEST_SHOWN]
+        parts.extend(_closest_html(p) for p in shown)
+        if not shown:
+            parts.append("<div>索引中没有任何文章。</div>")
+    return '<div class="dq-sources">' + "".join(parts) + "</div>"
+
+
+def sources_title(answer: Answer) -> str:
+    if answer.answered:
+        return f"📚 来源（{len(answer.citations)} 条引用）"
+    return f"📚 最接近的资料（{min(len(answer.passages), _CLOSEST_SHOWN)} 段，未找到答案）"
+
+
+def answer_messages(answer: Answer, upto: int | None = None) -> list[dict[str, Any]]:
+    """Chat messages for one answer: the answer, then (when complete) its sources, collapsed."""
+    messages: list[dict[str, Any]] = [{"role": "assistant", "content": render_answer(answer, upto)}]
+    if upto is None:
+        messages.append(
+            {
+                "role": "assistant",
+                "content": render_sources(answer),
+                "metadata": {"title": sources_title(answer), "status": "done"},
+            }
+        )
+    return messages
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The answer as plain JSON for API clients."""
+    return answer.to_dict()
+
+
+# ---------------------------------------------------------------- chat
+
+
+def _plain_history(history: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The user turns of the chat as plain text (the chat shows them escaped)."""
+    out = []
+    for message in history or []:
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, list):
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        out.append({"role": "user", "content": html.unescape(str(content or ""))})
+    return out
+
+
+def chat_stream(qa: QA, message: str, history: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Chat states for one question: the question, a searching note, the growing answer, the sources."""
+    history = list(history or [])
+    question = (message or "").strip()
+    if not question:
+        yield history
+        return
+    shown = [*history, {"role": "user", "content": esc(question)}]
+    yield [*shown, {"role": "assistant", "content": "🔎 正在检索资料……"}]
+    try:
+        answer = qa.ask(question, history=_plain_history(history))
+    except QuestionError as exc:
+        yield [*shown, {"role": "assistant", "content": f'<div class="dq-error">⚠️ {esc(exc)}</div>'}]
+        return
+    text_len = len(answer.text)
+    for upto in range(_STREAM_CHARS, text_len, _STREAM_CHARS):
+        yield [*shown, *answer_messages(answer, upto)]
+        time.sleep(_STREAM_PAUSE)
+    yield [*shown, *answer_messages(answer)]
+
+
+# ---------------------------------------------------------------- articles
+
+
+def status_line(qa: QA) -> str:
+    try:
+        s = qa.status()
+    except Exception as exc:  # a missing or damaged index is reported, not raised into the page
+        return f"⚠️ 索引不可用：{esc(exc)}"
+    return (
+        f"**索引状态**：{s['docs']} 篇文章 · {s['chunks']} 个片段 · {s['sentences']} 句 · "
+        f"向量模型 `{esc(s['embedder'])}` · 建立于 {esc(s['built_at'])} · 更新于 {esc(s['updated_at'])}"
+    )
+
+
+def article_rows(qa: QA) -> list[list[Any]]:
+    try:
+        docs = qa.list_docs()
+    except Exception:
+        return []
+    return [[d["title"], d["date"] or "", d["sentences"], d["doc_id"]] for d in docs]
+
+
+def _doc_choices(rows: list[list[Any]]) -> list[tuple[str, str]]:
+    return [(f"{r[0]}（{r[3]}）", r[3]) for r in rows]
+
+
+def report_markdown(report: ChangeReport, names: dict[str, str] | None = None) -> str:
+    """A change report for people; `names` maps uploaded temp paths to the names uploaded."""
+    lines = []
+    for label, ids in (
+        ("✅ 已添加", report.added),
+        ("🔁 已更新", report.replaced),
+        ("➖ 未变化（内容相同）", report.unchanged),
+        ("🗑️ 已删除", report.removed),
+    ):
+        if ids:
+            lines.append(f"{label}：{esc('、'.join(ids))}")
+    if report.errors:
+        lines.append("❌ 以下文件未处理，索引保持原样：")
+        for err in report.errors:
+            for path, name in (names or {}).items():
+                err = err.replace(path, name)
+            lines.append(f"- {esc(err)}")
+    if not lines:
+        lines.append("没有变化。")
+    lines.append(f"\n用时 {report.seconds:.1f} 秒")
+    return "\n".join(lines)
+
+
+class _GradioProgress:
+    """Adapts `QA` progress callbacks (stage, done, total) to a Gradio progress bar."""
+
+    _LABELS: ClassVar[dict[str, str]] = {"read": "读取文章", "embed": "向量化"}
+
+    def __init__(self, progress: gr.Progress) -> None:
+        self.progress = progress
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total > 0:
+            self.progress((done, total), desc=self._LABELS.get(stage, stage), unit="项")
+
+
+def add_uploads(qa: QA, files: list[str] | None, progress: gr.Progress | None = None) -> str:
+    """Add uploaded files to the index; too large or unsupported files are refused first."""
+    paths = [str(f) for f in files or []]
+    if not paths:
+        return "请先选择要上传的文件。"
+    limit = qa.settings.max_file_bytes
+    names = {p: Path(p).name for p in paths}
+    refused = ChangeReport()
+    accepted = []
+    for p in paths:
+        path = Path(p)
+        if path.suffix.lower() not in SUPPORTED_UPLOADS:
+            refused.errors.append(f"{path.name}: 不支持的文件类型（只接受 {' '.join(SUPPORTED_UPLOADS)}）")
+        elif path.stat().st_size > limit:
+            refused.errors.append(f"{path.name}: 文件太大（{path.stat().st_size:,} 字节，上限 {limit:,} 字节）")
+        else:
+            accepted.append(p)
+    report = qa.add(accepted, progress=_GradioProgress(progress) if progress else None) if accepted else ChangeReport()
+    report.errors = refused.errors + report.errors
+    return report_markdown(report, names)
+
+
+# ---------------------------------------------------------------- the app
+
+
+def build_app(qa: QA) -> gr.Blocks:
+    """The Gradio app over `qa`. Launch it with `serve` (which adds the styles and the queue)."""
+    settings = qa.settings
+
+    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[list[dict[str, Any]], str]]:
+        for state in chat_stream(qa, message, history):
+            yield state, ""
+
+    def refresh() -> tuple[str, list[list[Any]], Any]:
+        rows = article_rows(qa)
+        return status_line(qa), rows, gr.update(choices=_doc_choices(rows), value=None)
+
+    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        report = add_uploads(qa, files, progress)
+        return (report, None, *refresh())
+
+    def remove(doc_id: str | None) -> tuple[Any, ...]:
+        if not doc_id:
+            return ("请先选择要删除的文章。", *refresh())
+        return (report_markdown(qa.remove([doc_id])), *refresh())
+
+    def rebuild(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        return (report_markdown(qa.build(progress=_GradioProgress(progress))), *refresh())
+
+    def ask(question: str, history: list | None = None) -> dict:
+        """Answer a question from the articles; `history` is the conversation so far
+        ([{"role", "content"}] messages or [question, answer] pairs). Returns the Answer as JSON."""
+        try:
+            return answer_json(qa.ask(question, history=history))
+        except QuestionError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def add_articles(files: list[str]) -> dict:
+        """Add article files (.txt/.md/.html, UTF-8 or GBK) to the index; returns the change report."""
+        report = add_uploads(qa, files)
+        rows = article_rows(qa)
+        return {"report": report, "docs": [r[3] for r in rows]}
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True) as app:
+        gr.Markdown(f"## {TITLE}\n根据已收录的新闻文章回答问题，答案逐句引用原文；资料中没有的内容会直说没有。")
+        with gr.Tabs():
+            with gr.Tab("问答", id="chat"):
+                chatbot = gr.Chatbot(
+                    label="对话",
+                    elem_id="chat",
+                    height=520,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    placeholder="可以追问，例如先问某一年的数字，再问“那下一年呢？”",
+                )
+                with gr.Row():
+                    box = gr.Textbox(
+                        show_label=False,
+                        placeholder="输入问题，回车发送",
+                        elem_id="question",
+                        scale=8,
+                        max_lines=4,
+                        max_length=settings.max_question_chars,
+                    )
+                    send = gr.Button("发送", variant="primary", elem_id="send", scale=1, min_width=80)
+                    clear = gr.Button("清空对话", elem_id="clear", scale=1, min_width=80)
+                if settings.examples:
+                    gr.Examples(examples=[[q] for q in settings.examples], inputs=[box], label="示例问题")
+            with gr.Tab("文章管理", id="articles"):
+                status = gr.Markdown(elem_id="index-status")
+                files = gr.File(
+                    label="上传文章（.txt / .md / .html，UTF-8 或 GBK，可多选）",
+                    file_count="multiple",
+                    file_types=SUPPORTED_UPLOADS,
+                    elem_id="upload",
+                )
+                add_btn = gr.Button("添加到索引", variant="primary", elem_id="add")
+                report = gr.Markdown(elem_id="change-report")
+                table = gr.Dataframe(
+                    headers=["标题", "日期", "句子数", "doc_id"],
+                    datatype=["str", "str", "number", "str"],
+                    type="array",
+                    interactive=False,
+                    wrap=True,
+                    elem_id="articles",
+                    label="已收录文章",
+                )
+                with gr.Row():
+                    pick = gr.Dropdown(label="选择要删除的文章", choices=[], elem_id="remove-pick", scale=4)
+                    remove_btn = gr.Button("删除文章", variant="stop", elem_id="remove", scale=1)
+                    rebuild_btn = gr.Button("重建索引", elem_id="rebuild", scale=1)
+
+        chat_io = {"fn": respond, "inputs": [box, chatbot], "outputs": [chatbot, box], "api_visibility": "private"}
+        box.submit(**chat_io)
+        send.click(**chat_io)
+        clear.click(lambda: ([], ""), outputs=[chatbot, box], api_visibility="private", queue=False)
+
+        listing = [status, table, pick]
+        write = {"concurrency_limit": 1, "concurrency_id": WRITE_QUEUE, "api_visibility": "private"}
+        add_btn.click(upload, inputs=[files], outputs=[report, files, *listing], **write)
+        remove_btn.click(remove, inputs=[pick], outputs=[report, *listing], **write)
+        rebuild_btn.click(rebuild, outputs=[report, *listing], **write)
+        app.load(refresh, outputs=listing, api_visibility="private")
+
+        gr.api(ask, api_name="ask")
+        gr.api(add_articles, api_name="add_articles", concurrency_limit=1, concurrency_id=WRITE_QUEUE)
+    return app
+
+
+def serve(qa: QA, host: str | None = None, port: int | None = None, *, block: bool = True) -> gr.Blocks:
+    """Start the app on host:port (defaults from `Settings`: 127.0.0.1:7860, GRADIO_SERVER_PORT).
+
+    With `block=False` the server runs in a background thread and the app is returned
+    (tests; call `app.close()` to stop it).
+    """
+    settings = qa.settings
+    qa.ensure_index()
+    qa.live()  # load the index and the embedder before the first user arrives
+    app = build_app(qa)
+    app.queue(default_concurrency_limit=settings.concurrency, max_size=64)
+    app.launch(
+        server_name=host or settings.server_host,
+        server_port=port or settings.server_port,
+        max_file_size=settings.max_file_bytes,
+        prevent_thread_lock=not block,
+        share=False,
+        inbrowser=False,
+        show_error=True,
+        quiet=not block,
+        ssr_mode=False,
+        css=CSS,
+        theme=gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]),
+    )
+    return app
