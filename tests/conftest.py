@@ -35,3 +35,45 @@ def fresh_qa(tmp_path: Path) -> QA:
     qa = QA(load_settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"))
     qa.build()
     return qa
+
+
+# A made-up article, so the app tests do not depend on what the seed articles say.
+LAKE_ARTICLE = """青松湖湿地公园去年接待游客再创新高
+
+2025-01-10 08:30
+
+青松湖湿地公园位于示例县城北，是一处以候鸟栖息地为特色的城市湿地。
+
+2024年，青松湖湿地公园共接待游客38万人次，比上年增长12%。2023年，青松湖湿地公园共接待游客34万人次。
+
+公园管理处介绍，2024年公园新建木栈道2.6公里，新增观鸟屋4座。每年冬季，约有1200只白天鹅在湖区越冬。
+"""
+APP_MAX_FILE_BYTES = 64_000  # small, so the size limit can be tested with a small file
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory: pytest.TempPathFactory):
+    """The chat app on a free local port, over the seed articles plus LAKE_ARTICLE.
+
+    Shared by the API and browser tests; they may add articles but not remove these.
+    Yields (url, qa).
+    """
+    from dadong_qa.ui import serve
+
+    root = tmp_path_factory.mktemp("app")
+    shutil.copytree(SEED_CORPUS, root / "corpus")
+    (root / "corpus" / "lake.txt").write_text(LAKE_ARTICLE, encoding="utf-8")
+    qa = QA(load_settings(corpus_dir=root / "corpus", index_dir=root / "index", max_file_bytes=APP_MAX_FILE_BYTES))
+    app = serve(qa, host="127.0.0.1", port=free_port(), block=False)
+    try:
+        yield app.local_url, qa
+    finally:
+        app.close()

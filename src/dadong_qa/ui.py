@@ -45,6 +45,7 @@ CSS = """
   padding: 6px 10px; border-radius: 6px; margin-bottom: 6px; font-weight: 600; }
 .dq-error { color: #b91c1c; }
 .dq-rewrite { background: #eef2ff; padding: 4px 8px; border-radius: 4px; margin-bottom: 8px; }
+.dq-sources { font-size: 14px; color: #1f2937; }
 .dq-cite { margin: 8px 0 12px; }
 .dq-cite-head { font-weight: 600; }
 .dq-meta { color: #6b7280; font-weight: normal; }
@@ -203,8 +204,14 @@ def status_line(qa: QA) -> str:
         return f"⚠️ 索引不可用：{esc(exc)}"
     return (
         f"**索引状态**：{s['docs']} 篇文章 · {s['chunks']} 个片段 · {s['sentences']} 句 · "
-        f"向量模型 `{esc(s['embedder'])}` · 建立于 {esc(s['built_at'])} · 更新于 {esc(s['updated_at'])}"
+        f"向量模型 {esc(s['embedder'])} · 建立于 {_when(s['built_at'])} · 更新于 {_when(s['updated_at'])}"
     )
+
+
+def _when(stamp: Any) -> str:
+    """An ISO timestamp as "2025-01-02 03:04:05 UTC"."""
+    text = str(stamp or "未知")
+    return esc(text.replace("T", " ").replace("+00:00", " UTC"))
 
 
 def article_rows(qa: QA) -> list[list[Any]]:
@@ -219,8 +226,8 @@ def _doc_choices(rows: list[list[Any]]) -> list[tuple[str, str]]:
     return [(f"{r[0]}（{r[3]}）", r[3]) for r in rows]
 
 
-def report_markdown(report: ChangeReport, names: dict[str, str] | None = None) -> str:
-    """A change report for people; `names` maps uploaded temp paths to the names uploaded."""
+def report_lines(report: ChangeReport) -> list[str]:
+    """A change report for people, as plain lines."""
     lines = []
     for label, ids in (
         ("✅ 已添加", report.added),
@@ -229,17 +236,18 @@ def report_markdown(report: ChangeReport, names: dict[str, str] | None = None) -
         ("🗑️ 已删除", report.removed),
     ):
         if ids:
-            lines.append(f"{label}：{esc('、'.join(ids))}")
+            lines.append(f"{label}：{'、'.join(ids)}")
     if report.errors:
         lines.append("❌ 以下文件未处理，索引保持原样：")
-        for err in report.errors:
-            for path, name in (names or {}).items():
-                err = err.replace(path, name)
-            lines.append(f"- {esc(err)}")
+        lines.extend(f"  • {err}" for err in report.errors)
     if not lines:
         lines.append("没有变化。")
-    lines.append(f"\n用时 {report.seconds:.1f} 秒")
-    return "\n".join(lines)
+    lines.append(f"用时 {report.seconds:.1f} 秒")
+    return lines
+
+
+def report_markdown(report: ChangeReport) -> str:
+    return "  \n".join(esc(line) for line in report_lines(report))
 
 
 class _GradioProgress:
@@ -255,13 +263,13 @@ class _GradioProgress:
             self.progress((done, total), desc=self._LABELS.get(stage, stage), unit="项")
 
 
-def add_uploads(qa: QA, files: list[str] | None, progress: gr.Progress | None = None) -> str:
-    """Add uploaded files to the index; too large or unsupported files are refused first."""
+def add_uploads(qa: QA, files: list[str] | None, progress: gr.Progress | None = None) -> ChangeReport:
+    """Add uploaded files to the index; too large or unsupported files are refused first.
+
+    Error messages name the files as uploaded, not by their temporary paths on the server.
+    """
     paths = [str(f) for f in files or []]
-    if not paths:
-        return "请先选择要上传的文件。"
     limit = qa.settings.max_file_bytes
-    names = {p: Path(p).name for p in paths}
     refused = ChangeReport()
     accepted = []
     for p in paths:
@@ -273,8 +281,11 @@ def add_uploads(qa: QA, files: list[str] | None, progress: gr.Progress | None = 
         else:
             accepted.append(p)
     report = qa.add(accepted, progress=_GradioProgress(progress) if progress else None) if accepted else ChangeReport()
-    report.errors = refused.errors + report.errors
-    return report_markdown(report, names)
+    errors = refused.errors + report.errors
+    for p in sorted(paths, key=len, reverse=True):
+        errors = [e.replace(p, Path(p).name) for e in errors]
+    report.errors = errors
+    return report
 
 
 # ---------------------------------------------------------------- the app
@@ -293,8 +304,9 @@ def build_app(qa: QA) -> gr.Blocks:
         return status_line(qa), rows, gr.update(choices=_doc_choices(rows), value=None)
 
     def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        report = add_uploads(qa, files, progress)
-        return (report, None, *refresh())
+        if not files:
+            return ("请先选择要上传的文件。", None, *refresh())
+        return (report_markdown(add_uploads(qa, files, progress)), None, *refresh())
 
     def remove(doc_id: str | None) -> tuple[Any, ...]:
         if not doc_id:
@@ -312,11 +324,17 @@ def build_app(qa: QA) -> gr.Blocks:
         except QuestionError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def add_articles(files: list[str]) -> dict:
+    def add_articles(files: list[str] | None) -> dict:
         """Add article files (.txt/.md/.html, UTF-8 or GBK) to the index; returns the change report."""
         report = add_uploads(qa, files)
-        rows = article_rows(qa)
-        return {"report": report, "docs": [r[3] for r in rows]}
+        return {
+            "added": report.added,
+            "replaced": report.replaced,
+            "unchanged": report.unchanged,
+            "errors": report.errors,
+            "report": "\n".join(report_lines(report)),
+            "docs": [r[3] for r in article_rows(qa)],
+        }
 
     with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True) as app:
         gr.Markdown(f"## {TITLE}\n根据已收录的新闻文章回答问题，答案逐句引用原文；资料中没有的内容会直说没有。")
@@ -325,7 +343,7 @@ def build_app(qa: QA) -> gr.Blocks:
                 chatbot = gr.Chatbot(
                     label="对话",
                     elem_id="chat",
-                    height=520,
+                    height="62vh",
                     latex_delimiters=[],
                     feedback_options=None,
                     placeholder="可以追问，例如先问某一年的数字，再问“那下一年呢？”",
@@ -380,7 +398,20 @@ def build_app(qa: QA) -> gr.Blocks:
         app.load(refresh, outputs=listing, api_visibility="private")
 
         gr.api(ask, api_name="ask")
-        gr.api(add_articles, api_name="add_articles", concurrency_limit=1, concurrency_id=WRITE_QUEUE)
+        # Files go through a (hidden) File component, so Gradio checks that every path is an
+        # upload of this client and not any file on the server.
+        with gr.Row(visible=False):
+            api_files = gr.File(file_count="multiple", file_types=SUPPORTED_UPLOADS)
+            api_report = gr.JSON()
+            api_trigger = gr.Button()
+        api_trigger.click(
+            add_articles,
+            inputs=[api_files],
+            outputs=[api_report],
+            api_name="add_articles",
+            concurrency_limit=1,
+            concurrency_id=WRITE_QUEUE,
+        )
     return app
 
 

@@ -1,0 +1,213 @@
+"""The chat app in a real headless Chromium (Debian's chromium + chromium-driver, via selenium).
+
+Asks a question, watches the answer stream in, opens the sources and finds the cited
+sentence highlighted; uploads an article through the file input and asks about it; asks
+something the articles do not cover and sees the refusal. Screenshots go to
+artifacts/browser/.
+
+Skipped only when Chromium is missing outside CI; in CI (env CI set) a missing browser fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import LAKE_ARTICLE, ROOT
+
+pytestmark = pytest.mark.slow
+
+ARTIFACTS = ROOT / "artifacts" / "browser"
+DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+BRIDGE_ARTICLE = """白沙河新桥建成通车
+
+2025-06-30
+
+白沙河新桥全长860米，双向六车道，于6月30日正式建成通车。
+
+新桥建成后，两岸之间的通行时间由40分钟缩短到8分钟。大桥两侧还设置了人行步道和观景平台。
+"""
+WAIT = 60  # seconds; generous for a loaded 2-core machine
+
+# Records every text the newest answer bubble shows, to see the answer arrive in pieces.
+RECORD_JS = """
+window.__dqSeen = [];
+const chat = document.querySelector('#chat');
+new MutationObserver(() => {
+  const bots = chat.querySelectorAll('[data-testid="bot"]');
+  if (bots.length) window.__dqSeen.push(bots.length + '|' + bots[bots.length - 1].innerText);
+}).observe(chat, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI must run the browser test (see .ci/run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _missing("selenium is not installed")
+    if not (CHROMIUM and CHROMEDRIVER):
+        _missing("chromium / chromedriver not found (apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="dq-chromium-")
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1500",
+        "--lang=zh-CN",
+    ):
+        options.add_argument(flag)
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _until(drv: Any, what: Callable[[Any], Any], message: str) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(drv, WAIT, poll_frequency=0.1).until(what, message)
+
+
+def _shot(drv: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    drv.save_screenshot(str(path))
+    return path
+
+
+def _dev_question(qa: Any) -> tuple[str, str]:
+    """A dev-set question the app answers, with the sentence it should cite.
+
+    The dev set lives next to the repository (../shared/eval); without it the question is
+    about the made-up article the test app always has.
+    """
+    if DEV_SET.is_file():
+        for line in DEV_SET.read_text("utf-8").splitlines():
+            item = json.loads(line)
+            if item.get("answerable"):
+                answer = qa.ask(item["question"])
+                if answer.answered:
+                    return item["question"], answer.citations[0].sentence
+    answer = qa.ask("青松湖湿地公园2024年接待了多少游客？")
+    assert answer.answered, LAKE_ARTICLE
+    return answer.question, answer.citations[0].sentence
+
+
+def _ask(drv: Any, question: str) -> Any:
+    """Type a question, wait for the answer and its sources; return the answer bubble."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    before = len(drv.find_elements(By.CSS_SELECTOR, "#chat .thought"))
+    box = drv.find_element(By.CSS_SELECTOR, "#question textarea")
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+    _until(
+        drv,
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chat .thought")) > before,
+        f"no sources section appeared for {question!r}",
+    )
+    return drv.find_elements(By.CSS_SELECTOR, "#chat .bot.message > .message:not(.thought)")[-1]
+
+
+def _open_last_sources(drv: Any) -> Any:
+    from selenium.webdriver.common.by import By
+
+    thought = drv.find_elements(By.CSS_SELECTOR, "#chat .thought")[-1]
+    thought.find_element(By.CSS_SELECTOR, ".title").click()
+    _until(
+        drv,
+        lambda d: any(e.is_displayed() and e.text for e in thought.find_elements(By.CSS_SELECTOR, ".dq-sources")),
+        "sources did not open",
+    )
+    return thought
+
+
+def test_chat_upload_and_sources_in_browser(driver: Any, served_app: tuple[str, Any], tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    url, qa = served_app
+    question, cited = _dev_question(qa)
+    driver.get(url)
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"), "the page did not load")
+    assert "大东区新闻问答" in driver.title
+
+    # 1. A question: the answer streams in, then its collapsed sources.
+    driver.execute_script(RECORD_JS)
+    answer = _ask(driver, question)
+    seen = driver.execute_script("return window.__dqSeen")
+    final = answer.text
+    assert cited[:10] in final, final
+    assert any("正在检索" in s for s in seen), seen
+    shown = [s.split("|", 1)[1].strip() for s in seen]
+    pieces = [s for s in shown if 0 < len(s) < len(final) - 2 and final.startswith(s[:6])]
+    assert pieces, f"the answer did not arrive in pieces: {seen[:20]}"
+
+    # 2. Open the sources: the cited sentence is there, highlighted, with title and date.
+    thought = _open_last_sources(driver)
+    marks = ["".join(m.text.split()) for m in thought.find_elements(By.CSS_SELECTOR, "mark")]
+    assert "".join(cited.split()) in marks, marks
+    assert "《" in thought.text and "来源" in thought.text
+    _shot(driver, "chat-sources.png")
+
+    # 3. Upload an article through the file input of the articles tab.
+    article = tmp_path / "bridge.txt"
+    article.write_text(BRIDGE_ARTICLE, "utf-8")
+    driver.find_element(By.XPATH, "//button[@role='tab' and contains(., '文章管理')]").click()
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#upload input[type=file]"), "no file input")
+    driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(article))
+    _until(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#upload [aria-label='bridge.txt']"),
+        "the upload did not finish",
+    )
+    driver.find_element(By.ID, "add").click()
+    _until(driver, lambda d: "已添加" in d.find_element(By.ID, "change-report").text, "the article was not added")
+    _until(driver, lambda d: "白沙河新桥建成通车" in d.find_element(By.ID, "articles").text, "table not updated")
+    assert "篇文章" in driver.find_element(By.ID, "index-status").text
+    _shot(driver, "articles.png")
+
+    # 4. Ask about the uploaded article, then a follow-up, then something not in any article.
+    driver.find_element(By.XPATH, "//button[@role='tab' and contains(., '问答')]").click()
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"), "chat tab did not open")
+    answer = _ask(driver, "白沙河新桥全长多少米？")
+    assert "860米" in answer.text
+    answer = _ask(driver, "那它有几条车道？")
+    assert "六车道" in answer.text
+    rewritten = _open_last_sources(driver).find_element(By.CSS_SELECTOR, ".dq-rewrite").text
+    assert "白沙河新桥" in rewritten
+    _ask(driver, "示例县今年新建了几座机场？")
+    refusals = driver.find_elements(By.CSS_SELECTOR, "#chat .dq-refusal")
+    assert refusals and "没有找到" in refusals[-1].text
+    assert refusals[-1].value_of_css_property("border-left-color") != answer.value_of_css_property("border-left-color")
+    _open_last_sources(driver)
+    path = _shot(driver, "chat-final.png")
+    assert path.stat().st_size > 10_000

@@ -1,0 +1,304 @@
+"""The chat app: rendering, the chat stream, and the named API driven by gradio_client."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client, handle_file
+
+from conftest import APP_MAX_FILE_BYTES, LAKE_ARTICLE, ROOT, free_port
+from dadong_qa import load_settings
+from dadong_qa.schema import Answer, Citation, Passage
+from dadong_qa.ui import (
+    add_uploads,
+    answer_messages,
+    chat_stream,
+    esc,
+    render_answer,
+    render_sources,
+    report_markdown,
+)
+
+LAKE_QUESTION = "青松湖湿地公园2024年接待了多少游客？"
+
+ORCHARD_ARTICLE = """示例县苹果节开幕
+
+2025-09-20
+
+第七届示例县苹果节于9月20日在红石村开幕。
+
+今年示例县苹果种植面积达到5.2万亩，预计产量9万吨。苹果节期间将举办采摘体验、农产品展销等活动。
+"""
+
+NOTICE_ARTICLE = """示例县图书馆延长开放时间
+
+2025-03-01
+
+为方便读者，示例县图书馆自3月起每天开放至晚上9点，周末照常开放。
+
+图书馆今年还将新增自助借还机6台，并开设面向中小学生的阅读课堂。
+"""
+
+
+# ---------------------------------------------------------------- rendering (no server)
+
+
+def _answer(**kw) -> Answer:
+    cite = Citation(
+        sentence="甲地今年建成<b>新桥</b>2座。",
+        doc_id="d1",
+        title="标题<script>alert(1)</script>",
+        date="2025-01-02",
+        passage="前一句。甲地今年建成<b>新桥</b>2座。后一句*强调*。",
+    )
+    base = {"text": "甲地今年建成<b>新桥</b>2座。[1]", "answered": True, "citations": [cite], "passages": []}
+    base.update(kw)
+    return Answer(**base)
+
+
+def test_esc_neutralises_html_and_markdown() -> None:
+    out = esc('<img src=x onerror="1">**粗体** [链接](javascript:x) `代码` $x$')
+    for raw in ("<", ">", "**", "[", "](", "`", "$"):
+        assert raw not in out
+
+
+def test_answer_is_escaped_and_cites_with_markers() -> None:
+    html = render_answer(_answer())
+    assert "<b>" not in html and "&lt;b&gt;" in html
+    assert '<sup class="dq-ref">[1]</sup>' in html
+    assert 'class="dq-answer"' in html and "dq-refusal" not in html
+
+
+def test_streaming_prefix_renders_only_part_of_the_text() -> None:
+    partial = render_answer(_answer(), upto=4)
+    assert "甲地今年" in partial and "新桥" not in partial
+
+
+def test_sources_highlight_the_cited_sentence_in_its_passage() -> None:
+    html = render_sources(_answer(rewritten_question="甲地<今年>建成几座桥？"))
+    assert "<mark>" in html and "<script>" not in html and "&lt;script&gt;" in html
+    assert "前一句。<mark>甲地今年建成&lt;b&gt;新桥&lt;/b&gt;2座。</mark>后一句" in html
+    assert "*" not in html.replace("&#42;", "")  # Markdown emphasis in article text stays literal
+    assert "甲地&lt;今年&gt;建成几座桥？" in html  # the rewritten question is shown, escaped
+    assert "2025&#45;01&#45;02" in html
+
+
+def test_refusal_looks_different_and_lists_closest_passages() -> None:
+    passage = Passage(text="最接近的一段话。", doc_id="d1", score=0.3, title="某文", date=None)
+    refusal = _answer(text="现有资料中没有找到能回答“问题”的内容。", answered=False, citations=[], passages=[passage])
+    msgs = answer_messages(refusal)
+    assert 'class="dq-refusal"' in msgs[0]["content"] and "dq-answer" not in msgs[0]["content"]
+    assert "最接近的一段话。" in msgs[1]["content"]
+    assert "未找到答案" in msgs[1]["metadata"]["title"]
+    assert msgs[1]["metadata"]["status"] == "done"  # collapsed until opened
+
+
+def test_conflict_is_shown_as_a_banner() -> None:
+    html = render_answer(_answer(conflict=True))
+    assert 'class="dq-conflict"' in html and "不一致" in html
+
+
+def test_settings_take_the_usual_gradio_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    s = load_settings()
+    assert s.server_port == 7999 and s.server_host == "127.0.0.1"
+
+
+def test_add_uploads_refuses_large_and_unsupported_files(tmp_path: Path, fresh_qa) -> None:
+    before = fresh_qa.status()["version"]
+    fresh_qa.settings = fresh_qa.settings.with_overrides(max_file_bytes=1000)
+    big = tmp_path / "big.txt"
+    big.write_text("很长的文章。" * 200, encoding="utf-8")
+    doc = tmp_path / "notes.docx"
+    doc.write_bytes(b"PK\x03\x04 not an article")
+    report = add_uploads(fresh_qa, [str(big), str(doc)])
+    assert not report.added and len(report.errors) == 2
+    assert report.errors[0].startswith("big.txt:") and "文件太大" in report.errors[0]
+    assert report.errors[1].startswith("notes.docx:") and "不支持" in report.errors[1]
+    shown = report_markdown(report)
+    assert "索引保持原样" in shown and "big&#46;txt" in shown  # escaped for the page
+    assert fresh_qa.status()["version"] == before
+
+
+# ---------------------------------------------------------------- the chat stream
+
+
+@pytest.mark.slow
+def test_chat_stream_shows_progress_then_answer_then_sources(served_app) -> None:
+    _, qa = served_app
+    states = list(chat_stream(qa, LAKE_QUESTION, []))
+    assert states[0][-1]["content"].startswith("🔎")  # something shows at once
+    assert states[0][0] == {"role": "user", "content": esc(LAKE_QUESTION)}
+    lengths = [len(s[1]["content"]) for s in states[1:-1]]
+    assert len(lengths) >= 2 and lengths == sorted(lengths)  # the answer grows
+    final = states[-1]
+    assert [m["role"] for m in final] == ["user", "assistant", "assistant"]
+    assert "38万人次" in final[1]["content"]
+    assert final[2]["metadata"]["title"].startswith("📚 来源")
+    assert "<mark>" in final[2]["content"]
+
+    follow = list(chat_stream(qa, "那2023年呢？", final))[-1]
+    assert "34万人次" in follow[-2]["content"]
+    assert "结合上文" in follow[-1]["content"] and "2023年" in follow[-1]["content"]
+
+
+@pytest.mark.slow
+def test_chat_stream_reports_bad_questions(served_app) -> None:
+    _, qa = served_app
+    final = list(chat_stream(qa, "问" * (qa.settings.max_question_chars + 1), []))[-1]
+    assert "问题太长" in final[-1]["content"] and "dq-error" in final[-1]["content"]
+    assert list(chat_stream(qa, "   ", [])) == [[]]
+
+
+# ---------------------------------------------------------------- gradio_client against the running app
+
+
+@pytest.fixture(scope="module")
+def client(served_app) -> Client:
+    url, _ = served_app
+    return Client(url, verbose=False)
+
+
+@pytest.mark.slow
+def test_named_endpoints(client: Client) -> None:
+    named = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/ask", "/add_articles"} <= set(named)
+
+
+@pytest.mark.slow
+def test_ask_returns_answer_with_citations(client: Client) -> None:
+    data = client.predict(LAKE_QUESTION, None, api_name="/ask")
+    assert data["answered"] is True
+    assert data["citations"], data
+    cited = [c for c in data["citations"] if "38万人次" in c["sentence"]]
+    assert cited and cited[0]["title"] == "青松湖湿地公园去年接待游客再创新高" and cited[0]["date"] == "2025-01-10"
+    assert cited[0]["sentence"] in cited[0]["passage"]
+
+
+@pytest.mark.slow
+def test_ask_follow_up_with_history(client: Client) -> None:
+    first = client.predict(LAKE_QUESTION, None, api_name="/ask")
+    data = client.predict("那2023年呢？", [[LAKE_QUESTION, first["text"]]], api_name="/ask")
+    assert "青松湖湿地公园" in data["rewritten_question"] and "2023年" in data["rewritten_question"]
+    assert any("34万人次" in c["sentence"] for c in data["citations"])
+    messages = [{"role": "user", "content": LAKE_QUESTION}, {"role": "assistant", "content": first["text"]}]
+    assert client.predict("那2023年呢？", messages, api_name="/ask")["text"] == data["text"]
+
+
+@pytest.mark.slow
+def test_ask_rejects_empty_question_readably(client: Client) -> None:
+    with pytest.raises(Exception, match="请输入问题"):
+        client.predict("  ", None, api_name="/ask")
+
+
+@pytest.mark.slow
+def test_upload_gbk_article_then_ask(client: Client, served_app, tmp_path: Path) -> None:
+    _, qa = served_app
+    path = tmp_path / "orchard.txt"
+    path.write_bytes(ORCHARD_ARTICLE.encode("gbk"))
+    out = client.predict([handle_file(str(path))], api_name="/add_articles")
+    assert "已添加" in out["report"] and "orchard" in out["docs"]
+    data = client.predict("示例县苹果种植面积有多少亩？", None, api_name="/ask")
+    assert data["answered"] and any("5.2万亩" in c["sentence"] for c in data["citations"])
+    assert (qa.settings.corpus_dir / "orchard.txt").is_file()  # kept in the corpus for rebuilds
+
+
+@pytest.mark.slow
+def test_bad_uploads_are_rejected_and_index_unchanged(client: Client, served_app, tmp_path: Path) -> None:
+    _, qa = served_app
+    before = qa.status()
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    image = tmp_path / "photo.md"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    binary = tmp_path / "dump.html"
+    binary.write_bytes(b"abc\x00\x01\x02" * 100)
+    out = client.predict([handle_file(str(p)) for p in (empty, image, binary)], api_name="/add_articles")
+    assert not out["added"] and len(out["errors"]) == 3
+    report = out["report"]
+    assert "empty.txt" in report and "empty" in report
+    assert "photo.md" in report and "PNG" in report
+    assert "dump.html" in report and "binary" in report
+    assert "已添加" not in report
+    after = qa.status()
+    assert (after["version"], after["docs"]) == (before["version"], before["docs"])
+
+    big = tmp_path / "big.txt"
+    big.write_text("文" * APP_MAX_FILE_BYTES, encoding="utf-8")
+    with pytest.raises(Exception, match=r"(?i)size|large|大"):
+        client.predict([handle_file(str(big))], api_name="/add_articles")
+    assert qa.status()["version"] == before["version"]
+
+
+@pytest.mark.slow
+def test_questions_keep_working_during_an_upload(client: Client, served_app, tmp_path: Path) -> None:
+    url, qa = served_app
+    path = tmp_path / "notice.txt"
+    path.write_text(NOTICE_ARTICLE, "utf-8")
+    others = [Client(url, verbose=False) for _ in range(3)]
+    with ThreadPoolExecutor(4) as pool:
+        upload = pool.submit(client.predict, [handle_file(str(path))], api_name="/add_articles")
+        asks = [pool.submit(c.predict, LAKE_QUESTION, None, api_name="/ask") for c in others for _ in range(2)]
+        results = [a.result() for a in asks]
+        assert "已添加" in upload.result()["report"]
+    assert all(r["answered"] and any("38万人次" in c["sentence"] for c in r["citations"]) for r in results)
+    assert "notice" in [d["doc_id"] for d in qa.list_docs()]
+
+
+# ---------------------------------------------------------------- app.py, as `make run` starts it
+
+
+@pytest.mark.slow
+def test_app_py_builds_the_index_on_first_run_and_serves(tmp_path: Path, seed_corpus: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "lake.txt").write_text(LAKE_ARTICLE, "utf-8")
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--corpus", str(corpus), "--index", str(tmp_path / "index")],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                    assert resp.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "app.py did not start"
+                time.sleep(0.5)
+        assert (tmp_path / "index" / "CURRENT").is_file()
+        data = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(LAKE_QUESTION, None, api_name="/ask")
+        assert data["answered"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_add_articles_only_takes_files_uploaded_by_the_client(served_app, tmp_path: Path) -> None:
+    # A raw request naming a file on the server, as a hostile client would send it.
+    url, qa = served_app
+    secret = tmp_path / "server_side.txt"
+    secret.write_text(NOTICE_ARTICLE.replace("图书馆", "档案馆"), "utf-8")
+    before = qa.status()["docs"]
+    forged = {"path": str(secret), "orig_name": "server_side.txt", "meta": {"_type": "gradio.FileData"}}
+    event = httpx.post(f"{url}gradio_api/call/add_articles", json={"data": [[forged]]}, timeout=30).json()
+    result = httpx.get(f"{url}gradio_api/call/add_articles/{event['event_id']}", timeout=30).text
+    assert "event: error" in result and "not uploaded by a user" in result
+    assert qa.status()["docs"] == before
