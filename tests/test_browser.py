@@ -211,3 +211,11 @@ def test_chat_upload_and_sources_in_browser(driver: Any, served_app: tuple[str, 
     _open_last_sources(driver)
     path = _shot(driver, "chat-final.png")
     assert path.stat().st_size > 10_000
+
+    # 5. Clear the chat, then ask by clicking an example question.
+    driver.find_element(By.ID, "clear").click()
+    _until(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#chat .thought"), "the chat was not cleared")
+    example = qa.settings.examples[0]
+    driver.find_element(By.XPATH, f"//button[contains(., '{example}')]").click()
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat .thought"), "the example was not asked")
+    assert example in driver.find_element(By.ID, "chat").text

@@ -359,8 +359,11 @@ def build_app(qa: QA) -> gr.Blocks:
                     )
                     send = gr.Button("发送", variant="primary", elem_id="send", scale=1, min_width=80)
                     clear = gr.Button("清空对话", elem_id="clear", scale=1, min_width=80)
-                if settings.examples:
+                examples = (
                     gr.Examples(examples=[[q] for q in settings.examples], inputs=[box], label="示例问题")
+                    if settings.examples
+                    else None
+                )
             with gr.Tab("文章管理", id="articles"):
                 status = gr.Markdown(elem_id="index-status")
                 files = gr.File(
@@ -388,6 +391,8 @@ def build_app(qa: QA) -> gr.Blocks:
         chat_io = {"fn": respond, "inputs": [box, chatbot], "outputs": [chatbot, box], "api_visibility": "private"}
         box.submit(**chat_io)
         send.click(**chat_io)
+        if examples is not None:  # a click on an example asks it
+            examples.load_input_event.then(**chat_io)
         clear.click(lambda: ([], ""), outputs=[chatbot, box], api_visibility="private", queue=False)
 
         listing = [status, table, pick]
