@@ -219,3 +219,23 @@ def test_chat_upload_and_sources_in_browser(driver: Any, served_app: tuple[str, 
     driver.find_element(By.XPATH, f"//button[contains(., '{example}')]").click()
     _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat .thought"), "the example was not asked")
     assert example in driver.find_element(By.ID, "chat").text
+
+    # 6. Remove the uploaded article, then rebuild the index.
+    driver.find_element(By.XPATH, "//button[@role='tab' and contains(., '文章管理')]").click()
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#remove-pick input"), "no article picker")
+    driver.find_element(By.CSS_SELECTOR, "#remove-pick input").click()
+    option = _until(
+        driver,
+        lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, "#remove-pick li[role=option]") if "bridge" in o.text],
+        "the uploaded article is not offered for removal",
+    )[0]
+    option.click()
+    driver.find_element(By.ID, "remove").click()
+    _until(driver, lambda d: "已删除：bridge" in d.find_element(By.ID, "change-report").text, "not removed")
+    _until(driver, lambda d: "白沙河新桥" not in d.find_element(By.ID, "articles").text, "table still lists it")
+    assert "bridge" not in [d["doc_id"] for d in qa.list_docs()]
+    version = qa.status()["version"]
+    driver.find_element(By.ID, "rebuild").click()
+    _until(driver, lambda d: qa.status()["version"] != version, "the index was not rebuilt")
+    _until(driver, lambda d: "已重建索引" in d.find_element(By.ID, "change-report").text, "no rebuild report")
+    _shot(driver, "articles-after-remove.png")

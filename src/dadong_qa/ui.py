@@ -22,6 +22,8 @@ import gradio as gr
 
 from .answer import CONFLICT_PREFIX
 from .api import QA, ChangeReport, QuestionError
+from .index import IndexStoreError
+from .rewrite import user_questions
 from .schema import Answer, Citation, Passage
 
 TITLE = "大东区新闻问答"
@@ -152,25 +154,12 @@ def answer_messages(answer: Answer, upto: int | None = None) -> list[dict[str, A
     return messages
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """The answer as plain JSON for API clients."""
-    return answer.to_dict()
-
-
 # ---------------------------------------------------------------- chat
 
 
-def _plain_history(history: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """The user turns of the chat as plain text (the chat shows them escaped)."""
-    out = []
-    for message in history or []:
-        if message.get("role") != "user":
-            continue
-        content = message.get("content")
-        if isinstance(content, list):
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        out.append({"role": "user", "content": html.unescape(str(content or ""))})
-    return out
+def _plain_history(history: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The user's earlier questions as plain text (the chat shows them escaped)."""
+    return [(html.unescape(q), "") for q in user_questions(history)]
 
 
 def chat_stream(qa: QA, message: str, history: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -184,7 +173,7 @@ def chat_stream(qa: QA, message: str, history: list[dict[str, Any]]) -> Iterator
     yield [*shown, {"role": "assistant", "content": "🔎 正在检索资料……"}]
     try:
         answer = qa.ask(question, history=_plain_history(history))
-    except QuestionError as exc:
+    except (QuestionError, IndexStoreError) as exc:
         yield [*shown, {"role": "assistant", "content": f'<div class="dq-error">⚠️ {esc(exc)}</div>'}]
         return
     text_len = len(answer.text)
@@ -217,7 +206,7 @@ def _when(stamp: Any) -> str:
 def article_rows(qa: QA) -> list[list[Any]]:
     try:
         docs = qa.list_docs()
-    except Exception:
+    except Exception:  # status_line already says why the index is unavailable
         return []
     return [[d["title"], d["date"] or "", d["sentences"], d["doc_id"]] for d in docs]
 
@@ -226,11 +215,11 @@ def _doc_choices(rows: list[list[Any]]) -> list[tuple[str, str]]:
     return [(f"{r[0]}（{r[3]}）", r[3]) for r in rows]
 
 
-def report_lines(report: ChangeReport) -> list[str]:
+def report_lines(report: ChangeReport, rebuilt: bool = False) -> list[str]:
     """A change report for people, as plain lines."""
     lines = []
     for label, ids in (
-        ("✅ 已添加", report.added),
+        ("🔄 已重建索引，收录" if rebuilt else "✅ 已添加", report.added),
         ("🔁 已更新", report.replaced),
         ("➖ 未变化（内容相同）", report.unchanged),
         ("🗑️ 已删除", report.removed),
@@ -246,8 +235,8 @@ def report_lines(report: ChangeReport) -> list[str]:
     return lines
 
 
-def report_markdown(report: ChangeReport) -> str:
-    return "  \n".join(esc(line) for line in report_lines(report))
+def report_markdown(report: ChangeReport, rebuilt: bool = False) -> str:
+    return "  \n".join(esc(line) for line in report_lines(report, rebuilt))
 
 
 class _GradioProgress:
@@ -314,13 +303,13 @@ def build_app(qa: QA) -> gr.Blocks:
         return (report_markdown(qa.remove([doc_id])), *refresh())
 
     def rebuild(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        return (report_markdown(qa.build(progress=_GradioProgress(progress))), *refresh())
+        return (report_markdown(qa.build(progress=_GradioProgress(progress)), rebuilt=True), *refresh())
 
     def ask(question: str, history: list | None = None) -> dict:
         """Answer a question from the articles; `history` is the conversation so far
         ([{"role", "content"}] messages or [question, answer] pairs). Returns the Answer as JSON."""
         try:
-            return answer_json(qa.ask(question, history=history))
+            return qa.ask(question, history=history).to_dict()
         except QuestionError as exc:
             raise gr.Error(str(exc)) from exc
 
