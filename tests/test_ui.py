@@ -128,6 +128,38 @@ def test_add_uploads_refuses_large_and_unsupported_files(tmp_path: Path, fresh_q
     assert fresh_qa.status()["version"] == before
 
 
+def test_notes_are_shown_with_the_final_answer_only() -> None:
+    answer = _answer(notes=["由 openai 生成，每处引用均已核对原文<x>"])
+    assert 'class="dq-note"' in render_answer(answer) and "&lt;x&gt;" in render_answer(answer)
+    assert "dq-note" not in render_answer(answer, upto=3)
+
+
+class _DraftingQA:
+    """Stands in for a QA whose generator writes drafts before the checked answer."""
+
+    def __init__(self, final: Answer) -> None:
+        self.final = final
+        self.history = None
+
+    def ask_stream(self, question, history=None):
+        self.history = history
+        yield "甲地<今年>"
+        yield "甲地<今年>建成新桥"
+        yield self.final
+
+
+def test_chat_stream_shows_generator_drafts_then_the_checked_answer() -> None:
+    fake = _DraftingQA(_answer())
+    earlier = [{"role": "user", "content": esc("甲地<去年>呢？")}, {"role": "assistant", "content": "……"}]
+    states = list(chat_stream(fake, "那今年呢？", earlier))  # type: ignore[arg-type]
+    drafts = [s[-1]["content"] for s in states if "dq-draft" in s[-1]["content"]]
+    assert len(drafts) == 2 and "甲地&lt;今年&gt;建成新桥" in drafts[1]
+    assert fake.history == [("甲地<去年>呢？", "")]  # earlier questions go back unescaped
+    # After drafts the checked answer replaces them at once, then comes with its sources.
+    assert len(states) == 1 + 2 + 1
+    assert states[-1][-1]["metadata"]["title"].startswith("📚 来源")
+
+
 # ---------------------------------------------------------------- the chat stream
 
 

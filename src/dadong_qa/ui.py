@@ -46,6 +46,8 @@ CSS = """
 .dq-conflict { border-left: 4px solid #dc2626; background: #fef2f2; color: #991b1b;
   padding: 6px 10px; border-radius: 6px; margin-bottom: 6px; font-weight: 600; }
 .dq-error { color: #b91c1c; }
+.dq-draft { color: #6b7280; font-style: italic; }
+.dq-note { color: #6b7280; font-size: 0.85em; margin-top: 4px; }
 .dq-rewrite { background: #eef2ff; padding: 4px 8px; border-radius: 4px; margin-bottom: 8px; }
 .dq-sources { font-size: 14px; color: #1f2937; }
 .dq-cite { margin: 8px 0 12px; }
@@ -77,11 +79,12 @@ def render_answer(answer: Answer, upto: int | None = None) -> str:
     if answer.conflict and text.startswith(CONFLICT_PREFIX):
         text = text[len(CONFLICT_PREFIX) :]
     shown = text if upto is None else text[:upto]
+    notes = "".join(f'<div class="dq-note">{esc(n)}</div>' for n in answer.notes) if upto is None else ""
     if not answer.answered:
         return (
             f'<div class="dq-refusal">🚫 {_lines(shown)}'
             '<div class="dq-hint">下方“最接近的资料”列出了找到的相关段落；可以换个问法，'
-            "或在“文章管理”中添加文章。</div></div>"
+            f"或在“文章管理”中添加文章。</div>{notes}</div>"
         )
     body = _REF.sub(r'<sup class="dq-ref">[\1]</sup>', _lines(shown))
     banner = (
@@ -89,7 +92,7 @@ def render_answer(answer: Answer, upto: int | None = None) -> str:
         if answer.conflict
         else ""
     )
-    return f'<div class="dq-answer">{banner}{body}</div>'
+    return f'<div class="dq-answer">{banner}{body}{notes}</div>'
 
 
 def _highlight(passage: str, sentence: str) -> str:
@@ -162,8 +165,17 @@ def _plain_history(history: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(html.unescape(q), "") for q in user_questions(history)]
 
 
+def render_draft(text: str) -> str:
+    """A generator's unverified text while it is being written (replaced by the checked answer)."""
+    return f'<div class="dq-draft">✍️ {_lines(text)}</div>'
+
+
 def chat_stream(qa: QA, message: str, history: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    """Chat states for one question: the question, a searching note, the growing answer, the sources."""
+    """Chat states for one question: the question, a searching note, the growing answer, the sources.
+
+    A generative backend's drafts are shown as they are written; the extractive answer, which
+    comes whole, is revealed a few characters at a time.
+    """
     history = list(history or [])
     question = (message or "").strip()
     if not question:
@@ -171,15 +183,21 @@ def chat_stream(qa: QA, message: str, history: list[dict[str, Any]]) -> Iterator
         return
     shown = [*history, {"role": "user", "content": esc(question)}]
     yield [*shown, {"role": "assistant", "content": "🔎 正在检索资料……"}]
+    drafted = False
     try:
-        answer = qa.ask(question, history=_plain_history(history))
+        for item in qa.ask_stream(question, history=_plain_history(history)):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                drafted = True
+                yield [*shown, {"role": "assistant", "content": render_draft(item)}]
     except (QuestionError, IndexStoreError) as exc:
         yield [*shown, {"role": "assistant", "content": f'<div class="dq-error">⚠️ {esc(exc)}</div>'}]
         return
-    text_len = len(answer.text)
-    for upto in range(_STREAM_CHARS, text_len, _STREAM_CHARS):
-        yield [*shown, *answer_messages(answer, upto)]
-        time.sleep(_STREAM_PAUSE)
+    if not drafted:
+        for upto in range(_STREAM_CHARS, len(answer.text), _STREAM_CHARS):
+            yield [*shown, *answer_messages(answer, upto)]
+            time.sleep(_STREAM_PAUSE)
     yield [*shown, *answer_messages(answer)]
 
 
