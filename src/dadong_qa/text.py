@@ -33,6 +33,7 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)  # the same sentences and titles are normalised for many questions
 def normalize(text: str) -> str:
     """Search form of `text`: NFKC (full-width -> half-width), simplified, lower case."""
     return _T2S.convert(unicodedata.normalize("NFKC", text)).lower()
