@@ -66,8 +66,9 @@ class QA:
     question: readers keep the version they started with, never a half-written one.
     """
 
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None, **overrides: Any) -> None:
         self.settings = (settings or load_settings()).with_overrides(**overrides)
+        self._embedder = embedder  # None: the one named by the settings
         self._live: _Live | None = None
         self._lock = threading.Lock()
         self._generator: Generator | GenerationError | None = None  # made on first use
@@ -76,6 +77,8 @@ class QA:
 
     @property
     def embedder(self) -> Embedder:
+        if self._embedder is not None:
+            return self._embedder
         return get_embedder(self.settings.embedder, self.settings.embed_batch_size)
 
     @property
@@ -104,8 +107,7 @@ class QA:
             if not store.exists(self.settings.index_dir) and corpus_files(self.settings.corpus_dir):
                 self.build()  # first use in a folder with articles: build, as `make run` does
                 return self._live
-            index = store.load(self.settings.index_dir, self.embedder)
-            return self._activate(index)
+            return self._activate(self._load())
 
     @property
     def index(self) -> Index:
@@ -217,7 +219,7 @@ class QA:
                 progress("read", i + 1, len(files))
         _check_unique_ids(docs, report)
         with store.write_lock(self.settings.index_dir):
-            index = Index.empty(self.embedder, self.chunk_params)
+            index = self._empty()
             index = index.with_documents(dedupe_across(docs), self.embedder, progress)
             store.save(index, self.settings.index_dir)
         self._activate(index)
@@ -298,10 +300,22 @@ class QA:
         report.seconds = time.perf_counter() - t0
         return report
 
+    def _load(self) -> Index:
+        s = self.settings
+        return store.load(s.index_dir, self.embedder, backend=s.index_backend, uri=s.index_uri)
+
+    def _empty(self) -> Index:
+        s = self.settings
+        return Index.empty(self.embedder, self.chunk_params, s.index_backend, s.index_uri, s.index_dir)
+
     def _load_for_write(self) -> Index:
+        """The live version (called under the write lock): the loaded one if still current."""
         if store.exists(self.settings.index_dir):
-            return store.load(self.settings.index_dir, self.embedder)
-        return Index.empty(self.embedder, self.chunk_params)
+            live = self._live
+            if live is not None and live.index.version == store.current_version(self.settings.index_dir):
+                return live.index  # immutable: changes make a new Index, so sharing it is safe
+            return self._load()
+        return self._empty()
 
     def _store_in_corpus(self, path: Path) -> str:
         """Copy an added file into the corpus folder under a safe name; return that name."""
@@ -343,6 +357,7 @@ class QA:
     def status(self) -> dict[str, Any]:
         index = self.index
         return {
+            "backend": index.backend_kind,
             "embedder": index.embedder_name,
             "dim": index.dim,
             "docs": len(index.docs),

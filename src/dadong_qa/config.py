@@ -16,6 +16,7 @@ from typing import Any
 DEFAULT_EMBEDDER = "use-multilingual-v3"
 CONFIG_FILE = "dadong-qa.toml"
 GENERATORS = ("extractive", "openai", "transformers")
+INDEX_BACKENDS = ("faiss", "milvus")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,12 @@ class Settings:
     # "use-multilingual-v3" (bundled, offline) or any sentence-transformers name or local path.
     embedder: str = DEFAULT_EMBEDDER
     embed_batch_size: int = 64
+
+    # Where vectors live: "faiss" (files in index_dir, the default) or "milvus". For Milvus,
+    # index_uri is a local file for Milvus Lite (empty: index_dir/milvus.db) or a server
+    # address such as http://host:19530; see docs/benchmarks.md for when to switch.
+    index_backend: str = "faiss"
+    index_uri: str = ""
 
     # Chunking: sentences per chunk and sentences shared by neighbouring chunks.
     chunk_sentences: int = 3
@@ -93,6 +100,10 @@ class Settings:
         for key in ("corpus_dir", "index_dir"):
             if key in clean:
                 clean[key] = Path(clean[key])
+        if clean.get("index_backend", self.index_backend) not in INDEX_BACKENDS:
+            raise ValueError(
+                f"index_backend must be one of {', '.join(INDEX_BACKENDS)}, not {clean['index_backend']!r}"
+            )
         return replace(self, **clean)
 
 
@@ -100,6 +111,8 @@ _ENV = {
     "DADONG_QA_CORPUS": "corpus_dir",
     "DADONG_QA_INDEX": "index_dir",
     "DADONG_QA_EMBEDDER": "embedder",
+    "DADONG_QA_INDEX_BACKEND": "index_backend",
+    "DADONG_QA_INDEX_URI": "index_uri",
     "DADONG_QA_REFUSAL_THRESHOLD": "refusal_threshold",
     "DADONG_QA_DENSE_WEIGHT": "dense_weight",
     "DADONG_QA_TOP_K": "top_k",

@@ -1,20 +1,27 @@
-"""The on-disk index: FAISS (chunks and sentences), BM25 (chunks) and the document store.
+"""The index: articles, sentences and chunks, their vectors and a BM25 keyword index.
 
 Layout of `index/`:
 
-    CURRENT            name of the live version folder (replaced atomically)
-    .lock              writers hold an exclusive lock on it
-    v-<time>-<rand>/   one complete version:
-        manifest.json  schema, embedder, chunking, per-article hashes, per-file sha256
-        docs.jsonl     articles: metadata, cleaned text, sentence spans, chunks
-        tokens.jsonl   BM25 tokens per chunk, so updates never re-tokenise old articles
-        chunks.faiss   ID-mapped inner-product index of chunk vectors (id = chunk id)
-        sentences.faiss  the same for sentence vectors (id = sentence id)
-        bm25/          bm25s index over chunks (row order in bm25_ids.npy)
+    CURRENT              name of the live version folder (replaced atomically)
+    .lock                writers hold an exclusive lock on it
+    v-<time>-<rand>/     one complete version:
+        manifest.json    schema, embedder, chunking, backend, segments, removed ids, per-file sha256
+        seg-<id>/        one immutable segment: the articles added by one change
+            docs.jsonl   articles: metadata, cleaned text, sentence spans, chunks
+            ids.npz      chunk and sentence ids, in row order
+            tf.npz, vocab.json        BM25 term counts per chunk (the stored tokens)
+            chunks.faiss, sentences.faiss   vectors (FAISS backend only)
 
-A change builds a whole new version folder and then swaps CURRENT, so a reader sees the old
-index or the new one, never a mix, and a crash mid-write leaves the old one intact.
-Nothing is pickled: JSON, numpy .npy (allow_pickle=False) and FAISS's own format only.
+A change adds one segment (the new articles only: nothing old is embedded or tokenised again)
+and records removed chunk and sentence ids; a new version folder hard-links the unchanged
+segment files of the previous version, so its cost does not grow with the corpus, and the
+manifest carries their checksums over. Small segments are merged once there are more than
+`MAX_SEGMENTS`, and all segments once removed rows pass `MAX_DEAD_SHARE`. CURRENT is swapped
+last, so a reader sees the old index or the new one, never a mix, and a crash or an interrupted
+build leaves the old one intact. Nothing is pickled: JSON, numpy (allow_pickle=False), FAISS.
+
+With the Milvus backend the vectors and the BM25 index live in Milvus collections instead of
+the FAISS files; everything else stays here.
 """
 
 from __future__ import annotations
@@ -28,24 +35,27 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import bm25s
-import faiss
 import numpy as np
 
+from .backends import SegmentRows, VectorBackend, load_backend, new_backend
 from .chunk import ChunkParams, chunk_document
 from .embed import Embedder
+from .keyword import KeywordSegment, KeywordStats, score
 from .schema import Chunk, Document, Sentence
-from .text import normalize, tokenize, vocab_words
+from .text import normalize, tokenize
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 POINTER = "CURRENT"
 LOCK = ".lock"
 REBUILD_HINT = "Rebuild it with: dadong-qa build"
+MAX_SEGMENTS = 8  # more than this: merge all but the largest
+MAX_DEAD_SHARE = 0.25  # removed rows above this share of all rows: merge everything
+DENSE_SLACK = 8  # extra neighbours fetched, as a backend may hold rows newer than this version
 
 
 class IndexStoreError(RuntimeError):
@@ -77,6 +87,18 @@ class DocRecord:
     sentence_ids: list[int]
     chunk_ids: list[int]
     dropped_shared: int = 0  # paragraphs left out because another article has them
+    segment: str = ""  # the segment holding it
+
+
+@dataclass(eq=False)
+class Segment:
+    """Articles added together, with the term counts of their chunks; never changed once made."""
+
+    name: str
+    chunk_ids: np.ndarray  # keyword rows, in order
+    sentence_ids: np.ndarray
+    keywords: KeywordSegment
+    files: dict[str, str] = field(default_factory=dict)  # written files (relative) -> sha256
 
 
 @dataclass
@@ -89,21 +111,17 @@ class Index:
     docs: dict[str, DocRecord] = field(default_factory=dict)
     sentences: dict[int, Sentence] = field(default_factory=dict)
     chunks: dict[int, Chunk] = field(default_factory=dict)
-    tokens: dict[int, list[str]] = field(default_factory=dict)
-    chunk_index: Any = None  # faiss.IndexIDMap2
-    sentence_index: Any = None  # faiss.IndexIDMap2
-    bm25: bm25s.BM25 | None = None
-    bm25_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    backend: VectorBackend | None = None
+    segments: list[Segment] = field(default_factory=list)
+    stats: KeywordStats = field(default_factory=KeywordStats)
+    dead_chunks: frozenset[int] = frozenset()
+    dead_sentences: frozenset[int] = frozenset()
     next_sid: int = 0
     next_cid: int = 0
     built_at: str = ""
     updated_at: str = ""
     version: str = ""
-    # Words of the articles with their vectors, to find corpus words close in meaning to a
-    # question word the articles never use ("绿化" -> "绿地").
-    vocab: list[str] = field(default_factory=list)
-    vocab_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
-    _df: np.ndarray | None = None
+    _rows: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------ queries
 
@@ -111,48 +129,63 @@ class Index:
     def n_docs(self) -> int:
         return len(self.docs)
 
+    @property
+    def backend_kind(self) -> str:
+        return self.backend.kind if self.backend is not None else "faiss"
+
     def dense_search(self, vector: np.ndarray, k: int, sentences: bool = False) -> list[tuple[int, float]]:
         """(id, cosine) of the `k` nearest chunks (or sentences)."""
-        index = self.sentence_index if sentences else self.chunk_index
-        if index is None or index.ntotal == 0 or k <= 0:
+        live = self.sentences if sentences else self.chunks
+        if self.backend is None or not live or k <= 0:
             return []
-        scores, ids = index.search(vector.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        hits = self.backend.search(np.asarray(vector, dtype=np.float32), k + DENSE_SLACK, sentences)
+        return [(i, s) for i, s in hits if i in live][:k]
 
     def bm25_scores(self, query_tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(chunk ids, BM25 scores) for every chunk; scores are 0 where no token matches."""
-        if self.bm25 is None or not len(self.bm25_ids):
-            return self.bm25_ids, np.zeros(0, dtype=np.float32)
-        ids = self.bm25.get_tokens_ids(query_tokens)
-        if not ids:
-            return self.bm25_ids, np.zeros(len(self.bm25_ids), dtype=np.float32)
-        return self.bm25_ids, np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)
+        """(chunk ids, BM25 scores); a chunk left out, or with score 0, matches no query token.
+
+        FAISS backend: every live chunk, scored here. Milvus: Milvus's own BM25 (jieba analyzer)
+        top hits only.
+        """
+        if self.backend is not None and self.chunks:
+            found = self.backend.keyword_search(" ".join(query_tokens), limit=max(200, 4 * len(query_tokens)))
+            if found is not None:
+                ids, scores = found
+                keep = np.array([int(i) in self.chunks for i in ids], dtype=bool)
+                return ids[keep] if len(ids) else ids, scores[keep] if len(ids) else scores
+        ids, alive = self._row_ids()
+        if not len(ids):
+            return ids, np.zeros(0, dtype=np.float32)
+        parts = score(query_tokens, [s.keywords for s in self.segments], self.stats)
+        return ids[alive], np.concatenate(parts)[alive]
+
+    def _row_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """Chunk id of every keyword row across segments, and which rows are live."""
+        if self._rows is None:
+            ids = np.concatenate([s.chunk_ids for s in self.segments]) if self.segments else np.zeros(0, dtype=np.int64)
+            dead = np.fromiter(self.dead_chunks, dtype=np.int64, count=len(self.dead_chunks))
+            self._rows = (ids, ~np.isin(ids, dead))
+        return self._rows
 
     def has_term(self, term: str) -> bool:
         """Whether a BM25 token (word or character bigram) occurs in any chunk."""
-        return self.bm25 is not None and term in self.bm25.vocab_dict
+        return term in self.stats.df
 
     def idf(self, term: str) -> float:
         """Inverse chunk frequency of a BM25 token; unseen terms get the maximum."""
-        n = max(1, len(self.bm25_ids))
-        df = 0
-        if self.bm25 is not None and term in self.bm25.vocab_dict:
-            if self._df is None:
-                self._df = np.diff(np.asarray(self.bm25.scores["indptr"]))
-            df = int(self._df[self.bm25.vocab_dict[term]])
-        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return self.stats.idf(term)
 
     def sentence_vectors(self, sids: list[int]) -> np.ndarray:
         """Stored vectors of these sentences, one row each."""
-        if not sids:
+        if not sids or self.backend is None:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([self.sentence_index.reconstruct(int(s)) for s in sids])
+        return self.backend.vectors([int(s) for s in sids], sentences=True)
 
     def chunk_vectors(self, cids: list[int]) -> np.ndarray:
         """Stored vectors of these chunks, one row each."""
-        if not cids:
+        if not cids or self.backend is None:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.vstack([self.chunk_index.reconstruct(int(c)) for c in cids])
+        return self.backend.vectors([int(c) for c in cids], sentences=False)
 
     def doc_meta(self, doc_id: str) -> Document:
         return self.docs[doc_id].doc
@@ -160,14 +193,20 @@ class Index:
     # ------------------------------------------------------------ changes
 
     @classmethod
-    def empty(cls, embedder: Embedder, params: ChunkParams) -> Index:
+    def empty(
+        cls,
+        embedder: Embedder,
+        params: ChunkParams,
+        backend: str = "faiss",
+        uri: str = "",
+        index_dir: str | Path = "index",
+    ) -> Index:
         now = _now()
         return cls(
             embedder_name=embedder.name,
             dim=embedder.dim,
             params=params,
-            chunk_index=_new_faiss(embedder.dim),
-            sentence_index=_new_faiss(embedder.dim),
+            backend=new_backend(backend, embedder.dim, uri, Path(index_dir)),
             built_at=now,
             updated_at=now,
         )
@@ -175,16 +214,21 @@ class Index:
     def with_documents(
         self, docs: list[tuple[Document, int]], embedder: Embedder, progress: Progress | None = None
     ) -> Index:
-        """A new index with `docs` added; an article with an existing doc_id is replaced."""
+        """A new index with `docs` added as one segment; an article with an existing doc_id is replaced."""
         self._check_embedder(embedder)
         new = self._without({d.doc_id for d, _ in docs})
+        if not docs:
+            new.updated_at = _now()
+            return new
+        seg_name = _segment_name()
         all_sentences: list[Sentence] = []
         all_chunks: list[Chunk] = []
+        records = {}
         for doc, dropped in docs:
             sentences, chunks = chunk_document(doc, new.next_sid, new.next_cid, self.params)
             new.next_sid += len(sentences)
             new.next_cid += len(chunks)
-            new.docs[doc.doc_id] = DocRecord(doc, [s.sid for s in sentences], [c.cid for c in chunks], dropped)
+            records[doc.doc_id] = DocRecord(doc, [s.sid for s in sentences], [c.cid for c in chunks], dropped, seg_name)
             all_sentences += sentences
             all_chunks += chunks
         total = len(all_sentences) + len(all_chunks)
@@ -196,26 +240,44 @@ class Index:
             if progress:
                 progress("embed", done, total)
 
-        if all_chunks:
-            cvec = embedder.encode([normalize(c.search_text) for c in all_chunks], progress=step)
-            new.chunk_index.add_with_ids(cvec, np.array([c.cid for c in all_chunks], dtype=np.int64))
-        if all_sentences:
-            svec = embedder.encode([normalize(s.text) for s in all_sentences], progress=step)
-            new.sentence_index.add_with_ids(svec, np.array([s.sid for s in all_sentences], dtype=np.int64))
-        for s in all_sentences:
-            new.sentences[s.sid] = s
-        for c in all_chunks:
-            new.chunks[c.cid] = c
-            new.tokens[c.cid] = tokenize(c.search_text)
-        new._extend_vocab([s.text for s in all_sentences], embedder)
-        new._rebuild_bm25()
+        chunk_texts = [normalize(c.search_text) for c in all_chunks]
+        cvec = embedder.encode(chunk_texts, progress=step)
+        svec = embedder.encode([normalize(s.text) for s in all_sentences], progress=step)
+        tokens = []
+        for i, c in enumerate(all_chunks):
+            tokens.append(tokenize(c.search_text))
+            if progress and (i % 256 == 255 or i == len(all_chunks) - 1):
+                progress("tokenize", i + 1, len(all_chunks))
+        if progress:
+            progress("index", 0, 1)
+        keywords = KeywordSegment.from_tokens(tokens)
+        chunk_ids = np.array([c.cid for c in all_chunks], dtype=np.int64)
+        sentence_ids = np.array([s.sid for s in all_sentences], dtype=np.int64)
+        rows = SegmentRows(
+            chunk_ids=chunk_ids,
+            chunk_vectors=cvec,
+            chunk_texts=chunk_texts,
+            chunk_doc_ids=[c.doc_id for c in all_chunks],
+            sentence_ids=sentence_ids,
+            sentence_vectors=svec,
+            sentence_doc_ids=[s.doc_id for s in all_sentences],
+        )
+        new.backend = new.backend.with_segment(seg_name, rows)
+        new.segments = [*new.segments, Segment(seg_name, chunk_ids, sentence_ids, keywords)]
+        new.stats = new.stats.plus(keywords.doc_freq(), len(all_chunks), float(keywords.lengths.sum()))
+        new.docs.update(records)
+        new.sentences.update((s.sid, s) for s in all_sentences)
+        new.chunks.update((c.cid, c) for c in all_chunks)
+        new._rows = None
+        new = new._compacted()
+        if progress:
+            progress("index", 1, 1)
         new.updated_at = _now()
         return new
 
     def without(self, doc_ids: set[str]) -> Index:
         """A new index without these articles."""
-        new = self._without(doc_ids)
-        new._rebuild_bm25()
+        new = self._without(doc_ids)._compacted()
         new.updated_at = _now()
         return new
 
@@ -223,62 +285,67 @@ class Index:
         gone = [self.docs[d] for d in doc_ids if d in self.docs]
         drop_c = {c for r in gone for c in r.chunk_ids}
         drop_s = {s for r in gone for s in r.sentence_ids}
-        chunk_index = faiss.clone_index(self.chunk_index)
-        sentence_index = faiss.clone_index(self.sentence_index)
+        stats = self.stats
         if drop_c:
-            chunk_index.remove_ids(np.array(sorted(drop_c), dtype=np.int64))
-        if drop_s:
-            sentence_index.remove_ids(np.array(sorted(drop_s), dtype=np.int64))
-        return Index(
-            embedder_name=self.embedder_name,
-            dim=self.dim,
-            params=self.params,
-            docs={k: v for k, v in self.docs.items() if k not in doc_ids},
-            sentences={k: v for k, v in self.sentences.items() if k not in drop_s},
-            chunks={k: v for k, v in self.chunks.items() if k not in drop_c},
-            tokens={k: v for k, v in self.tokens.items() if k not in drop_c},
-            chunk_index=chunk_index,
-            sentence_index=sentence_index,
-            bm25=self.bm25,
-            bm25_ids=self.bm25_ids,
-            vocab=self.vocab,
-            vocab_vectors=self.vocab_vectors,
-            next_sid=self.next_sid,
-            next_cid=self.next_cid,
-            built_at=self.built_at,
-            updated_at=self.updated_at,
+            # The removed chunks' stored term counts say what to subtract: nothing is re-tokenised.
+            drop = np.array(sorted(drop_c), dtype=np.int64)
+            for seg in self.segments:
+                rows = np.flatnonzero(np.isin(seg.chunk_ids, drop))
+                if len(rows):
+                    length = float(seg.keywords.lengths[rows].sum())
+                    stats = stats.plus(seg.keywords.doc_freq(rows), len(rows), length, sign=-1)
+        backend = self.backend.without(drop_c, drop_s) if gone and self.backend is not None else self.backend
+        return replace(
+            self,
+            docs={k: v for k, v in self.docs.items() if k not in doc_ids} if gone else dict(self.docs),
+            sentences={k: v for k, v in self.sentences.items() if k not in drop_s} if gone else dict(self.sentences),
+            chunks={k: v for k, v in self.chunks.items() if k not in drop_c} if gone else dict(self.chunks),
+            backend=backend,
+            segments=list(self.segments),
+            stats=stats,
+            dead_chunks=self.dead_chunks | drop_c,
+            dead_sentences=self.dead_sentences | drop_s,
+            version="",
+            _rows=None,
         )
 
-    def _extend_vocab(self, texts: list[str], embedder: Embedder) -> None:
-        known = set(self.vocab)
-        fresh = sorted({w for t in texts for w in vocab_words(t)} - known)
-        if not fresh:
-            return
-        vectors = embedder.encode(fresh).astype(np.float16)
-        base = self.vocab_vectors if len(self.vocab) else np.zeros((0, vectors.shape[1]), dtype=np.float16)
-        self.vocab = self.vocab + fresh
-        self.vocab_vectors = np.vstack([base, vectors])
+    def _compacted(self) -> Index:
+        """Merge segments when there are too many, or too many removed rows in them."""
+        rows = sum(len(s.chunk_ids) for s in self.segments)
+        if rows and len(self.dead_chunks) > MAX_DEAD_SHARE * rows:
+            return self._merged([s.name for s in self.segments])
+        if len(self.segments) > MAX_SEGMENTS:
+            largest = max(self.segments, key=lambda s: len(s.chunk_ids))
+            return self._merged([s.name for s in self.segments if s is not largest])
+        return self
 
-    def neighbours(self, vectors: np.ndarray, k: int = 5, min_cos: float = 0.6) -> list[list[tuple[str, float]]]:
-        """For each query vector, up to `k` article words with cosine >= `min_cos`, best first."""
-        if not len(self.vocab) or not len(vectors):
-            return [[] for _ in range(len(vectors))]
-        sims = vectors.astype(np.float32) @ self.vocab_vectors.astype(np.float32).T
-        out = []
-        for row in sims:
-            top = np.argpartition(-row, min(k, len(row) - 1))[:k]
-            out.append(sorted(((self.vocab[i], float(row[i])) for i in top if row[i] >= min_cos), key=lambda t: -t[1]))
-        return out
-
-    def _rebuild_bm25(self) -> None:
-        ids = np.array(sorted(self.tokens), dtype=np.int64)
-        self._df = None
-        if not len(ids):
-            self.bm25, self.bm25_ids = None, ids
-            return
-        bm25 = bm25s.BM25()
-        bm25.index([self.tokens[int(i)] or ["<empty>"] for i in ids], show_progress=False)
-        self.bm25, self.bm25_ids = bm25, ids
+    def _merged(self, names: list[str]) -> Index:
+        """The live rows of segments `names` as one new segment (vectors and counts reused)."""
+        chosen = [s for s in self.segments if s.name in names]
+        dead = np.fromiter(self.dead_chunks, dtype=np.int64, count=len(self.dead_chunks))
+        parts, cids, sids = [], [], []
+        for seg in chosen:
+            keep = np.flatnonzero(~np.isin(seg.chunk_ids, dead))
+            parts.append(seg.keywords.select(keep))
+            cids.append(seg.chunk_ids[keep])
+            sids.append(seg.sentence_ids[[int(s) in self.sentences for s in seg.sentence_ids]])
+        name = _segment_name()
+        merged = Segment(name, np.concatenate(cids), np.concatenate(sids), KeywordSegment.concat(parts))
+        old_c = {int(c) for s in chosen for c in s.chunk_ids}
+        old_s = {int(x) for s in chosen for x in s.sentence_ids}
+        docs = {k: (replace(r, segment=name) if r.segment in names else r) for k, r in self.docs.items()}
+        at = min(i for i, s in enumerate(self.segments) if s.name in names)
+        segments = [s for s in self.segments if s.name not in names]
+        segments.insert(at, merged)
+        return replace(
+            self,
+            docs=docs,
+            backend=self.backend.with_merged(names, name),
+            segments=segments,
+            dead_chunks=frozenset(self.dead_chunks - old_c),
+            dead_sentences=frozenset(self.dead_sentences - old_s),
+            _rows=None,
+        )
 
     def _check_embedder(self, embedder: Embedder) -> None:
         if embedder.name != self.embedder_name or embedder.dim != self.dim:
@@ -289,9 +356,8 @@ class Index:
             )
 
 
-def _new_faiss(dim: int) -> Any:
-    # Exact inner product on L2-normalised vectors = cosine; ID-mapped so articles can be removed.
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+def _segment_name() -> str:
+    return f"seg-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
 
 
 def _now() -> str:
@@ -313,13 +379,66 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _doc_row(index: Index, rec: DocRecord) -> dict[str, Any]:
+    d = rec.doc
+    return {
+        "doc_id": d.doc_id,
+        "title": d.title,
+        "date": d.date,
+        "author": d.author,
+        "source": d.source,
+        "path": d.path,
+        "sha256": d.sha256,
+        "text": d.text,
+        "headings": d.headings,
+        "dropped_shared": rec.dropped_shared,
+        "sentences": [[s, index.sentences[s].start, index.sentences[s].end] for s in rec.sentence_ids],
+        "chunks": [[c, index.chunks[c].sentence_ids, index.chunks[c].heading] for c in rec.chunk_ids],
+    }
+
+
+def _write_segment(index: Index, seg: Segment, folder: Path) -> dict[str, str]:
+    """Write a segment's files (live articles only) and return their checksums."""
+    folder.mkdir()
+    with (folder / "docs.jsonl").open("w", encoding="utf-8") as fh:
+        for rec in index.docs.values():
+            if rec.segment == seg.name:
+                fh.write(json.dumps(_doc_row(index, rec), ensure_ascii=False) + "\n")
+    np.savez(folder / "ids.npz", chunk_ids=seg.chunk_ids, sentence_ids=seg.sentence_ids)
+    names = ["docs.jsonl", "ids.npz", *seg.keywords.write(folder)]
+    names += index.backend.write_segment(seg.name, folder)
+    out = {}
+    for name in names:
+        with (folder / name).open("rb") as fh:
+            os.fsync(fh.fileno())
+        out[name] = _sha256(folder / name)
+    _fsync(folder)
+    return out
+
+
+def _link_segment(seg: Segment, sources: list[Path], folder: Path) -> bool:
+    """Hard-link an already written segment from an older version; False if none has it."""
+    if not seg.files:
+        return False
+    for src in sources:
+        if all((src / seg.name / rel).is_file() for rel in seg.files):
+            folder.mkdir()
+            for rel in seg.files:
+                try:
+                    os.link(src / seg.name / rel, folder / rel)
+                except OSError:  # no hard links on this file system: copy
+                    shutil.copy2(src / seg.name / rel, folder / rel)
+            return True
+    return False
 
 
 def save(index: Index, index_dir: str | Path) -> str:
@@ -329,77 +448,65 @@ def save(index: Index, index_dir: str | Path) -> str:
     name = f"v-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
     tmp = root / f".tmp-{name}"
     tmp.mkdir()
+    sources = sorted((p for p in root.glob("v-*") if p.is_dir()), key=lambda p: p.name != index.version)
     try:
-        with (tmp / "docs.jsonl").open("w", encoding="utf-8") as fh:
-            for rec in index.docs.values():
-                d = rec.doc
-                row = {
-                    "doc_id": d.doc_id,
-                    "title": d.title,
-                    "date": d.date,
-                    "author": d.author,
-                    "source": d.source,
-                    "path": d.path,
-                    "sha256": d.sha256,
-                    "text": d.text,
-                    "headings": d.headings,
-                    "dropped_shared": rec.dropped_shared,
-                    "sentences": [[s, index.sentences[s].start, index.sentences[s].end] for s in rec.sentence_ids],
-                    "chunks": [[c, index.chunks[c].sentence_ids, index.chunks[c].heading] for c in rec.chunk_ids],
-                }
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        with (tmp / "tokens.jsonl").open("w", encoding="utf-8") as fh:
-            for cid in sorted(index.tokens):
-                fh.write(json.dumps([cid, index.tokens[cid]], ensure_ascii=False) + "\n")
-        faiss.write_index(index.chunk_index, str(tmp / "chunks.faiss"))
-        faiss.write_index(index.sentence_index, str(tmp / "sentences.faiss"))
-        if index.bm25 is not None:
-            index.bm25.save(str(tmp / "bm25"), show_progress=False)
-        np.save(tmp / "bm25_ids.npy", index.bm25_ids, allow_pickle=False)
-        np.save(tmp / "vocab_vectors.npy", index.vocab_vectors, allow_pickle=False)
-        _write_json(tmp / "vocab.json", index.vocab)
-        files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        files: dict[str, str] = {}
+        for seg in index.segments:
+            if not _link_segment(seg, sources, tmp / seg.name):
+                seg.files = _write_segment(index, seg, tmp / seg.name)
+            files.update({f"{seg.name}/{rel}": digest for rel, digest in seg.files.items()})
+        backend_info = index.backend.commit()
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "embedder": {"name": index.embedder_name, "dim": index.dim},
             "chunking": vars(index.params),
+            "backend": backend_info,
             "built_at": index.built_at,
             "updated_at": index.updated_at,
             "counts": {"docs": len(index.docs), "sentences": len(index.sentences), "chunks": len(index.chunks)},
             "next_sid": index.next_sid,
             "next_cid": index.next_cid,
+            "segments": [s.name for s in index.segments],
+            "dead_chunks": sorted(index.dead_chunks),
+            "dead_sentences": sorted(index.dead_sentences),
             "docs": {
-                r.doc.doc_id: {"path": r.doc.path, "sha256": r.doc.sha256, "title": r.doc.title}
+                r.doc.doc_id: {"path": r.doc.path, "sha256": r.doc.sha256, "title": r.doc.title, "segment": r.segment}
                 for r in index.docs.values()
             },
             "files": files,
         }
         _write_json(tmp / "manifest.json", manifest)
-        for p in tmp.rglob("*"):
-            if p.is_file():
-                with p.open("rb") as fh:
-                    os.fsync(fh.fileno())
+        with (tmp / "manifest.json").open("rb") as fh:
+            os.fsync(fh.fileno())
+        _fsync(tmp)
         final = root / name
         os.rename(tmp, final)
-        _fsync_dir(root)
+        _fsync(root)
         pointer_tmp = root / f".{POINTER}.{secrets.token_hex(4)}"
         pointer_tmp.write_text(name + "\n", encoding="utf-8")
         with pointer_tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(pointer_tmp, root / POINTER)  # the atomic switch
-        _fsync_dir(root)
+        _fsync(root)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     index.version = name
-    _collect_garbage(root, keep={name})
+    _collect_garbage(root, index, keep={name})
     return name
 
 
-def _collect_garbage(root: Path, keep: set[str]) -> None:
+def _collect_garbage(root: Path, index: Index, keep: set[str]) -> None:
     """Remove old versions (all but the live one and its predecessor) and stale temp folders."""
     versions = sorted(p for p in root.glob("v-*") if p.is_dir())
     keep = keep | {p.name for p in versions[-2:]}
+    kept = []
+    for name in keep:
+        with contextlib.suppress(OSError, ValueError):
+            kept.append(json.loads((root / name / "manifest.json").read_text(encoding="utf-8")).get("backend", {}))
+    if index.backend is not None:
+        with contextlib.suppress(Exception):  # an unreachable server must not fail a finished save
+            index.backend.collect_garbage(kept)
     for p in versions:
         if p.name not in keep:
             shutil.rmtree(p, ignore_errors=True)
@@ -431,8 +538,18 @@ def read_manifest(index_dir: str | Path) -> dict[str, Any]:
         raise IndexCorruptError(f"{root / version / 'manifest.json'}: unreadable ({exc}). {REBUILD_HINT}") from exc
 
 
-def load(index_dir: str | Path, embedder: Embedder | None = None, verify: bool = True) -> Index:
-    """Load the live version. Raises a subclass of `IndexStoreError` with a how-to-fix message."""
+def load(
+    index_dir: str | Path,
+    embedder: Embedder | None = None,
+    verify: bool = True,
+    backend: str | None = None,
+    uri: str = "",
+) -> Index:
+    """Load the live version. Raises a subclass of `IndexStoreError` with a how-to-fix message.
+
+    `backend`, when given, is the configured backend: an index built with another one is refused.
+    `uri` overrides the Milvus address recorded at build time (e.g. the server moved).
+    """
     root = Path(index_dir)
     manifest = read_manifest(root)
     folder = root / current_version(root)
@@ -448,6 +565,12 @@ def load(index_dir: str | Path, embedder: Embedder | None = None, verify: bool =
             f"configured embedder is {embedder.name!r} ({embedder.dim} dims). {REBUILD_HINT}, "
             f"or set DADONG_QA_EMBEDDER={emb['name']}"
         )
+    built_with = manifest.get("backend", {}).get("kind", "faiss")
+    if backend is not None and backend != built_with:
+        raise IndexMismatchError(
+            f"the index in {root}/ uses the {built_with!r} backend but the setting is {backend!r}. "
+            f"{REBUILD_HINT}, or set DADONG_QA_INDEX_BACKEND={built_with}"
+        )
     if verify:
         for rel, digest in manifest["files"].items():
             path = folder / rel
@@ -456,25 +579,15 @@ def load(index_dir: str | Path, embedder: Embedder | None = None, verify: bool =
             if _sha256(path) != digest:
                 raise IndexCorruptError(f"index file {path} is damaged (checksum mismatch). {REBUILD_HINT}")
     try:
-        return _read_folder(folder, manifest)
+        return _read_folder(folder, manifest, uri, root)
     except IndexStoreError:
         raise
     except Exception as exc:
         raise IndexCorruptError(f"cannot read the index in {folder}: {exc}. {REBUILD_HINT}") from exc
 
 
-def _read_folder(folder: Path, manifest: dict[str, Any]) -> Index:
-    index = Index(
-        embedder_name=manifest["embedder"]["name"],
-        dim=int(manifest["embedder"]["dim"]),
-        params=ChunkParams(**manifest["chunking"]),
-        next_sid=int(manifest["next_sid"]),
-        next_cid=int(manifest["next_cid"]),
-        built_at=manifest.get("built_at", ""),
-        updated_at=manifest.get("updated_at", ""),
-        version=folder.name,
-    )
-    with (folder / "docs.jsonl").open(encoding="utf-8") as fh:
+def _read_docs(path: Path, segment: str, live: dict[str, Any], index: Index) -> None:
+    with path.open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
             doc = Document(
@@ -488,29 +601,65 @@ def _read_folder(folder: Path, manifest: dict[str, Any]) -> Index:
                 sha256=row["sha256"],
                 headings=[(int(o), h) for o, h in row["headings"]],
             )
+            if live.get(doc.doc_id, {}).get("segment") != segment:
+                continue  # removed (or replaced) after this segment was written
+            chunk_ids = [c for c, _, _ in row["chunks"]]
             sids = []
             for sid, start, end in row["sentences"]:
                 index.sentences[sid] = Sentence(sid, doc.doc_id, start, end, doc.text[start:end])
                 sids.append(sid)
-            cids = []
             for cid, sentence_ids, heading in row["chunks"]:
                 first, last = index.sentences[sentence_ids[0]], index.sentences[sentence_ids[-1]]
                 index.chunks[cid] = Chunk(cid, doc.doc_id, sentence_ids, doc.text[first.start : last.end], heading)
-                cids.append(cid)
-            index.docs[doc.doc_id] = DocRecord(doc, sids, cids, int(row.get("dropped_shared", 0)))
-    with (folder / "tokens.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            cid, tokens = json.loads(line)
-            index.tokens[int(cid)] = tokens
-    index.chunk_index = faiss.read_index(str(folder / "chunks.faiss"))
-    index.sentence_index = faiss.read_index(str(folder / "sentences.faiss"))
-    index.bm25_ids = np.load(folder / "bm25_ids.npy", allow_pickle=False)
-    index.vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-    index.vocab_vectors = np.load(folder / "vocab_vectors.npy", allow_pickle=False)
-    if (folder / "bm25").is_dir():
-        index.bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, allow_pickle=False)
-    if index.chunk_index.ntotal != len(index.chunks) or len(index.bm25_ids) != len(index.chunks):
-        raise IndexCorruptError(f"index in {folder} is inconsistent (vector and chunk counts differ)")
+            index.docs[doc.doc_id] = DocRecord(doc, sids, chunk_ids, int(row.get("dropped_shared", 0)), segment)
+
+
+def _read_folder(folder: Path, manifest: dict[str, Any], uri: str, root: Path) -> Index:
+    index = Index(
+        embedder_name=manifest["embedder"]["name"],
+        dim=int(manifest["embedder"]["dim"]),
+        params=ChunkParams(**manifest["chunking"]),
+        next_sid=int(manifest["next_sid"]),
+        next_cid=int(manifest["next_cid"]),
+        built_at=manifest.get("built_at", ""),
+        updated_at=manifest.get("updated_at", ""),
+        version=folder.name,
+        dead_chunks=frozenset(int(c) for c in manifest["dead_chunks"]),
+        dead_sentences=frozenset(int(s) for s in manifest["dead_sentences"]),
+    )
+    files = manifest["files"]
+    dead = np.array(sorted(index.dead_chunks), dtype=np.int64)
+    df: dict[str, int] = {}
+    n, length = 0, 0.0
+    for name in manifest["segments"]:
+        seg_dir = folder / name
+        _read_docs(seg_dir / "docs.jsonl", name, manifest["docs"], index)
+        with np.load(seg_dir / "ids.npz", allow_pickle=False) as z:
+            chunk_ids, sentence_ids = z["chunk_ids"], z["sentence_ids"]
+        keywords = KeywordSegment.read(seg_dir)
+        if keywords.n_rows != len(chunk_ids):
+            raise IndexCorruptError(f"segment {seg_dir} is inconsistent (keyword rows and chunk ids differ)")
+        prefix = name + "/"
+        seg_files = {k[len(prefix) :]: v for k, v in files.items() if k.startswith(prefix)}
+        index.segments.append(Segment(name, chunk_ids, sentence_ids, keywords, seg_files))
+        live = np.flatnonzero(~np.isin(chunk_ids, dead))
+        for t, c in keywords.doc_freq(live).items():
+            df[t] = df.get(t, 0) + c
+        n += len(live)
+        length += float(keywords.lengths[live].sum())
+    index.stats = KeywordStats(df, n, length)
+    if n != len(index.chunks):
+        raise IndexCorruptError(f"index in {folder} is inconsistent (keyword rows and chunk counts differ)")
+    index.backend = load_backend(
+        manifest.get("backend", {"kind": "faiss"}),
+        index.dim,
+        folder,
+        manifest["segments"],
+        index.dead_chunks,
+        index.dead_sentences,
+        uri,
+        root,
+    )
     return index
 
 

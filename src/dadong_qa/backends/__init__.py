@@ -1,0 +1,116 @@
+"""Where the vectors (and, for Milvus, the keyword index) live: one small interface, two implementations.
+
+`Index` keeps the articles, sentences, chunks and keyword statistics itself, in immutable
+segments under `index/`; a backend stores the vectors of those segments and answers nearest
+neighbour queries. Backends are immutable too: a change returns a new backend object, so a
+reader keeps answering from the version it started with.
+
+- `faiss` (default): FAISS files inside each segment folder of `index/`; exact search for
+  small segments, HNSW above `FLAT_MAX` vectors.
+- `milvus`: a Milvus collection (Milvus Lite for a file URI, a server for http://...). Milvus
+  also runs the BM25 keyword search with its jieba analyzer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+BACKENDS = ("faiss", "milvus")
+
+
+@dataclass
+class SegmentRows:
+    """What one new segment hands to the backend: ids, vectors and (for server-side BM25) texts."""
+
+    chunk_ids: np.ndarray
+    chunk_vectors: np.ndarray
+    chunk_texts: list[str]
+    chunk_doc_ids: list[str]
+    sentence_ids: np.ndarray
+    sentence_vectors: np.ndarray
+    sentence_doc_ids: list[str]
+
+
+class VectorBackend(Protocol):
+    kind: str
+    dim: int
+
+    def search(self, vector: np.ndarray, k: int, sentences: bool) -> list[tuple[int, float]]:
+        """(id, cosine) of up to `k` nearest live chunks (or sentences), best first."""
+        ...
+
+    def vectors(self, ids: Sequence[int], sentences: bool) -> np.ndarray:
+        """Stored vectors of these ids, one row each, in the given order."""
+        ...
+
+    def keyword_search(self, query: str, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(chunk ids, BM25 scores) from the backend's own keyword index; None if it has none."""
+        ...
+
+    def with_segment(self, name: str, rows: SegmentRows) -> VectorBackend: ...
+
+    def without(self, chunk_ids: Collection[int], sentence_ids: Collection[int]) -> VectorBackend: ...
+
+    def with_merged(self, names: Sequence[str], into: str) -> VectorBackend:
+        """The live rows of segments `names` repacked as one segment `into`."""
+        ...
+
+    def write_segment(self, name: str, folder: Path) -> list[str]:
+        """Write the segment's files into `folder`; their names, relative to it."""
+        ...
+
+    def commit(self) -> dict[str, Any]:
+        """Make pending changes durable outside `index/`; what the manifest must record."""
+        ...
+
+    def collect_garbage(self, keep: Sequence[dict[str, Any]]) -> None:
+        """Drop external data that none of the `keep` manifests' backend records use."""
+        ...
+
+
+def new_backend(kind: str, dim: int, uri: str, index_dir: Path) -> VectorBackend:
+    if kind == "faiss":
+        from .faiss_backend import FaissBackend
+
+        return FaissBackend(dim)
+    if kind == "milvus":
+        from .milvus_backend import MilvusBackend
+
+        return MilvusBackend.create(dim, resolve_uri(uri, index_dir))
+    raise ValueError(f"unknown index backend {kind!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def load_backend(
+    info: dict[str, Any],
+    dim: int,
+    folder: Path,
+    segments: Sequence[str],
+    dead_chunks: Collection[int],
+    dead_sentences: Collection[int],
+    uri: str,
+    index_dir: Path,
+) -> VectorBackend:
+    kind = info.get("kind", "faiss")
+    if kind == "faiss":
+        from .faiss_backend import FaissBackend
+
+        return FaissBackend.read(dim, folder, segments, dead_chunks, dead_sentences)
+    if kind == "milvus":
+        from .milvus_backend import MilvusBackend
+
+        return MilvusBackend.open(dim, resolve_uri(uri or info.get("uri", ""), index_dir), info)
+    raise ValueError(f"unknown index backend {kind!r} in the manifest")
+
+
+def resolve_uri(uri: str, index_dir: Path) -> str:
+    """Milvus URI: http(s)://host:port as given; a file path is relative to the working directory;
+    empty means `milvus.db` inside the index folder."""
+    if uri.startswith(("http://", "https://", "tcp://")):
+        return uri
+    path = Path(uri) if uri else Path(index_dir) / "milvus.db"
+    return str(path.resolve())
