@@ -10,6 +10,7 @@ Removed rows stay in their segment until it is merged; searches skip them with a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,11 @@ def make_faiss_index(dim: int, n: int) -> Any:
 def _filled(dim: int, ids: np.ndarray, vectors: np.ndarray) -> Any:
     index = make_faiss_index(dim, len(ids))
     if len(ids):
-        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # building HNSW is worth all cores
+        try:
+            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+        finally:
+            faiss.omp_set_num_threads(1)
     return index
 
 
@@ -87,6 +92,9 @@ class FaissBackend:
         return self._params[key]
 
     def search(self, vector: np.ndarray, k: int, sentences: bool) -> list[tuple[int, float]]:
+        # One query gains nothing from OpenMP threads, and their spin-waiting slows the
+        # embedder's BLAS threads down several times over; the setting is per calling thread.
+        faiss.omp_set_num_threads(1)
         q = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
         hits: list[tuple[int, float]] = []
         for pair in self.segments.values():
