@@ -136,7 +136,7 @@ class _Log:
 
 
 def phase_build(work: Path, chunks: int, backend: str, seed: int) -> dict[str, Any]:
-    corpus, index_dir, cache = _paths(work, chunks, backend)
+    _, index_dir, cache = _paths(work, chunks, backend)
     emb = CachedEmbedder(cache)
     qa = _qa(work, chunks, backend, emb)
     t0 = time.perf_counter()
@@ -158,7 +158,7 @@ def phase_build(work: Path, chunks: int, backend: str, seed: int) -> dict[str, A
 
 
 def phase_serve(work: Path, chunks: int, backend: str, seed: int) -> dict[str, Any]:
-    corpus, index_dir, cache = _paths(work, chunks, backend)
+    corpus, _, cache = _paths(work, chunks, backend)
     facts = json.loads((work / f"c{chunks}" / "planted.json").read_text(encoding="utf-8"))
     emb = CachedEmbedder(cache)
     qa = _qa(work, chunks, backend, emb)
@@ -234,7 +234,8 @@ def phase_ann(work: Path, chunks: int, backend: str, seed: int) -> dict[str, Any
         t = time.perf_counter()
         got = [idx.backend.search(q, 10, sentences) for q in queries]
         ann_ms = (time.perf_counter() - t) * 1000 / len(queries)
-        recall = np.mean([len({i for i, _ in g} & set(ids[t_].tolist())) / 10 for g, t_ in zip(got, truth, strict=True)])
+        pairs = zip(got, truth, strict=True)
+        recall = np.mean([len({i for i, _ in g} & set(ids[t_].tolist())) / 10 for g, t_ in pairs])
         kinds = {type(faiss.downcast_index(p[int(sentences)].index)).__name__ for p in idx.backend.segments.values()}
         out[label] = {
             "n": len(ids),

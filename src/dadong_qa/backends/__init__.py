@@ -81,7 +81,7 @@ def new_backend(kind: str, dim: int, uri: str, index_dir: Path) -> VectorBackend
     if kind == "milvus":
         from .milvus_backend import MilvusBackend
 
-        return MilvusBackend.create(dim, resolve_uri(uri, index_dir))
+        return MilvusBackend.create(dim, resolve_uri(uri, index_dir), index_dir)
     raise ValueError(f"unknown index backend {kind!r}; choose one of {', '.join(BACKENDS)}")
 
 
