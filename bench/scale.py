@@ -47,52 +47,52 @@ class CachedEmbedder:
 
     def __init__(self, cache: Path) -> None:
         self.cache = cache
-        self._model: Any = None
         inner = get_embedder()
         self.name, self.dim = inner.name, inner.dim
         self._inner = inner
         self.model_seconds = 0.0
         self._keys: dict[bytes, int] = {}
-        self._rows: list[np.ndarray] = []
-        self._dirty = False
+        self._table = np.zeros((0, self.dim), dtype=np.float32)
+        self._new: dict[bytes, np.ndarray] = {}  # embedded since the last save
         if cache.is_file():
             with np.load(cache, allow_pickle=False) as z:
-                keys, vecs = z["keys"], z["vectors"]
+                keys, self._table = z["keys"], z["vectors"]
             self._keys = {bytes(k): i for i, k in enumerate(keys)}
-            self._rows = [vecs]
 
     @staticmethod
     def _key(text: str) -> bytes:
-        return hashlib.sha1(text.encode("utf-8")).digest()
+        return hashlib.sha1(text.encode("utf-8")).hexdigest().encode()  # hex: numpy "S" drops trailing NULs
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         keys = [self._key(t) for t in texts]
-        missing = sorted({i for i, k in enumerate(keys) if k not in self._keys}, key=lambda i: i)
-        if missing:
+        uniq: dict[bytes, str] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if k not in self._keys and k not in self._new:
+                uniq.setdefault(k, t)
+        if uniq:
             t0 = time.perf_counter()
-            uniq: dict[bytes, str] = {}
-            for i in missing:
-                uniq.setdefault(keys[i], texts[i])
             vecs = self._inner.encode(list(uniq.values()), progress=progress)
             self.model_seconds += time.perf_counter() - t0
-            base = sum(len(r) for r in self._rows)
-            for j, k in enumerate(uniq):
-                self._keys[k] = base + j
-            self._rows.append(vecs)
-            self._dirty = True
+            self._new.update(zip(uniq, vecs, strict=True))
+            if len(uniq) >= 1000:
+                self.save()  # a long build interrupted later keeps what it embedded
         elif progress:
             progress(len(texts))
-        table = np.vstack(self._rows) if len(self._rows) > 1 else self._rows[0]
-        self._rows = [table]
-        return table[[self._keys[k] for k in keys]]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, k in enumerate(keys):
+            out[i] = self._table[self._keys[k]] if k in self._keys else self._new[k]
+        return out
 
     def save(self) -> None:
-        if not self._dirty:
+        if not self._new:
             return
-        keys = np.array(sorted(self._keys, key=self._keys.get), dtype="S20")
+        keys = np.array([*sorted(self._keys, key=self._keys.get), *self._new], dtype="S40")
+        table = np.vstack([self._table, np.array(list(self._new.values()), dtype=np.float32)])
         tmp = self.cache.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=keys, vectors=np.vstack(self._rows))
+        np.savez(tmp, keys=keys, vectors=table)
         tmp.replace(self.cache)
+        self._keys = {bytes(k): i for i, k in enumerate(keys)}
+        self._table, self._new = table, {}
 
 
 def _rss_mb() -> float:

@@ -24,7 +24,6 @@ from .ingest import (
     drop_seen_paragraphs,
     make_doc_id,
     read_file,
-    shared_keys,
 )
 from .rerank import get_reranker
 from .retrieve import Retrieval, Retriever
@@ -256,11 +255,7 @@ class QA:
                 (report.replaced if old else report.added).append(doc.doc_id)
                 fresh.append(replace(doc, path=self._store_in_corpus(path)))
             if fresh:
-                replacing = {d.doc_id for d in fresh}
-                seen: set[str] = set()
-                for rec in index.docs.values():
-                    if rec.doc.doc_id not in replacing:
-                        seen |= shared_keys(rec.doc)
+                seen = index.paragraph_keys(exclude={d.doc_id for d in fresh})
                 index = index.with_documents(dedupe_across(fresh, seen), self.embedder, progress)
                 store.save(index, self.settings.index_dir)
                 self._activate(index)
@@ -287,10 +282,7 @@ class QA:
                         path = self.settings.corpus_dir / (index.docs[d].doc.path or "")
                         if path.is_file():
                             redo.append(read_file(path, self.settings.max_file_bytes))
-                    seen = set()
-                    for rec in index.docs.values():
-                        if rec.doc.doc_id not in {d.doc_id for d in redo}:
-                            seen |= shared_keys(rec.doc)
+                    seen = index.paragraph_keys(exclude={d.doc_id for d in redo})
                     index = index.with_documents([drop_seen_paragraphs(d, seen) for d in redo], self.embedder)
                 store.save(index, self.settings.index_dir)
                 self._activate(index)

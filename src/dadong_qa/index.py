@@ -34,7 +34,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +45,8 @@ import numpy as np
 from .backends import SegmentRows, VectorBackend, load_backend, new_backend
 from .chunk import ChunkParams, chunk_document
 from .embed import Embedder
-from .keyword import KeywordSegment, KeywordStats, score
+from .ingest import shared_keys
+from .keyword import KeywordSegment, KeywordStats, length_norms, score
 from .schema import Chunk, Document, Sentence
 from .text import normalize, tokenize
 
@@ -88,6 +89,36 @@ class DocRecord:
     chunk_ids: list[int]
     dropped_shared: int = 0  # paragraphs left out because another article has them
     segment: str = ""  # the segment holding it
+    para_keys: frozenset[int] | None = None  # hashed shared_keys(doc), stored so no update recomputes them
+
+
+def _hash_key(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
+def paragraph_hashes(doc: Document) -> frozenset[int]:
+    return frozenset(_hash_key(k) for k in shared_keys(doc))
+
+
+class ParagraphKeys:
+    """Paragraph keys of many articles as 63-bit hashes; usable as the `seen` set of `dedupe_across`.
+
+    Building the set of every article's paragraph keys costs seconds at 100k chunks (each
+    paragraph normalised again); the hashes are computed once, when an article is added.
+    """
+
+    def __init__(self, hashes: Iterable[int] = ()) -> None:
+        self._hashes = set(hashes)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and _hash_key(key) in self._hashes
+
+    def __ior__(self, keys: Iterable[str]) -> ParagraphKeys:
+        self._hashes.update(_hash_key(k) for k in keys)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._hashes)
 
 
 @dataclass(eq=False)
@@ -122,6 +153,7 @@ class Index:
     updated_at: str = ""
     version: str = ""
     _rows: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _norms: list[np.ndarray] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------ queries
 
@@ -156,7 +188,10 @@ class Index:
         ids, alive = self._row_ids()
         if not len(ids):
             return ids, np.zeros(0, dtype=np.float32)
-        parts = score(query_tokens, [s.keywords for s in self.segments], self.stats)
+        segments = [s.keywords for s in self.segments]
+        if self._norms is None:
+            self._norms = length_norms(segments, self.stats)
+        parts = score(query_tokens, segments, self.stats, self._norms)
         return ids[alive], np.concatenate(parts)[alive]
 
     def _row_ids(self) -> tuple[np.ndarray, np.ndarray]:
@@ -189,6 +224,25 @@ class Index:
 
     def doc_meta(self, doc_id: str) -> Document:
         return self.docs[doc_id].doc
+
+    def paragraph_keys(self, exclude: Iterable[str] = ()) -> ParagraphKeys:
+        """The shared-paragraph keys of all articles but `exclude`, for cross-article de-duplication."""
+        skip = set(exclude)
+        out = ParagraphKeys()
+        for doc_id, rec in self.docs.items():
+            if doc_id not in skip:
+                if rec.para_keys is None:  # written by an older version of this program
+                    rec.para_keys = paragraph_hashes(rec.doc)
+                out._hashes.update(rec.para_keys)
+        return out
+
+    def chunks_of_sentence(self, sid: int) -> list[int]:
+        """Ids of the chunks that contain sentence `sid` (without scanning every chunk)."""
+        sentence = self.sentences.get(sid)
+        if sentence is None:
+            return []
+        rec = self.docs[sentence.doc_id]
+        return [c for c in rec.chunk_ids if sid in self.chunks[c].sentence_ids]
 
     # ------------------------------------------------------------ changes
 
@@ -269,6 +323,7 @@ class Index:
         new.sentences.update((s.sid, s) for s in all_sentences)
         new.chunks.update((c.cid, c) for c in all_chunks)
         new._rows = None
+        new._norms = None
         new = new._compacted()
         if progress:
             progress("index", 1, 1)
@@ -307,6 +362,7 @@ class Index:
             dead_sentences=self.dead_sentences | drop_s,
             version="",
             _rows=None,
+            _norms=None,
         )
 
     def _compacted(self) -> Index:
@@ -345,6 +401,7 @@ class Index:
             dead_chunks=frozenset(self.dead_chunks - old_c),
             dead_sentences=frozenset(self.dead_sentences - old_s),
             _rows=None,
+            _norms=None,
         )
 
     def _check_embedder(self, embedder: Embedder) -> None:
@@ -401,6 +458,7 @@ def _doc_row(index: Index, rec: DocRecord) -> dict[str, Any]:
         "text": d.text,
         "headings": d.headings,
         "dropped_shared": rec.dropped_shared,
+        "para_keys": sorted(rec.para_keys) if rec.para_keys is not None else None,
         "sentences": [[s, index.sentences[s].start, index.sentences[s].end] for s in rec.sentence_ids],
         "chunks": [[c, index.chunks[c].sentence_ids, index.chunks[c].heading] for c in rec.chunk_ids],
     }
@@ -611,7 +669,15 @@ def _read_docs(path: Path, segment: str, live: dict[str, Any], index: Index) -> 
             for cid, sentence_ids, heading in row["chunks"]:
                 first, last = index.sentences[sentence_ids[0]], index.sentences[sentence_ids[-1]]
                 index.chunks[cid] = Chunk(cid, doc.doc_id, sentence_ids, doc.text[first.start : last.end], heading)
-            index.docs[doc.doc_id] = DocRecord(doc, sids, chunk_ids, int(row.get("dropped_shared", 0)), segment)
+            keys = row.get("para_keys")
+            index.docs[doc.doc_id] = DocRecord(
+                doc,
+                sids,
+                chunk_ids,
+                int(row.get("dropped_shared", 0)),
+                segment,
+                frozenset(keys) if keys is not None else None,
+            )
 
 
 def _read_folder(folder: Path, manifest: dict[str, Any], uri: str, root: Path) -> Index:

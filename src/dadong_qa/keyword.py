@@ -154,19 +154,28 @@ class KeywordStats:
         return self.total_length / self.n if self.n else 1.0
 
 
-def score(query: Iterable[str], segments: Sequence[KeywordSegment], stats: KeywordStats) -> list[np.ndarray]:
-    """BM25 score of every row of each segment (a repeated query term counts again, as in bm25s)."""
-    out = [np.zeros(seg.n_rows, dtype=np.float32) for seg in segments]
+def length_norms(segments: Sequence[KeywordSegment], stats: KeywordStats) -> list[np.ndarray]:
+    """Per row: the BM25 length normalisation k1 * (1 - b + b * len / avg_len) (cache per version)."""
     avg = max(stats.avg_length, 1e-9)
+    return [(K1 * ((1 - B) + B * seg.lengths / avg)).astype(np.float32) for seg in segments]
+
+
+def score(
+    query: Iterable[str],
+    segments: Sequence[KeywordSegment],
+    stats: KeywordStats,
+    norms: Sequence[np.ndarray] | None = None,
+) -> list[np.ndarray]:
+    """BM25 score of every row of each segment (a repeated query term counts again, as in bm25s)."""
+    norms = norms if norms is not None else length_norms(segments, stats)
+    out = [np.zeros(seg.n_rows, dtype=np.float32) for seg in segments]
     for term in query:
         if term not in stats.df:
             continue
-        idf = stats.idf(term)
-        for seg, acc in zip(segments, out, strict=True):
+        idf = np.float32(stats.idf(term))
+        for seg, norm, acc in zip(segments, norms, out, strict=True):
             rows, tf = seg.postings(term)
-            if not len(rows):
-                continue
-            tf = tf.astype(np.float32)
-            norm = K1 * ((1 - B) + B * seg.lengths[rows] / avg)
-            acc[rows] += idf * tf / (norm + tf)
+            if len(rows):
+                tf = tf.astype(np.float32)
+                acc[rows] += idf * tf / (norm[rows] + tf)  # rows are unique within a term's postings
     return out

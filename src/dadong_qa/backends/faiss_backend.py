@@ -11,6 +11,7 @@ Removed rows stay in their segment until it is merged; searches skip them with a
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ HNSW_M = 32
 EF_CONSTRUCTION = 64
 EF_SEARCH = 96
 FILES = {False: "chunks.faiss", True: "sentences.faiss"}
+_thread = threading.local()  # whether this thread's OpenMP team is already set to one thread
 
 
 def make_faiss_index(dim: int, n: int) -> Any:
@@ -44,6 +46,7 @@ def _filled(dim: int, ids: np.ndarray, vectors: np.ndarray) -> Any:
             index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
         finally:
             faiss.omp_set_num_threads(1)
+            _thread.single = True
     return index
 
 
@@ -94,7 +97,9 @@ class FaissBackend:
     def search(self, vector: np.ndarray, k: int, sentences: bool) -> list[tuple[int, float]]:
         # One query gains nothing from OpenMP threads, and their spin-waiting slows the
         # embedder's BLAS threads down several times over; the setting is per calling thread.
-        faiss.omp_set_num_threads(1)
+        if not getattr(_thread, "single", False):
+            faiss.omp_set_num_threads(1)
+            _thread.single = True
         q = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
         hits: list[tuple[int, float]] = []
         for pair in self.segments.values():
