@@ -282,7 +282,9 @@ class Index:
             sentences, chunks = chunk_document(doc, new.next_sid, new.next_cid, self.params)
             new.next_sid += len(sentences)
             new.next_cid += len(chunks)
-            records[doc.doc_id] = DocRecord(doc, [s.sid for s in sentences], [c.cid for c in chunks], dropped, seg_name)
+            records[doc.doc_id] = DocRecord(
+                doc, [s.sid for s in sentences], [c.cid for c in chunks], dropped, seg_name, paragraph_hashes(doc)
+            )
             all_sentences += sentences
             all_chunks += chunks
         total = len(all_sentences) + len(all_chunks)
