@@ -217,6 +217,7 @@ def phase_serve(work: Path, chunks: int, backend: str, seed: int) -> dict[str, A
         "remove_s": round(remove_s, 3),
         "remove_gone": bool(removed_gone and rem.removed),
         "serve_rss_mb": round(_rss_mb(), 1),
+        "load_avg_1m": round(os.getloadavg()[0], 2),  # other work on the machine skews latency
     }
 
 

@@ -211,3 +211,20 @@ def test_wrong_backend_setting_is_refused_with_hint(emb: HashEmbedder, tmp_path:
     store.save(_built(emb), tmp_path)
     with pytest.raises(store.IndexMismatchError, match="DADONG_QA_INDEX_BACKEND=faiss"):
         store.load(tmp_path, emb, backend="milvus")
+
+
+def test_paragraph_keys_are_stored_not_recomputed(emb, tmp_path, monkeypatch):
+    from dadong_qa.ingest import shared_keys
+
+    store.save(_built(emb), tmp_path)
+    back = store.load(tmp_path, emb)
+    expected = shared_keys(back.docs["doc001"].doc)
+    assert expected
+
+    def recomputed(doc):
+        raise AssertionError("paragraph keys recomputed")
+
+    monkeypatch.setattr(store, "shared_keys", recomputed)
+    keys = back.paragraph_keys()
+    assert all(k in keys for k in expected)
+    assert not any(k in back.paragraph_keys(exclude={"doc001"}) for k in expected)
