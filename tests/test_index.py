@@ -19,6 +19,11 @@ NEW_ARTICLE = """西湖区建成智慧停车平台-测试新闻网
 """
 
 
+def _live_file(index_dir: Path, name: str) -> Path:
+    """A file of the live version: at its top (manifest.json) or in its first segment."""
+    return sorted((index_dir / store.current_version(index_dir)).rglob(name))[0]
+
+
 def _write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
@@ -32,7 +37,10 @@ def test_manifest_records_schema_embedder_hashes_and_checksums(built_qa: QA):
     assert manifest["embedder"] == {"name": "use-multilingual-v3", "dim": 512}
     assert set(manifest["docs"]) == {"000_0f957d856a3f9b1b", "003_1e56cd1d5de5c129"}
     assert all(len(d["sha256"]) == 64 for d in manifest["docs"].values())
-    assert {"chunks.faiss", "sentences.faiss", "docs.jsonl", "tokens.jsonl"} <= set(manifest["files"])
+    # Per segment: articles, ids, BM25 term counts, corpus words, vectors.
+    names = {Path(f).name for f in manifest["files"]}
+    assert {"chunks.faiss", "sentences.faiss", "docs.jsonl", "tf.npz", "ids.npz", "words.json"} <= names
+    assert all(len(d) == 64 for d in manifest["files"].values())
 
 
 def test_no_pickle_files_in_index(built_qa: QA):
@@ -71,7 +79,7 @@ def test_mismatched_embedder_raises(built_qa: QA):
 def test_damaged_file_detected_with_rebuild_hint(built_qa: QA, tmp_path: Path, victim: str):
     copy = tmp_path / "index"
     shutil.copytree(built_qa.settings.index_dir, copy)
-    path = copy / store.current_version(copy) / victim
+    path = _live_file(copy, victim)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -82,7 +90,7 @@ def test_damaged_file_detected_with_rebuild_hint(built_qa: QA, tmp_path: Path, v
 def test_truncated_file_detected(built_qa: QA, tmp_path: Path):
     copy = tmp_path / "index"
     shutil.copytree(built_qa.settings.index_dir, copy)
-    path = copy / store.current_version(copy) / "sentences.faiss"
+    path = _live_file(copy, "sentences.faiss")
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(IndexCorruptError, match=r"sentences\.faiss"):
         store.load(copy)

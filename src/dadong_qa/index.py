@@ -48,7 +48,7 @@ from .embed import Embedder
 from .ingest import shared_keys
 from .keyword import KeywordSegment, KeywordStats, length_norms, score
 from .schema import Chunk, Document, Sentence
-from .text import normalize, tokenize
+from .text import normalize, tokenize, vocab_words
 
 SCHEMA_VERSION = 2
 POINTER = "CURRENT"
@@ -130,6 +130,14 @@ class Segment:
     sentence_ids: np.ndarray
     keywords: KeywordSegment
     files: dict[str, str] = field(default_factory=dict)  # written files (relative) -> sha256
+    # Corpus words first seen in this segment, with their vectors (for query expansion).
+    words: list[str] = field(default_factory=list)
+    word_vectors: np.ndarray | None = None  # float16, one row per word
+
+    def vectors_of_words(self, dim: int) -> np.ndarray:
+        if self.word_vectors is None or not len(self.words):
+            return np.zeros((0, dim), dtype=np.float16)
+        return self.word_vectors
 
 
 @dataclass
@@ -152,6 +160,11 @@ class Index:
     built_at: str = ""
     updated_at: str = ""
     version: str = ""
+    # Words of the articles with their vectors, to find corpus words close in meaning to a
+    # question word the articles never use ("绿化" -> "绿地"). Stored per segment.
+    vocab: list[str] = field(default_factory=list)
+    vocab_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float16))
+    _vocab32: np.ndarray | None = field(default=None, repr=False)
     _rows: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _norms: list[np.ndarray] | None = field(default=None, repr=False)
 
@@ -205,6 +218,19 @@ class Index:
     def has_term(self, term: str) -> bool:
         """Whether a BM25 token (word or character bigram) occurs in any chunk."""
         return term in self.stats.df
+
+    def neighbours(self, vectors: np.ndarray, k: int = 5, min_cos: float = 0.6) -> list[list[tuple[str, float]]]:
+        """For each query vector, up to `k` article words with cosine >= `min_cos`, best first."""
+        if not len(self.vocab) or not len(vectors):
+            return [[] for _ in range(len(vectors))]
+        if self._vocab32 is None:
+            self._vocab32 = self.vocab_vectors.astype(np.float32)
+        sims = np.asarray(vectors, dtype=np.float32) @ self._vocab32.T
+        out = []
+        for row in sims:
+            top = np.argpartition(-row, min(k, len(row) - 1))[:k]
+            out.append(sorted(((self.vocab[i], float(row[i])) for i in top if row[i] >= min_cos), key=lambda t: -t[1]))
+        return out
 
     def idf(self, term: str) -> float:
         """Inverse chunk frequency of a BM25 token; unseen terms get the maximum."""
@@ -307,6 +333,9 @@ class Index:
         if progress:
             progress("index", 0, 1)
         keywords = KeywordSegment.from_tokens(tokens)
+        known = set(self.vocab)
+        words = sorted({w for s in all_sentences for w in vocab_words(s.text)} - known)
+        word_vectors = embedder.encode(words).astype(np.float16) if words else np.zeros((0, self.dim), dtype=np.float16)
         chunk_ids = np.array([c.cid for c in all_chunks], dtype=np.int64)
         sentence_ids = np.array([s.sid for s in all_sentences], dtype=np.int64)
         rows = SegmentRows(
@@ -319,7 +348,11 @@ class Index:
             sentence_doc_ids=[s.doc_id for s in all_sentences],
         )
         new.backend = new.backend.with_segment(seg_name, rows)
-        new.segments = [*new.segments, Segment(seg_name, chunk_ids, sentence_ids, keywords)]
+        new.segments = [
+            *new.segments,
+            Segment(seg_name, chunk_ids, sentence_ids, keywords, words=words, word_vectors=word_vectors),
+        ]
+        new._set_vocab()
         new.stats = new.stats.plus(keywords.doc_freq(), len(all_chunks), float(keywords.lengths.sum()))
         new.docs.update(records)
         new.sentences.update((s.sid, s) for s in all_sentences)
@@ -388,14 +421,21 @@ class Index:
             cids.append(seg.chunk_ids[keep])
             sids.append(seg.sentence_ids[[int(s) in self.sentences for s in seg.sentence_ids]])
         name = _segment_name()
-        merged = Segment(name, np.concatenate(cids), np.concatenate(sids), KeywordSegment.concat(parts))
+        merged = Segment(
+            name,
+            np.concatenate(cids),
+            np.concatenate(sids),
+            KeywordSegment.concat(parts),
+            words=[w for seg in chosen for w in seg.words],
+            word_vectors=np.vstack([seg.vectors_of_words(self.dim) for seg in chosen]),
+        )
         old_c = {int(c) for s in chosen for c in s.chunk_ids}
         old_s = {int(x) for s in chosen for x in s.sentence_ids}
         docs = {k: (replace(r, segment=name) if r.segment in names else r) for k, r in self.docs.items()}
         at = min(i for i, s in enumerate(self.segments) if s.name in names)
         segments = [s for s in self.segments if s.name not in names]
         segments.insert(at, merged)
-        return replace(
+        new = replace(
             self,
             docs=docs,
             backend=self.backend.with_merged(names, name),
@@ -405,6 +445,15 @@ class Index:
             _rows=None,
             _norms=None,
         )
+        new._set_vocab()
+        return new
+
+    def _set_vocab(self) -> None:
+        """The corpus vocabulary: the words of all segments, in segment order."""
+        self.vocab = [w for seg in self.segments for w in seg.words]
+        parts = [seg.vectors_of_words(self.dim) for seg in self.segments]
+        self.vocab_vectors = np.vstack(parts) if parts else np.zeros((0, self.dim), dtype=np.float16)
+        self._vocab32 = None
 
     def _check_embedder(self, embedder: Embedder) -> None:
         if embedder.name != self.embedder_name or embedder.dim != self.dim:
@@ -474,7 +523,9 @@ def _write_segment(index: Index, seg: Segment, folder: Path) -> dict[str, str]:
             if rec.segment == seg.name:
                 fh.write(json.dumps(_doc_row(index, rec), ensure_ascii=False) + "\n")
     np.savez(folder / "ids.npz", chunk_ids=seg.chunk_ids, sentence_ids=seg.sentence_ids)
-    names = ["docs.jsonl", "ids.npz", *seg.keywords.write(folder)]
+    _write_json(folder / "words.json", seg.words)
+    np.save(folder / "word_vectors.npy", seg.vectors_of_words(index.dim), allow_pickle=False)
+    names = ["docs.jsonl", "ids.npz", "words.json", "word_vectors.npy", *seg.keywords.write(folder)]
     names += index.backend.write_segment(seg.name, folder)
     out = {}
     for name in names:
@@ -709,13 +760,20 @@ def _read_folder(folder: Path, manifest: dict[str, Any], uri: str, root: Path) -
             raise IndexCorruptError(f"segment {seg_dir} is inconsistent (keyword rows and chunk ids differ)")
         prefix = name + "/"
         seg_files = {k[len(prefix) :]: v for k, v in files.items() if k.startswith(prefix)}
-        index.segments.append(Segment(name, chunk_ids, sentence_ids, keywords, seg_files))
+        words, word_vectors = [], None
+        if (seg_dir / "words.json").is_file():
+            words = json.loads((seg_dir / "words.json").read_text(encoding="utf-8"))
+            word_vectors = np.load(seg_dir / "word_vectors.npy", allow_pickle=False)
+            if len(word_vectors) != len(words):
+                raise IndexCorruptError(f"segment {seg_dir}: word list and word vectors differ in length")
+        index.segments.append(Segment(name, chunk_ids, sentence_ids, keywords, seg_files, words, word_vectors))
         live = np.flatnonzero(~np.isin(chunk_ids, dead))
         for t, c in keywords.doc_freq(live).items():
             df[t] = df.get(t, 0) + c
         n += len(live)
         length += float(keywords.lengths[live].sum())
     index.stats = KeywordStats(df, n, length)
+    index._set_vocab()
     if n != len(index.chunks):
         raise IndexCorruptError(f"index in {folder} is inconsistent (keyword rows and chunk counts differ)")
     index.backend = load_backend(
