@@ -95,6 +95,41 @@ class CachedEmbedder:
         self._table, self._new = table, {}
 
 
+class HashEmbedder:
+    """Stand-in vectors for scale runs: hashed character uni/bigram counts, L2-normalised.
+
+    USE embeds ~250 texts/s on two idle cores, so 100k chunks (~300k texts with sentences)
+    take 20+ minutes of pure embedding per run, and far longer on a busy machine. The index
+    figures (build excluding embedding, disk, load, search, add/remove, RSS) do not depend on
+    what the vectors mean, and these still make lexically similar texts close, so planted facts
+    stay findable. USE's own cost is measured separately (`--vectors use`, and per question).
+    Needs scikit-learn (installed with sentence-transformers).
+    """
+
+    name, dim = "bench-char-hash", 512
+
+    def __init__(self) -> None:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self._vec = HashingVectorizer(analyzer="char", ngram_range=(1, 2), n_features=self.dim, norm="l2")
+        self.model_seconds = 0.0
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        t0 = time.perf_counter()
+        out = self._vec.transform(list(texts)).toarray().astype(np.float32) if texts else np.zeros((0, self.dim))
+        self.model_seconds += time.perf_counter() - t0
+        if progress:
+            progress(len(texts))
+        return np.asarray(out, dtype=np.float32)
+
+    def save(self) -> None:
+        return None
+
+
+def _embedder(vectors: str, cache: Path) -> Any:
+    return CachedEmbedder(cache) if vectors == "use" else HashEmbedder()
+
+
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -112,9 +147,12 @@ def _disk_mb(index_dir: Path) -> float:
     return total / 1e6
 
 
+VECTORS = "use"  # set by --vectors
+
+
 def _paths(work: Path, chunks: int, backend: str) -> tuple[Path, Path, Path]:
     base = work / f"c{chunks}"
-    return base / "corpus", base / f"index-{backend}", base / "vectors.npz"
+    return base / "corpus", base / f"index-{backend}-{VECTORS}", base / "vectors.npz"
 
 
 def _qa(work: Path, chunks: int, backend: str, embedder: Any) -> QA:
@@ -139,14 +177,14 @@ class _Log:
 
 def phase_build(work: Path, chunks: int, backend: str, seed: int) -> dict[str, Any]:
     _, index_dir, cache = _paths(work, chunks, backend)
-    emb = CachedEmbedder(cache)
+    emb = _embedder(VECTORS, cache)
     qa = _qa(work, chunks, backend, emb)
     t0 = time.perf_counter()
     report = qa.build(progress=_Log(f"{chunks}/{backend}"))
     wall = time.perf_counter() - t0
     emb.save()
     # Embedding is measured when the vectors are first computed; later runs reuse them.
-    embed_log = work / f"c{chunks}" / "embed_seconds.json"
+    embed_log = work / f"c{chunks}" / f"embed_seconds_{VECTORS}.json"
     if emb.model_seconds > 0.5 * wall:
         embed_log.write_text(json.dumps({"seconds": round(emb.model_seconds, 2), "when": time.ctime()}))
     first_embed = json.loads(embed_log.read_text())["seconds"] if embed_log.is_file() else None
@@ -168,7 +206,7 @@ def phase_build(work: Path, chunks: int, backend: str, seed: int) -> dict[str, A
 def phase_serve(work: Path, chunks: int, backend: str, seed: int) -> dict[str, Any]:
     corpus, _, cache = _paths(work, chunks, backend)
     facts = json.loads((work / f"c{chunks}" / "planted.json").read_text(encoding="utf-8"))
-    emb = CachedEmbedder(cache)
+    emb = _embedder(VECTORS, cache)
     qa = _qa(work, chunks, backend, emb)
     from dadong_qa.text import warm_up
 
@@ -186,6 +224,16 @@ def phase_serve(work: Path, chunks: int, backend: str, seed: int) -> dict[str, A
         qa.ask(q)
         lat.append((time.perf_counter() - t) * 1000)
     lat.sort()
+    use_ms = None
+    if VECTORS != "use":  # what the real encoder adds to each question
+        use = get_embedder()
+        use.encode(["预热"])
+        times = []
+        for q in questions:
+            t = time.perf_counter()
+            use.encode([q])
+            times.append((time.perf_counter() - t) * 1000)
+        use_ms = round(statistics.median(times), 1)
     hit = answered = 0
     for f in facts:
         a = qa.ask(f["question"])
@@ -210,6 +258,7 @@ def phase_serve(work: Path, chunks: int, backend: str, seed: int) -> dict[str, A
         "cold_load_s": round(cold, 2),
         "ask_p50_ms": round(statistics.median(lat), 1),
         "ask_p95_ms": round(lat[int(0.95 * (len(lat) - 1))], 1),
+        "use_query_p50_ms": use_ms,
         "planted_recall_top5": round(hit / len(facts), 3),
         "planted_answered": round(answered / len(facts), 3),
         "add_s": round(add_s, 3),
@@ -228,7 +277,7 @@ def phase_ann(work: Path, chunks: int, backend: str, seed: int) -> dict[str, Any
     from dadong_qa.backends import faiss_backend as fb
 
     _, index_dir, cache = _paths(work, chunks, backend)
-    emb = CachedEmbedder(cache)
+    emb = _embedder(VECTORS, cache)
     idx = store.load(index_dir, verify=False)
     queries = emb.encode(synth.latency_questions())
     out: dict[str, Any] = {}
@@ -262,7 +311,7 @@ PHASES = {"build": phase_build, "serve": phase_serve, "ann": phase_ann}
 
 
 def _child(phase: str, work: Path, chunks: int, backend: str, seed: int) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", phase, "--work", str(work), "--seed", str(seed)]
+    cmd = [sys.executable, __file__, "--child", phase, "--work", str(work), "--seed", str(seed), "--vectors", VECTORS]
     cmd += ["--chunks", str(chunks), "--backends", backend]
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -274,6 +323,7 @@ COLUMNS = [
     ("size", "target"),
     ("chunks", "chunks"),
     ("backend", "backend"),
+    ("vectors", "vectors"),
     ("embed_s", "embed s"),
     ("index_build_s", "index build s"),
     ("disk_mb", "disk MB"),
@@ -281,6 +331,7 @@ COLUMNS = [
     ("cold_load_s", "cold load s"),
     ("ask_p50_ms", "ask p50 ms"),
     ("ask_p95_ms", "ask p95 ms"),
+    ("use_query_p50_ms", "+USE query p50 ms"),
     ("add_s", "add 1 article s"),
     ("remove_s", "remove 1 article s"),
     ("serve_rss_mb", "serve peak RSS MB"),
@@ -316,10 +367,13 @@ def main() -> int:
     p.add_argument("--backends", nargs="+", default=["faiss", "milvus"], choices=["faiss", "milvus"])
     p.add_argument("--work", type=Path, default=Path("/tmp/dadong-qa-bench"))
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--vectors", choices=["use", "hash"], default="use", help="real USE vectors or fast stand-ins")
     p.add_argument("--reuse", action="store_true", help="keep results already in the work folder")
     p.add_argument("--write", action="store_true", help="write docs/benchmarks.md from all results")
     p.add_argument("--child", choices=list(PHASES), help=argparse.SUPPRESS)
     a = p.parse_args()
+    global VECTORS
+    VECTORS = a.vectors
     if a.child:
         print(json.dumps(PHASES[a.child](a.work, a.chunks[0], a.backends[0], a.seed)))
         return 0
@@ -332,10 +386,11 @@ def main() -> int:
             facts = synth.generate(base / "corpus", chunks, a.seed)
             (base / "planted.json").write_text(json.dumps([f.__dict__ for f in facts], ensure_ascii=False))
         for backend in a.backends:
-            key = f"{chunks}/{backend}"
+            key = f"{chunks}/{backend}/{a.vectors}"
             if a.reuse and key in results:
                 continue
-            row: dict[str, Any] = {"size": chunks, "backend": backend, "when": time.strftime("%Y-%m-%d %H:%M")}
+            row: dict[str, Any] = {"size": chunks, "backend": backend, "vectors": a.vectors}
+            row["when"] = time.strftime("%Y-%m-%d %H:%M")
             row.update(_child("build", a.work, chunks, backend, a.seed))
             row.update(_child("serve", a.work, chunks, backend, a.seed))
             if backend == "faiss":
@@ -343,7 +398,7 @@ def main() -> int:
             results[key] = row
             results_path.write_text(json.dumps(results, ensure_ascii=False, indent=1))
             print(json.dumps(row, ensure_ascii=False), flush=True)
-    rows = sorted(results.values(), key=lambda r: (r["size"], r["backend"]))
+    rows = sorted(results.values(), key=lambda r: (r["size"], r["backend"], r["vectors"]))
     print(table(rows))
     if a.write:
         (ROOT / "docs" / "benchmarks-results.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
