@@ -42,10 +42,6 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.reranker = reranker
-        self._sentence_chunks: dict[int, list[int]] = {}
-        for chunk in index.chunks.values():
-            for sid in chunk.sentence_ids:
-                self._sentence_chunks.setdefault(sid, []).append(chunk.cid)
 
     def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> Retrieval:
         if mode not in MODES:
@@ -71,7 +67,9 @@ class Retriever:
             dense.update(index.dense_search(qvec, n))
             for sid, cos in index.dense_search(qvec, n, sentences=True):
                 sentence_cos[sid] = cos
-                for cid in self._sentence_chunks.get(sid, ()):
+                # Looked up per hit: a sentence -> chunks table over the whole index would cost
+                # ~1 s to rebuild after every add or remove at 100k chunks.
+                for cid in index.chunks_of_sentence(sid):
                     dense[cid] = max(dense.get(cid, -1.0), cos)
 
         bm25: dict[int, float] = {}
