@@ -400,10 +400,52 @@ def main() -> int:
             print(json.dumps(row, ensure_ascii=False), flush=True)
     rows = sorted(results.values(), key=lambda r: (r["size"], r["backend"], r["vectors"]))
     print(table(rows))
+    print(ann_table(rows))
     if a.write:
-        (ROOT / "docs" / "benchmarks-results.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
-        print(f"machine: {machine()}")
+        write_doc(rows, " ".join(["python", "bench/scale.py", *sys.argv[1:]]))
     return 0
+
+
+def ann_table(rows: list[dict[str, Any]]) -> str:
+    out = ["| chunks | vectors | set | n | index type | recall@10 | index ms/query | exact ms/query |"]
+    out.append("|" + "---:|" * 8)
+    for r in rows:
+        for label in ("chunks", "sentences"):
+            a = r.get("ann", {}).get(label)
+            if a:
+                kinds = "+".join(a["types"])
+                out.append(
+                    f"| {r['chunks']} | {r['vectors']} | {label} | {a['n']} | {kinds} | {a['recall_at_10']} | "
+                    f"{a['index_ms']} | {a['exact_ms']} |"
+                )
+    return "\n".join(out)
+
+
+START, END = "<!-- scale.py results: start -->", "<!-- scale.py results: end -->"
+
+
+def write_doc(rows: list[dict[str, Any]], command: str) -> None:
+    """Replace the generated block of docs/benchmarks.md (the prose around it is kept)."""
+    block = "\n".join(
+        [
+            START,
+            f"Machine: {machine()}. Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by:",
+            "",
+            f"    {command}",
+            "",
+            table(rows),
+            "",
+            "FAISS search as built (HNSW above `FLAT_MAX` vectors per segment) against exact search:",
+            "",
+            ann_table(rows),
+            END,
+        ]
+    )
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text(encoding="utf-8") if path.is_file() else f"# Benchmarks\n\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    path.write_text(head + block + rest.split(END, 1)[1], encoding="utf-8")
+    (ROOT / "docs" / "benchmarks.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
 
 
 if __name__ == "__main__":
