@@ -228,3 +228,30 @@ def test_paragraph_keys_are_stored_not_recomputed(emb, tmp_path, monkeypatch):
     keys = back.paragraph_keys()
     assert all(k in keys for k in expected)
     assert not any(k in back.paragraph_keys(exclude={"doc001"}) for k in expected)
+
+
+def test_remove_gives_back_dropped_paragraphs_only_to_articles_that_shared_them(emb, tmp_path):
+    from dadong_qa import QA, load_settings
+
+    p1 = "大东区新建的智慧停车平台接入停车泊位八千六百个，市民可以在线查询空余车位。"
+    p2 = "浑南区科技产业园今年引进高新技术企业四十二家，带动就业岗位三千余个。"
+    texts = {
+        "a.txt": f"甲文章\n\n{p1}\n\n甲文章自己的内容说明大东区的教育发展情况良好。",
+        "b.txt": f"乙文章\n\n乙文章自己的内容说明和平区的交通建设进展顺利。\n\n{p1}",
+        "c.txt": f"丙文章\n\n{p2}\n\n丙文章自己的内容说明沈河区的文化活动丰富多彩。",
+        "d.txt": f"丁文章\n\n丁文章自己的内容说明皇姑区的医疗服务不断完善。\n\n{p2}",
+    }
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in texts.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    qa = QA(load_settings(corpus_dir=corpus, index_dir=tmp_path / "index"), embedder=emb)
+    qa.build()
+    assert p1 not in qa.index.docs["b"].doc.text and p2 not in qa.index.docs["d"].doc.text
+    emb.calls.clear()
+    qa.remove(["a"])
+    assert p1 in qa.index.docs["b"].doc.text  # b gets its paragraph back
+    assert p2 not in qa.index.docs["d"].doc.text
+    assert not [t for t in emb.calls if "皇姑区" in t]  # d shared nothing with a: not re-embedded
+    back = store.load(tmp_path / "index", emb)
+    assert back.docs["d"].dropped_keys and back.docs["b"].dropped_keys == frozenset()

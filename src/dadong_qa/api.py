@@ -16,7 +16,7 @@ from .chunk import ChunkParams
 from .config import Settings, load_settings
 from .embed import Embedder, get_embedder
 from .generate import GenerationError, GenerativeAnswerer, Generator, fell_back, make_generator
-from .index import Index, Progress
+from .index import Index, Progress, paragraph_hashes
 from .ingest import (
     IngestError,
     corpus_files,
@@ -219,7 +219,7 @@ class QA:
         _check_unique_ids(docs, report)
         with store.write_lock(self.settings.index_dir):
             index = self._empty()
-            index = index.with_documents(dedupe_across(docs), self.embedder, progress)
+            index = index.with_documents(_with_dropped(docs, dedupe_across(docs)), self.embedder, progress)
             store.save(index, self.settings.index_dir)
         self._activate(index)
         report.added = [d.doc_id for d in docs]
@@ -256,7 +256,8 @@ class QA:
                 fresh.append(replace(doc, path=self._store_in_corpus(path)))
             if fresh:
                 seen = index.paragraph_keys(exclude={d.doc_id for d in fresh})
-                index = index.with_documents(dedupe_across(fresh, seen), self.embedder, progress)
+                kept = dedupe_across(fresh, seen)
+                index = index.with_documents(_with_dropped(fresh, kept), self.embedder, progress)
                 store.save(index, self.settings.index_dir)
                 self._activate(index)
         report.seconds = time.perf_counter() - t0
@@ -273,8 +274,16 @@ class QA:
             report.errors = [f"{d}: no such article in the index" for d in wanted if d not in index.docs]
             if gone:
                 paths = [index.docs[d].doc.path for d in gone]
-                # Articles that had paragraphs dropped as duplicates of a removed one get them back.
-                revisit = [r.doc.doc_id for r in index.docs.values() if r.dropped_shared and r.doc.doc_id not in gone]
+                # Articles that had paragraphs dropped as duplicates of a removed one get them back
+                # (only those: re-embedding every article with a dropped paragraph is slow at scale).
+                gone_keys = index.paragraph_keys(exclude=set(index.docs) - gone).hashes
+                revisit = [
+                    r.doc.doc_id
+                    for r in index.docs.values()
+                    if r.dropped_shared
+                    and r.doc.doc_id not in gone
+                    and (r.dropped_keys is None or r.dropped_keys & gone_keys)
+                ]
                 index = index.without(gone)
                 if revisit:
                     redo = []
@@ -283,7 +292,8 @@ class QA:
                         if path.is_file():
                             redo.append(read_file(path, self.settings.max_file_bytes))
                     seen = index.paragraph_keys(exclude={d.doc_id for d in redo})
-                    index = index.with_documents([drop_seen_paragraphs(d, seen) for d in redo], self.embedder)
+                    kept = [drop_seen_paragraphs(d, seen) for d in redo]
+                    index = index.with_documents(_with_dropped(redo, kept), self.embedder)
                 store.save(index, self.settings.index_dir)
                 self._activate(index)
                 for name in paths:
@@ -361,6 +371,16 @@ class QA:
             "index_dir": str(self.settings.index_dir),
             "corpus_dir": str(self.settings.corpus_dir),
         }
+
+
+def _with_dropped(
+    originals: list[Document], kept: list[tuple[Document, int]]
+) -> list[tuple[Document, int, frozenset[int]]]:
+    """Each kept article with the hashed keys of the paragraphs de-duplication dropped from it."""
+    return [
+        (doc, n, paragraph_hashes(orig) - paragraph_hashes(doc) if n else frozenset())
+        for orig, (doc, n) in zip(originals, kept, strict=True)
+    ]
 
 
 def _check_unique_ids(docs: list[Document], report: ChangeReport) -> None:

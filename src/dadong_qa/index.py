@@ -34,7 +34,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,6 +90,7 @@ class DocRecord:
     dropped_shared: int = 0  # paragraphs left out because another article has them
     segment: str = ""  # the segment holding it
     para_keys: frozenset[int] | None = None  # hashed shared_keys(doc), stored so no update recomputes them
+    dropped_keys: frozenset[int] | None = None  # hashed keys of the dropped paragraphs (None: unknown)
 
 
 def _hash_key(key: str) -> int:
@@ -119,6 +120,10 @@ class ParagraphKeys:
 
     def __len__(self) -> int:
         return len(self._hashes)
+
+    @property
+    def hashes(self) -> frozenset[int]:
+        return frozenset(self._hashes)
 
 
 @dataclass(eq=False)
@@ -292,11 +297,17 @@ class Index:
         )
 
     def with_documents(
-        self, docs: list[tuple[Document, int]], embedder: Embedder, progress: Progress | None = None
+        self,
+        docs: Sequence[tuple[Document, int] | tuple[Document, int, frozenset[int]]],
+        embedder: Embedder,
+        progress: Progress | None = None,
     ) -> Index:
-        """A new index with `docs` added as one segment; an article with an existing doc_id is replaced."""
+        """A new index with `docs` added as one segment; an article with an existing doc_id is replaced.
+
+        Each item is (article, paragraphs dropped as duplicates[, hashed keys of those paragraphs]).
+        """
         self._check_embedder(embedder)
-        new = self._without({d.doc_id for d, _ in docs})
+        new = self._without({item[0].doc_id for item in docs})
         if not docs:
             new.updated_at = _now()
             return new
@@ -304,12 +315,20 @@ class Index:
         all_sentences: list[Sentence] = []
         all_chunks: list[Chunk] = []
         records = {}
-        for doc, dropped in docs:
+        for item in docs:
+            doc, dropped = item[0], item[1]
+            dropped_keys = item[2] if len(item) > 2 else (frozenset() if not dropped else None)
             sentences, chunks = chunk_document(doc, new.next_sid, new.next_cid, self.params)
             new.next_sid += len(sentences)
             new.next_cid += len(chunks)
             records[doc.doc_id] = DocRecord(
-                doc, [s.sid for s in sentences], [c.cid for c in chunks], dropped, seg_name, paragraph_hashes(doc)
+                doc,
+                [s.sid for s in sentences],
+                [c.cid for c in chunks],
+                dropped,
+                seg_name,
+                paragraph_hashes(doc),
+                dropped_keys,
             )
             all_sentences += sentences
             all_chunks += chunks
@@ -325,14 +344,16 @@ class Index:
         chunk_texts = [normalize(c.search_text) for c in all_chunks]
         cvec = embedder.encode(chunk_texts, progress=step)
         svec = embedder.encode([normalize(s.text) for s in all_sentences], progress=step)
-        tokens = []
-        for i, c in enumerate(all_chunks):
-            tokens.append(tokenize(c.search_text))
-            if progress and (i % 256 == 255 or i == len(all_chunks) - 1):
-                progress("tokenize", i + 1, len(all_chunks))
+
+        def tokens() -> Iterator[list[str]]:
+            for i, c in enumerate(all_chunks):
+                yield tokenize(c.search_text)
+                if progress and (i % 256 == 255 or i == len(all_chunks) - 1):
+                    progress("tokenize", i + 1, len(all_chunks))
+
+        keywords = KeywordSegment.from_tokens(tokens())
         if progress:
             progress("index", 0, 1)
-        keywords = KeywordSegment.from_tokens(tokens)
         known = set(self.vocab)
         words = sorted({w for s in all_sentences for w in vocab_words(s.text)} - known)
         word_vectors = embedder.encode(words).astype(np.float16) if words else np.zeros((0, self.dim), dtype=np.float16)
@@ -510,6 +531,7 @@ def _doc_row(index: Index, rec: DocRecord) -> dict[str, Any]:
         "headings": d.headings,
         "dropped_shared": rec.dropped_shared,
         "para_keys": sorted(rec.para_keys) if rec.para_keys is not None else None,
+        "dropped_keys": sorted(rec.dropped_keys) if rec.dropped_keys is not None else None,
         "sentences": [[s, index.sentences[s].start, index.sentences[s].end] for s in rec.sentence_ids],
         "chunks": [[c, index.chunks[c].sentence_ids, index.chunks[c].heading] for c in rec.chunk_ids],
     }
@@ -730,6 +752,7 @@ def _read_docs(path: Path, segment: str, live: dict[str, Any], index: Index) -> 
                 int(row.get("dropped_shared", 0)),
                 segment,
                 frozenset(keys) if keys is not None else None,
+                frozenset(row["dropped_keys"]) if row.get("dropped_keys") is not None else None,
             )
 
 

@@ -11,6 +11,7 @@ Robertson tf; tests check the two agree).
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,20 +34,22 @@ class KeywordSegment:
     _col: dict[str, int] | None = field(default=None, repr=False)
 
     @classmethod
-    def from_tokens(cls, rows: Sequence[Sequence[str]]) -> KeywordSegment:
+    def from_tokens(cls, rows: Iterable[Sequence[str]]) -> KeywordSegment:
+        """Rows may be a generator: tokens are consumed one chunk at a time, never all held as strings."""
         vocab: dict[str, int] = {}
-        r_idx: list[int] = []
-        c_idx: list[int] = []
+        r_idx, c_idx, lengths = array("i"), array("i"), array("f")
         for r, tokens in enumerate(rows):
+            lengths.append(len(tokens))
             for t in tokens:
                 r_idx.append(r)
                 c_idx.append(vocab.setdefault(t, len(vocab)))
+        n_rows = len(lengths)
         data = np.ones(len(r_idx), dtype=np.int32)
+        rows_arr, cols_arr = np.frombuffer(r_idx, dtype=np.int32), np.frombuffer(c_idx, dtype=np.int32)
         # Duplicate (row, term) pairs are summed into counts by the COO -> CSC conversion.
-        tf = sparse.coo_matrix((data, (r_idx, c_idx)), shape=(len(rows), len(vocab))).tocsc()
+        tf = sparse.coo_matrix((data, (rows_arr, cols_arr)), shape=(n_rows, len(vocab))).tocsc()
         tf.sum_duplicates()
-        lengths = np.array([len(t) for t in rows], dtype=np.float32)
-        return cls(list(vocab), tf, lengths)
+        return cls(list(vocab), tf, np.frombuffer(lengths, dtype=np.float32).copy())
 
     @property
     def n_rows(self) -> int:
