@@ -58,7 +58,7 @@ def main() -> int:
     hnsw.add_with_ids(vecs, np.arange(len(vecs), dtype=np.int64))
     build_s = time.perf_counter() - t
     faiss.omp_set_num_threads(1)
-    for ef in (32, 64, fb.EF_SEARCH, 256):
+    for ef in sorted({32, 64, 128, fb.EF_SEARCH, 512}):
         params = faiss.SearchParametersHNSW(efSearch=ef)
         t = time.perf_counter()
         got = [hnsw.search(q.reshape(1, -1), 10, params=params) for q in queries]

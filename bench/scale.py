@@ -402,7 +402,8 @@ def main() -> int:
     print(table(rows))
     print(ann_table(rows))
     if a.write:
-        write_doc(rows, " ".join(["python", "bench/scale.py", *sys.argv[1:]]))
+        args = [x for x in sys.argv[1:] if x not in ("--reuse", "--write")]
+        write_doc(rows, " ".join(["python", "bench/scale.py", *args]))
     return 0
 
 

@@ -29,7 +29,12 @@ class _Bars:
             return
         from tqdm import tqdm
 
-        labels = {"read": "读取文章 read", "embed": "向量化 embed"}
+        labels = {
+            "read": "读取文章 read",
+            "embed": "向量化 embed",
+            "tokenize": "分词 tokenize",
+            "index": "建索引 index",
+        }
         bar = self.bars.get(stage)
         if bar is None:
             bar = self.bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), unit="item", file=sys.stderr)
