@@ -342,7 +342,7 @@ COLUMNS = [
 def table(rows: list[dict[str, Any]]) -> str:
     head = "| " + " | ".join(h for _, h in COLUMNS) + " |"
     sep = "|" + "|".join("---:" for _ in COLUMNS) + "|"
-    body = ["| " + " | ".join(str(r.get(k, "–")) for k, _ in COLUMNS) + " |" for r in rows]
+    body = ["| " + " | ".join("–" if r.get(k) is None else str(r[k]) for k, _ in COLUMNS) + " |" for r in rows]
     return "\n".join([head, sep, *body])
 
 
