@@ -368,7 +368,9 @@ class Index:
             sentence_vectors=svec,
             sentence_doc_ids=[s.doc_id for s in all_sentences],
         )
+        del cvec, svec, chunk_texts  # `rows` holds them now; a backend may release them (memory at 100k)
         new.backend = new.backend.with_segment(seg_name, rows)
+        del rows
         new.segments = [
             *new.segments,
             Segment(seg_name, chunk_ids, sentence_ids, keywords, words=words, word_vectors=word_vectors),
