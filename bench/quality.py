@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dadong_qa import QA, load_settings
-from dadong_qa.evaluate import format_curve, refusal_curve, run_eval
+from dadong_qa.evaluate import COLUMNS, format_curve, refusal_curve, run_eval
 
 VARIANTS = {
     "bm25": ({"expand_queries": False}, "bm25"),
@@ -29,18 +29,7 @@ VARIANTS = {
     "hybrid": ({"expand_queries": False}, "hybrid"),
     "full": ({}, "hybrid"),
 }
-METRICS = [
-    ("accuracy", "acc"),
-    ("recall@1", "R@1"),
-    ("recall@5", "R@5"),
-    ("mrr", "MRR"),
-    ("citation_support", "cite"),
-    ("refusal", "refuse"),
-    ("false_refusal", "false-ref"),
-    ("faithfulness", "faithful"),
-    ("p50_ms", "p50 ms"),
-    ("p95_ms", "p95 ms"),
-]
+METRICS = [(key, label) for key, label in COLUMNS if key != "n"]
 
 
 def _cell(v: object) -> str:

@@ -37,6 +37,27 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def _encode_batches(
+    texts: Sequence[str],
+    dim: int,
+    batch_size: int,
+    lock: threading.Lock,
+    encode: Callable[[list[str]], np.ndarray],
+    progress: Callable[[int], None] | None,
+) -> np.ndarray:
+    """Encode in batches under `lock` (models keep per-call state), reporting progress."""
+    if not texts:
+        return np.zeros((0, dim), dtype=np.float32)
+    out = []
+    for i in range(0, len(texts), batch_size):
+        batch = list(texts[i : i + batch_size])
+        with lock:
+            out.append(encode(batch))
+        if progress:
+            progress(len(batch))
+    return _normalise(np.vstack(out))
+
+
 class USEEmbedder:
     """USE-multilingual-v3 (512 dimensions), pure numpy."""
 
@@ -52,16 +73,7 @@ class USEEmbedder:
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = list(texts[i : i + self.batch_size])
-            with self._lock:
-                out.append(self._model.encode(batch))
-            if progress:
-                progress(len(batch))
-        return _normalise(np.vstack(out))
+        return _encode_batches(texts, self.dim, self.batch_size, self._lock, self._model.encode, progress)
 
 
 class SentenceTransformerEmbedder:
@@ -87,16 +99,10 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = list(texts[i : i + self.batch_size])
-            with self._lock:
-                out.append(self._model.encode(batch, batch_size=self.batch_size, convert_to_numpy=True))
-            if progress:
-                progress(len(batch))
-        return _normalise(np.vstack(out))
+        def run(batch: list[str]) -> np.ndarray:
+            return self._model.encode(batch, batch_size=self.batch_size, convert_to_numpy=True)
+
+        return _encode_batches(texts, self.dim, self.batch_size, self._lock, run, progress)
 
 
 _cache: dict[tuple[str, int], Embedder] = {}
