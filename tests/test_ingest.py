@@ -164,3 +164,13 @@ def test_dedupe_across_documents_keeps_first():
     assert shared in a2.text and shared not in b2.text
     assert (da, db) == (0, 1)
     assert "乙文独有的内容" in b2.text
+
+
+def test_byline_with_trailing_word_and_source_after_date():
+    text = (
+        "浑南区举办首届冰雪节\n2023年1月8日 09:30 来源：沈阳晚报\n　　记者 王小明 报道\n"
+        "　　1月7日，浑南区首届冰雪节在白塔河公园开幕，本届冰雪节共设置冰雕作品120座。\n"
+    )
+    doc = read_bytes(text.encode("gb18030"), "hunnan.txt")
+    assert (doc.date, doc.author, doc.source) == ("2023-01-08", "王小明", "沈阳晚报")
+    assert doc.text == "1月7日，浑南区首届冰雪节在白塔河公园开幕，本届冰雪节共设置冰雕作品120座。"

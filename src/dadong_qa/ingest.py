@@ -97,10 +97,14 @@ _PROMO = re.compile(
 _PHOTO = re.compile(
     r"(图片|照片|图)\s*(由|来源|来自|提供)|本版图片|(摄影|摄|供图|制图)\s*[:：/]|^图[:：/为]|资料图|视频截图|^\(?图\)?$"
 )
+_ROLE = re.compile(r"记者|通讯员|作者|撰文|撰稿|编译|整理|报道")
 _BYLINE = re.compile(
     rf"^(?:[\u4e00-\u9fff、]{{0,16}}(?:记者|通讯员|作者|撰文|撰稿|文|图|编译|整理)\s*[:：/|]?\s*)+{_CJK_NAME}"
     rf"(?:[\s、,，]+{_CJK_NAME})*$"
 )
+_SOURCE = re.compile(r"(?:来源|稿源|出处)\s*[:：]\s*([^\d\s:：][^\s]{1,30})")
+# Words a byline ends with that are not part of a name ("记者 王小明 报道").
+_BYLINE_TAIL = {"报道", "摄影", "摄", "报", "文", "图", "整理", "编译"}
 _SITE_SUFFIX = re.compile(
     r"\s*[-_|｜—–·]+\s*([^-_|｜—–·]{2,24}?(?:网|站|报|新闻|频道|在线|官网|客户端|头条|资讯|平台|日报|晚报|\.com|\.cn|\.net))\s*$",
     re.I,
@@ -133,6 +137,15 @@ def _is_boilerplate(line: str) -> bool:
     if len(line) <= 40 and _PHOTO.search(line):
         return True
     return len(line) <= 40 and bool(_BYLINE.match(line))
+
+
+def _byline_name(line: str) -> str | None:
+    """The first name in a byline after its role label ("沈阳日报记者 傅淞岩" -> 傅淞岩)."""
+    roles = list(_ROLE.finditer(line))
+    rest = line[roles[0].end() :] if roles else line
+    words = [w for w in re.split(r"[:：/|\s、,，]+", rest) if w]
+    names = [w for w in words if re.fullmatch(_CJK_NAME, w) and w not in _BYLINE_TAIL and not _ROLE.search(w)]
+    return names[0] if names else None
 
 
 def _iso(match: re.Match[str]) -> str | None:
@@ -295,9 +308,9 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
         if _is_boilerplate(line):
             if header and not date and (m := _DATE.search(line)):
                 date = _iso(m)
-            if not author and (m := _BYLINE.match(line)):
-                author = re.split(r"[:：/|\s]", m.group(0).strip())[-1] or None
-            if (m := re.match(r"^(?:来源|稿源|出处)\s*[:：]\s*([^\d\s][^\s]{1,30})", line)) and not source:
+            if not author and _BYLINE.match(line):
+                author = _byline_name(line)
+            if (m := _SOURCE.search(line)) and not source:
                 source = m.group(1)
             continue
         if header and not date and len(line) <= 40 and (m := _DATE.search(line)) and m.group(0) == line:
