@@ -47,10 +47,15 @@ def decode_bytes(data: bytes, name: str = "file") -> str:
         if data.startswith(signature):
             raise IngestError(f"{name}: this is {what}, not a text article")
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
+        return _checked(data[3:].decode("utf-8", errors="replace"), name)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        # errors="replace": a BOM followed by an odd byte count or a lone surrogate is damaged
+        # or binary data, which the check below refuses with a message instead of a crash.
+        return _checked(data.decode("utf-16", errors="replace"), name)
     if b"\x00" in data[:4096]:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return _checked(data.decode(utf16, errors="replace"), name)
         raise IngestError(f"{name}: the file is binary (contains NUL bytes), not a text article")
     try:
         return data.decode("utf-8")
@@ -63,10 +68,28 @@ def decode_bytes(data: bytes, name: str = "file") -> str:
     # GB2312 and GBK are subsets of GB18030; decoding with the superset never loses characters.
     if encoding in {"gb2312", "gbk", "gb18030", "hz", "big5", "cp936"} or "gb" in encoding:
         encoding = "gb18030" if encoding != "big5" else "big5"
-    text = data.decode(encoding, errors="replace")
+    return _checked(data.decode(encoding, errors="replace"), name)
+
+
+def _checked(text: str, name: str) -> str:
     if _looks_binary(text):
         raise IngestError(f"{name}: the file does not look like text in any known encoding")
     return text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when NULs sit in every other byte, as in UTF-16 text without a BOM."""
+    sample = data[:4096]
+    if len(sample) < 4 or len(data) % 2:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    # ASCII (newlines, digits) in UTF-16 puts NUL in the high byte: one side only. CJK text has
+    # few NULs at all, and some on the other side (一 is U+4E00), hence a ratio, not zero.
+    if odd >= 2 and even * 2 <= odd:
+        return "utf-16-le"
+    if even >= 2 and odd * 2 <= even:
+        return "utf-16-be"
+    return None
 
 
 def _looks_binary(text: str) -> bool:
