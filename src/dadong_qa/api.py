@@ -22,6 +22,7 @@ from .ingest import (
     corpus_files,
     dedupe_across,
     drop_seen_paragraphs,
+    has_body,
     make_doc_id,
     read_file,
 )
@@ -217,9 +218,15 @@ class QA:
             if progress:
                 progress("read", i + 1, len(files))
         _check_unique_ids(docs, report)
-        with store.write_lock(self.settings.index_dir):
+        kept = dedupe_across(docs)
+        for doc, (clean, _) in zip(list(docs), list(kept), strict=True):
+            if not has_body(clean.text):  # every paragraph is in an earlier article
+                report.errors.append(_duplicate_message(doc, [d for d in docs if d is not doc]))
+                docs.remove(doc)
+                kept.remove((clean, _))
+        with store.write_lock(self.settings.index_dir, self.settings.lock_timeout):
             index = self._empty()
-            index = index.with_documents(_with_dropped(docs, dedupe_across(docs)), self.embedder, progress)
+            index = index.with_documents(_with_dropped(docs, kept), self.embedder, progress)
             store.save(index, self.settings.index_dir)
         self._activate(index)
         report.added = [d.doc_id for d in docs]
@@ -244,22 +251,39 @@ class QA:
                 incoming.append((path, read_file(path, self.settings.max_file_bytes)))
             except IngestError as exc:
                 report.errors.append(str(exc))
-        with store.write_lock(self.settings.index_dir):
+        with store.write_lock(self.settings.index_dir, self.settings.lock_timeout):
             index = self._load_for_write()
-            fresh = []
+            candidates = []
             for path, doc in incoming:
                 old = index.docs.get(doc.doc_id)
                 if old is not None and old.doc.sha256 == doc.sha256:
                     report.unchanged.append(doc.doc_id)
                     continue
+                candidates.append((path, doc, old))
+            seen = index.paragraph_keys(exclude={d.doc_id for _, d, _ in candidates})
+            kept = dedupe_across([d for _, d, _ in candidates], seen)
+            originals: list[Document] = []
+            accepted: list[tuple[Document, int]] = []
+            stale: list[str] = []
+            for (path, doc, old), (clean, dropped) in zip(candidates, kept, strict=True):
+                if not has_body(clean.text):  # nothing the index does not already have
+                    others = [r.doc for r in index.docs.values() if r.doc.doc_id != doc.doc_id] + originals
+                    report.errors.append(_duplicate_message(doc, others))
+                    continue
+                # Stored before the index is switched: a crash in between leaves the file ready
+                # for the next build, never an indexed article without its file.
+                name = self._store_in_corpus(path)
+                if old is not None and old.doc.path and old.doc.path != name:
+                    stale.append(old.doc.path)  # same article id, other suffix (a.txt -> a.md)
                 (report.replaced if old else report.added).append(doc.doc_id)
-                fresh.append(replace(doc, path=self._store_in_corpus(path)))
-            if fresh:
-                seen = index.paragraph_keys(exclude={d.doc_id for d in fresh})
-                kept = dedupe_across(fresh, seen)
-                index = index.with_documents(_with_dropped(fresh, kept), self.embedder, progress)
+                originals.append(replace(doc, path=name))
+                accepted.append((replace(clean, path=name), dropped))
+            if accepted:
+                index = index.with_documents(_with_dropped(originals, accepted), self.embedder, progress)
                 store.save(index, self.settings.index_dir)
                 self._activate(index)
+                for name in stale:
+                    self._retire_from_corpus(name)
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -268,10 +292,21 @@ class QA:
         t0 = time.perf_counter()
         report = ChangeReport()
         wanted = list(doc_ids)
-        with store.write_lock(self.settings.index_dir):
+        with store.write_lock(self.settings.index_dir, self.settings.lock_timeout):
             index = self._load_for_write()
             gone = {d for d in wanted if d in index.docs}
-            report.errors = [f"{d}: no such article in the index" for d in wanted if d not in index.docs]
+            for d in wanted:
+                if d in index.docs:
+                    continue
+                # A removal interrupted after the index switch left the file: finish the job,
+                # or the next build would bring the article back.
+                leftovers = [p for p in corpus_files(self.settings.corpus_dir) if make_doc_id(p.name) == d]
+                for p in leftovers:
+                    self._retire_from_corpus(p.name)
+                if leftovers:
+                    report.removed.append(d)
+                else:
+                    report.errors.append(f"{d}: no such article in the index")
             if gone:
                 paths = [index.docs[d].doc.path for d in gone]
                 # Articles that had paragraphs dropped as duplicates of a removed one get them back
@@ -298,7 +333,7 @@ class QA:
                 self._activate(index)
                 for name in paths:
                     self._retire_from_corpus(name)
-                report.removed = sorted(gone)
+                report.removed = sorted(gone | set(report.removed))
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -381,6 +416,13 @@ def _with_dropped(
         (doc, n, paragraph_hashes(orig) - paragraph_hashes(doc) if n else frozenset())
         for orig, (doc, n) in zip(originals, kept, strict=True)
     ]
+
+
+def _duplicate_message(doc: Document, others: Iterable[Document]) -> str:
+    """Why `doc` was not indexed: every paragraph of it is already in another article."""
+    same = next((o.doc_id for o in others if o.sha256 == doc.sha256 or o.text == doc.text), None)
+    where = f"article {same!r}" if same else "other articles"
+    return f"{doc.path}: duplicate: every paragraph is already in {where}; not added"
 
 
 def _check_unique_ids(docs: list[Document], report: ChangeReport) -> None:

@@ -33,6 +33,10 @@ class Settings:
     index_backend: str = "faiss"
     index_uri: str = ""
 
+    # Seconds a change (build/add/remove) waits for another process changing the same index
+    # before giving up with a clear message.
+    lock_timeout: float = 600.0
+
     # Chunking: sentences per chunk and sentences shared by neighbouring chunks.
     chunk_sentences: int = 3
     chunk_overlap: int = 1
@@ -112,6 +116,7 @@ _ENV = {
     "DADONG_QA_INDEX": "index_dir",
     "DADONG_QA_EMBEDDER": "embedder",
     "DADONG_QA_INDEX_BACKEND": "index_backend",
+    "DADONG_QA_LOCK_TIMEOUT": "lock_timeout",
     "DADONG_QA_INDEX_URI": "index_uri",
     "DADONG_QA_REFUSAL_THRESHOLD": "refusal_threshold",
     "DADONG_QA_DENSE_WEIGHT": "dense_weight",

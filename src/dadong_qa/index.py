@@ -617,6 +617,7 @@ def save(index: Index, index_dir: str | Path) -> str:
         final = root / name
         os.rename(tmp, final)
         _fsync(root)
+        previous = current_version(root)
         pointer_tmp = root / f".{POINTER}.{secrets.token_hex(4)}"
         pointer_tmp.write_text(name + "\n", encoding="utf-8")
         with pointer_tmp.open("rb") as fh:
@@ -627,14 +628,17 @@ def save(index: Index, index_dir: str | Path) -> str:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     index.version = name
-    _collect_garbage(root, index, keep={name})
+    _collect_garbage(root, index, keep={name, previous} - {None})
     return name
 
 
 def _collect_garbage(root: Path, index: Index, keep: set[str]) -> None:
-    """Remove old versions (all but the live one and its predecessor) and stale temp folders."""
+    """Remove old versions (all but the live one and its predecessor) and stale temp folders.
+
+    The predecessor is the version CURRENT named before the switch, not the second newest
+    name: names made in the same second sort by their random part.
+    """
     versions = sorted(p for p in root.glob("v-*") if p.is_dir())
-    keep = keep | {p.name for p in versions[-2:]}
     kept = []
     for name in keep:
         with contextlib.suppress(OSError, ValueError):
@@ -662,9 +666,10 @@ def exists(index_dir: str | Path) -> bool:
     return bool(v) and (Path(index_dir) / v / "manifest.json").is_file()
 
 
-def read_manifest(index_dir: str | Path) -> dict[str, Any]:
+def read_manifest(index_dir: str | Path, version: str | None = None) -> dict[str, Any]:
+    """The manifest of `version`, by default the live one."""
     root = Path(index_dir)
-    version = current_version(root)
+    version = version or current_version(root)
     if not version:
         raise IndexMissingError(f"no index in {root}/. Build one with: dadong-qa build")
     try:
@@ -686,8 +691,24 @@ def load(
     `uri` overrides the Milvus address recorded at build time (e.g. the server moved).
     """
     root = Path(index_dir)
-    manifest = read_manifest(root)
-    folder = root / current_version(root)
+    for attempt in range(3):
+        version = current_version(root)
+        try:
+            return _load_version(root, version, embedder, verify, backend, uri)
+        except IndexStoreError:
+            # A writer switched CURRENT while this version was read, and its clean-up may have
+            # removed the folder: that is not damage, so read the version that is live now.
+            if attempt < 2 and version is not None and current_version(root) != version:
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def _load_version(
+    root: Path, version: str | None, embedder: Embedder | None, verify: bool, backend: str | None, uri: str
+) -> Index:
+    manifest = read_manifest(root, version)
+    folder = root / str(version)
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise IndexMismatchError(
             f"index schema version {manifest.get('schema_version')} but this program reads "
@@ -828,7 +849,8 @@ def write_lock(index_dir: str | Path, timeout: float = 600.0) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise IndexLockedError(
-                        f"another dadong-qa process is changing the index in {root}/; try again when it ends"
+                        f"another dadong-qa process is changing the index in {root}/ (waited {timeout:g} s); "
+                        "nothing was changed, try again when it ends"
                     ) from None
                 time.sleep(0.1)
         try:

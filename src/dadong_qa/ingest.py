@@ -54,8 +54,9 @@ def decode_bytes(data: bytes, name: str = "file") -> str:
         return _checked(data.decode("utf-16", errors="replace"), name)
     if b"\x00" in data[:4096]:
         utf16 = _utf16_without_bom(data)
-        if utf16 is not None:
-            return _checked(data.decode(utf16, errors="replace"), name)
+        text = data.decode(utf16, errors="replace") if utf16 else ""
+        if text and not _looks_binary(text):
+            return text
         raise IngestError(f"{name}: the file is binary (contains NUL bytes), not a text article")
     try:
         return data.decode("utf-8")
@@ -78,7 +79,7 @@ def _checked(text: str, name: str) -> str:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    """"utf-16-le" or "utf-16-be" when NULs sit in every other byte, as in UTF-16 text without a BOM."""
+    """ "utf-16-le" or "utf-16-be" when NULs sit in every other byte, as in UTF-16 text without a BOM."""
     sample = data[:4096]
     if len(sample) < 4 or len(data) % 2:
         return None
@@ -369,6 +370,11 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
         sha256=sha256,
         headings=headings,
     )
+
+
+def has_body(text: str) -> bool:
+    """Whether cleaned article text has at least one paragraph that is not a heading."""
+    return any(p.strip() and not _is_heading(p) for p in text.split("\n"))
 
 
 _WORDISH_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
