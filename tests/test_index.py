@@ -154,3 +154,96 @@ def test_chunk_params_recorded(built_qa: QA):
     manifest = store.read_manifest(built_qa.settings.index_dir)
     assert ChunkParams(**manifest["chunking"]) == built_qa.index.params
     assert json.loads(json.dumps(manifest))  # plain JSON
+
+
+# ---------------------------------------------------------------- integrity (issue 8)
+
+
+def _version_files(index_dir: Path) -> list[Path]:
+    folder = index_dir / store.current_version(index_dir)
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def test_every_index_file_has_a_checksum_in_the_manifest(built_qa: QA):
+    root = Path(built_qa.settings.index_dir)
+    folder = root / store.current_version(root)
+    listed = set(store.read_manifest(root)["files"])
+    on_disk = {str(p.relative_to(folder)) for p in _version_files(root)}
+    assert on_disk - {"manifest.json"} == listed  # the manifest carries its own checksum
+    assert "checksum" in json.loads((folder / "manifest.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_any_damaged_file_is_named_with_the_rebuild_command(built_qa: QA, tmp_path: Path, damage: str):
+    src = Path(built_qa.settings.index_dir)
+    for i, rel in enumerate(p.relative_to(src) for p in _version_files(src)):
+        copy = tmp_path / f"index{i}"
+        shutil.copytree(src, copy)
+        path = copy / rel
+        data = bytearray(path.read_bytes())
+        if damage == "flip":
+            data[len(data) // 3] ^= 0x01  # one bit: still valid text in JSON files
+        else:
+            data = data[: len(data) // 2]
+        path.write_bytes(bytes(data))
+        with pytest.raises(IndexCorruptError) as info:
+            store.load(copy)
+        assert path.name in str(info.value) and "dadong-qa build" in str(info.value), rel
+
+
+def test_manifest_edit_that_still_parses_is_detected(built_qa: QA, tmp_path: Path):
+    copy = tmp_path / "index"
+    shutil.copytree(built_qa.settings.index_dir, copy)
+    path = _live_file(copy, "manifest.json")
+    manifest = json.loads(path.read_text("utf-8"))
+    manifest["next_cid"] += 1
+    path.write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(IndexCorruptError, match=r"manifest\.json.*dadong-qa build"):
+        store.load(copy)
+
+
+def test_load_follows_a_version_replaced_while_it_was_read(fresh_qa: QA, tmp_path: Path, monkeypatch):
+    root = Path(fresh_qa.settings.index_dir)
+    old = store.current_version(root)
+    fresh_qa.add([_write(tmp_path, "xihu_parking.txt", NEW_ARTICLE)])
+    fresh_qa.remove(["xihu_parking"])  # two switches: the first version's folder is gone
+    assert not (root / old).exists()
+    real = store.current_version
+    stale = iter([old])  # a reader that read CURRENT just before those switches
+    monkeypatch.setattr(store, "current_version", lambda d: next(stale, None) or real(d))
+    index = store.load(root)
+    assert index.version == real(root) and "xihu_parking" not in index.docs
+
+
+def test_clean_up_keeps_the_version_that_was_live_before(fresh_qa: QA, tmp_path: Path):
+    root = Path(fresh_qa.settings.index_dir)
+    for n in range(3):  # several versions within one second: names alone do not order them
+        previous = store.current_version(root)
+        fresh_qa.add([_write(tmp_path, "xihu_parking.txt", NEW_ARTICLE.replace("8600", str(8601 + n)))])
+        assert (root / previous / "manifest.json").is_file()
+        assert len([p for p in root.glob("v-*") if p.is_dir()]) == 2
+
+
+def test_no_pickle_loading_anywhere_in_the_source():
+    """Security: loading a pickle runs code from the file. Only JSON, .npy/.npz without pickle, FAISS."""
+    import re
+
+    src = Path(__file__).resolve().parent.parent / "src"
+    bad = re.compile(
+        r"\bimport pickle\b|\bfrom pickle\b|\bpickle\.|\bcloudpickle\b|\bdill\b|\bjoblib\b|\bshelve\b"
+        r"|allow_pickle\s*=\s*True|torch\.load\((?![^)]*weights_only\s*=\s*True)|trust_remote_code\s*=\s*True"
+    )
+    found = []
+    for path in src.rglob("*.py"):
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if bad.search(line):
+                found.append(f"{path.relative_to(src)}:{n}: {line.strip()}")
+    assert not found, found
+    # Every numpy load says allow_pickle=False (numpy's default is False today, but say it).
+    loads = [
+        f"{p.relative_to(src)}:{n}"
+        for p in src.rglob("*.py")
+        for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
+        if "np.load(" in line and "allow_pickle=False" not in line
+    ]
+    assert not loads, loads

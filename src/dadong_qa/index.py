@@ -610,6 +610,7 @@ def save(index: Index, index_dir: str | Path) -> str:
             },
             "files": files,
         }
+        manifest["checksum"] = _manifest_checksum(manifest)
         _write_json(tmp / "manifest.json", manifest)
         with (tmp / "manifest.json").open("rb") as fh:
             os.fsync(fh.fileno())
@@ -672,10 +673,21 @@ def read_manifest(index_dir: str | Path, version: str | None = None) -> dict[str
     version = version or current_version(root)
     if not version:
         raise IndexMissingError(f"no index in {root}/. Build one with: dadong-qa build")
+    path = root / version / "manifest.json"
     try:
-        return json.loads((root / version / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"{root / version / 'manifest.json'}: unreadable ({exc}). {REBUILD_HINT}") from exc
+        raise IndexCorruptError(f"{path}: unreadable ({exc}). {REBUILD_HINT}") from exc
+    # The manifest checks the other files; its own checksum catches a flip that still parses.
+    stored = manifest.pop("checksum", None) if isinstance(manifest, dict) else None
+    if not isinstance(manifest, dict) or (stored is not None and stored != _manifest_checksum(manifest)):
+        raise IndexCorruptError(f"index file {path} is damaged (checksum mismatch). {REBUILD_HINT}")
+    return manifest
+
+
+def _manifest_checksum(manifest: dict[str, Any]) -> str:
+    body = {k: v for k, v in manifest.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def load(
