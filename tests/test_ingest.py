@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from dadong_qa.chunk import ChunkParams, chunk_document
 from dadong_qa.ingest import (
     IngestError,
     clean_title,
@@ -174,3 +178,57 @@ def test_byline_with_trailing_word_and_source_after_date():
     doc = read_bytes(text.encode("gb18030"), "hunnan.txt")
     assert (doc.date, doc.author, doc.source) == ("2023-01-08", "王小明", "沈阳晚报")
     assert doc.text == "1月7日，浑南区首届冰雪节在白塔河公园开幕，本届冰雪节共设置冰雕作品120座。"
+
+
+# ---------------------------------------------------------------- hostile bytes (issue 8)
+
+_ARTICLE_TEXT = "示例县新建学校\n\n2025-01-02\n\n示例县今年新建学校3所，新增学位2400个。校园面积共计5万平方米。\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.one_of(
+        st.binary(max_size=3000),
+        st.text(max_size=400).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.tuples(st.sampled_from(["gbk", "gb18030", "utf-16", "utf-16-be", "big5"]), st.text(max_size=300)).map(
+            lambda p: (_ARTICLE_TEXT + p[1]).encode(p[0], "ignore")
+        ),
+        st.tuples(st.binary(max_size=200), st.binary(max_size=200)).map(
+            lambda p: p[0] + _ARTICLE_TEXT.encode("utf-8") + p[1]
+        ),
+    ),
+    name=st.sampled_from(["a.txt", "a.md", "a.html", "../x y/😀.TXT", "报告.htm"]),
+)
+def test_any_bytes_give_a_clean_document_or_ingest_error(data: bytes, name: str):
+    try:
+        doc = read_bytes(data, name)
+    except IngestError as exc:
+        assert str(exc)
+        return
+    assert doc.text.strip() and re.fullmatch(r"[0-9A-Za-z_\-\u4e00-\u9fff]+", doc.doc_id)
+    doc.text.encode("utf-8")  # no lone surrogates: storable as JSON and printable
+    sentences, chunks = chunk_document(doc, 0, 0, ChunkParams(3, 1, 400))
+    assert sentences and chunks
+    for s in sentences:
+        assert s.text and s.text == doc.text[s.start : s.end]
+
+
+def test_damaged_utf16_is_refused_not_crashed():
+    for data in (b"\xff\xfe" + "你好".encode("utf-16-le") + b"x", b"\xff\xfe\x00\xd8ab", b"\xfe\xff\xdc\x00"):
+        with pytest.raises(IngestError):
+            read_bytes(data, "bad.txt")
+
+
+def test_utf16_without_bom_decodes():
+    for enc in ("utf-16-le", "utf-16-be"):
+        doc = read_bytes(ARTICLE.encode(enc), "qs.txt")
+        assert "茶叶加工企业6家" in doc.text
+
+
+def test_size_limit_message_names_file_and_limit(tmp_path: Path):
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"a" * 2048)
+    with pytest.raises(IngestError, match=r"big\.txt: file is 0\.0 MB, above the 0\.00\d+ MB limit"):
+        read_file(path, max_bytes=1024)
+    with pytest.raises(IngestError, match="above the 20 MB limit"):
+        read_bytes(b"x" * (20 * 1024 * 1024 + 1), "big.txt")

@@ -167,6 +167,9 @@ class QA:
     def _clean_question(self, question: str) -> str:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
+        # Lone surrogates (from broken JSON or clipboard text) cannot be encoded, so they would
+        # fail deep in the pipeline: pair what pairs, replace the rest with U+FFFD.
+        question = question.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         q = " ".join(question.split())
         if not q:
             raise QuestionError("请输入问题（the question is empty）")

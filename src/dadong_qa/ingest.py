@@ -65,11 +65,16 @@ def decode_bytes(data: bytes, name: str = "file") -> str:
     best = from_bytes(data).best()
     if best is None:
         raise IngestError(f"{name}: cannot determine the text encoding; save it as UTF-8 or GBK")
-    encoding = best.encoding.lower().replace("_", "")
+    encoding = best.encoding  # a Python codec name, e.g. "utf_16_be"
+    family = encoding.lower().replace("_", "")
     # GB2312 and GBK are subsets of GB18030; decoding with the superset never loses characters.
-    if encoding in {"gb2312", "gbk", "gb18030", "hz", "big5", "cp936"} or "gb" in encoding:
-        encoding = "gb18030" if encoding != "big5" else "big5"
-    return _checked(data.decode(encoding, errors="replace"), name)
+    if family in {"gb2312", "gbk", "gb18030", "hz", "cp936"} or "gb" in family:
+        encoding = "gb18030"
+    try:
+        text = data.decode(encoding, errors="replace")
+    except LookupError:
+        raise IngestError(f"{name}: cannot determine the text encoding; save it as UTF-8 or GBK") from None
+    return _checked(text, name)
 
 
 def _checked(text: str, name: str) -> str:
@@ -401,17 +406,23 @@ def read_bytes(data: bytes, name: str, max_bytes: int = 20 * 1024 * 1024) -> Doc
     if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
         raise IngestError(f"{name}: unsupported file type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
     if len(data) > max_bytes:
-        raise IngestError(f"{name}: file is {len(data) / 1e6:.1f} MB, above the {max_bytes / 1e6:.0f} MB limit")
+        raise IngestError(_too_large(name, len(data), max_bytes))
     text = decode_bytes(data, name)
     return parse_article(text, name, kind_of(name), sha256=hashlib.sha256(data).hexdigest())
+
+
+def _too_large(name: str, size: int, limit: int) -> str:
+    mb = 1024 * 1024  # binary megabytes, so the default limit reads "20 MB"
+    return f"{name}: file is {size / mb:.1f} MB, above the {limit / mb:g} MB limit (max_file_bytes)"
 
 
 def read_file(path: str | Path, max_bytes: int = 20 * 1024 * 1024) -> Document:
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
-    if path.stat().st_size > max_bytes:
-        raise IngestError(f"{path.name}: file is larger than the {max_bytes / 1e6:.0f} MB limit")
+    size = path.stat().st_size
+    if size > max_bytes:  # refused before reading it
+        raise IngestError(_too_large(path.name, size, max_bytes))
     return read_bytes(path.read_bytes(), path.name, max_bytes)
 
 
