@@ -239,3 +239,35 @@ def test_chat_upload_and_sources_in_browser(driver: Any, served_app: tuple[str, 
     _until(driver, lambda d: qa.status()["version"] != version, "the index was not rebuilt")
     _until(driver, lambda d: "已重建索引" in d.find_element(By.ID, "change-report").text, "no rebuild report")
     _shot(driver, "articles-after-remove.png")
+
+
+XSS_ARTICLE = """示例县新建<img src=x onerror="window.__dqXss=1">观鸟台
+
+2025-02-01
+
+示例县新建观鸟台<img src=x onerror="window.__dqXss=2">3座，<script>window.__dqXss=3</script>可同时容纳游客500人。
+"""
+
+
+def test_markup_in_articles_and_questions_stays_text_in_browser(
+    driver: Any, served_app: tuple[str, Any], tmp_path: Path
+) -> None:
+    """An uploaded article and a question carrying HTML: shown as text, nothing runs, no element made."""
+    from selenium.webdriver.common.by import By
+
+    url, qa = served_app
+    article = tmp_path / "birds_xss.txt"
+    article.write_text(XSS_ARTICLE, "utf-8")
+    assert qa.add([article]).added == ["birds_xss"]
+    driver.get(url)
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"), "the page did not load")
+    answer = _ask(driver, "示例县新建观鸟台多少座？")
+    assert 'onerror="window.__dqXss=2"' in answer.text  # the markup is shown as the article's text
+    _open_last_sources(driver)
+    _ask(driver, '<img src=x onerror="window.__dqXss=4"><script>window.__dqXss=5</script>观鸟台')
+    driver.find_element(By.XPATH, "//button[@role='tab' and contains(., '文章管理')]").click()
+    _until(driver, lambda d: "观鸟台" in d.find_element(By.ID, "articles").text, "article not listed")
+    assert driver.execute_script("return window.__dqXss === undefined")
+    for where in ("#chat", "#articles"):
+        assert not driver.find_elements(By.CSS_SELECTOR, f"{where} img[onerror], {where} script"), where
+    _shot(driver, "markup-as-text.png")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -334,3 +335,23 @@ def test_add_articles_only_takes_files_uploaded_by_the_client(served_app, tmp_pa
     result = httpx.get(f"{url}gradio_api/call/add_articles/{event['event_id']}", timeout=30).text
     assert "event: error" in result and "not uploaded by a user" in result
     assert qa.status()["docs"] == before
+
+
+@pytest.mark.slow
+def test_upload_with_hostile_file_name_is_stored_under_a_safe_name(served_app, tmp_path: Path) -> None:
+    """A raw multipart upload whose file name climbs out of the folder and has odd characters."""
+    url, qa = served_app
+    corpus = qa.settings.corpus_dir.resolve()
+    outside = sorted(p.name for p in corpus.parent.iterdir())
+    body = ORCHARD_ARTICLE.replace("苹果", "梨").encode("utf-8")
+    name = "../../梨 节(1) 😀;rm -rf ~.txt"
+    uploaded = httpx.post(f"{url}gradio_api/upload", files={"files": (name, body, "text/plain")}, timeout=30)
+    assert uploaded.status_code == 200, uploaded.text
+    path = uploaded.json()[0]
+    out = Client(url, verbose=False).predict([handle_file(path)], api_name="/add_articles")
+    assert len(out["added"]) == 1 and not out["errors"], out
+    doc = qa.index.docs[out["added"][0]].doc
+    stored = (corpus / doc.path).resolve()
+    assert stored.parent == corpus and re.fullmatch(r"[0-9A-Za-z_\-\u4e00-\u9fff]+\.txt", stored.name), stored
+    assert stored.read_bytes() == body
+    assert sorted(p.name for p in corpus.parent.iterdir()) == outside  # nothing written next to the corpus
