@@ -232,3 +232,13 @@ def test_size_limit_message_names_file_and_limit(tmp_path: Path):
         read_file(path, max_bytes=1024)
     with pytest.raises(IngestError, match="above the 20 MB limit"):
         read_bytes(b"x" * (20 * 1024 * 1024 + 1), "big.txt")
+
+
+def test_nul_pattern_alone_is_not_taken_for_utf16():
+    with pytest.raises(IngestError, match="binary"):
+        read_bytes(b"abc\x00\x01\x02" * 100, "dump.txt")
+
+
+def test_html_without_article_text_names_the_file():
+    with pytest.raises(IngestError, match=r"^menu\.html: no article text"):
+        read_bytes(b"<html><body><nav>首页</nav></body></html>", "menu.html")

@@ -55,7 +55,7 @@ def decode_bytes(data: bytes, name: str = "file") -> str:
     if b"\x00" in data[:4096]:
         utf16 = _utf16_without_bom(data)
         text = data.decode(utf16, errors="replace") if utf16 else ""
-        if text and not _looks_binary(text):
+        if text and not _looks_binary(text) and _mostly_chinese_or_ascii(text):
             return text
         raise IngestError(f"{name}: the file is binary (contains NUL bytes), not a text article")
     try:
@@ -96,6 +96,15 @@ def _utf16_without_bom(data: bytes) -> str | None:
     if even >= 2 and odd * 2 <= even:
         return "utf-16-be"
     return None
+
+
+_PLAIN = re.compile(r"[\t\n\r\x20-\x7e\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\u2010-\u2027]")
+
+
+def _mostly_chinese_or_ascii(text: str) -> bool:
+    """Guessed UTF-16 must read as Chinese or ASCII text; binary decodes to scattered scripts."""
+    sample = text[:5000]
+    return len(_PLAIN.findall(sample)) >= 0.9 * len(sample)
 
 
 def _looks_binary(text: str) -> bool:
@@ -312,7 +321,10 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     """Clean raw article text into a `Document`. `kind` is txt, md or html."""
     meta: dict[str, str | None] = {}
     if kind == "html":
-        text, meta = _html_to_text(text)
+        try:
+            text, meta = _html_to_text(text)
+        except IngestError as exc:
+            raise IngestError(f"{name}: {exc}") from None
     elif kind == "md":
         text = _strip_markdown(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
