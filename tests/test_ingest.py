@@ -241,4 +241,4 @@ def test_nul_pattern_alone_is_not_taken_for_utf16():
 
 def test_html_without_article_text_names_the_file():
     with pytest.raises(IngestError, match=r"^menu\.html: no article text"):
-        read_bytes(b"<html><body><nav>首页</nav></body></html>", "menu.html")
+        read_bytes("<html><body><nav>首页</nav></body></html>".encode(), "menu.html")
