@@ -355,3 +355,18 @@ def test_upload_with_hostile_file_name_is_stored_under_a_safe_name(served_app, t
     assert stored.parent == corpus and re.fullmatch(r"[0-9A-Za-z_\-\u4e00-\u9fff]+\.txt", stored.name), stored
     assert stored.read_bytes() == body
     assert sorted(p.name for p in corpus.parent.iterdir()) == outside  # nothing written next to the corpus
+
+
+class _BrokenQA:
+    def ask_stream(self, question, history=None):
+        raise RuntimeError("boom <b>")
+        yield  # a generator, like QA.ask_stream
+
+
+def test_chat_stream_turns_an_unexpected_error_into_a_message(caplog) -> None:
+    from dadong_qa.ui import INTERNAL_ERROR
+
+    final = list(chat_stream(_BrokenQA(), "问题", []))[-1]  # type: ignore[arg-type]
+    assert INTERNAL_ERROR in final[-1]["content"] and "dq-error" in final[-1]["content"]
+    assert "boom" not in final[-1]["content"]  # details go to the log, not to users
+    assert "boom" in caplog.text

@@ -12,6 +12,7 @@ the page (`esc`): article text can never inject HTML or Markdown.
 from __future__ import annotations
 
 import html
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -26,9 +27,12 @@ from .index import IndexStoreError
 from .rewrite import user_questions
 from .schema import Answer, Citation, Passage
 
+log = logging.getLogger(__name__)
+
 TITLE = "大东区新闻问答"
 SUPPORTED_UPLOADS = [".txt", ".md", ".html", ".htm"]
 WRITE_QUEUE = "index-write"  # uploads, removals and rebuilds share one slot
+INTERNAL_ERROR = "内部错误，这个问题暂时无法回答；请换个问法再试（internal error, logged on the server）。"
 
 # Streaming: the answer is shown a few characters at a time, so a long answer starts
 # appearing at once instead of after the whole message is ready.
@@ -193,6 +197,10 @@ def chat_stream(qa: QA, message: str, history: list[dict[str, Any]]) -> Iterator
                 yield [*shown, {"role": "assistant", "content": render_draft(item)}]
     except (QuestionError, IndexStoreError) as exc:
         yield [*shown, {"role": "assistant", "content": f'<div class="dq-error">⚠️ {esc(exc)}</div>'}]
+        return
+    except Exception:  # a bug must not break the chat: say so, keep the details in the server log
+        log.exception("answering %r failed", question)
+        yield [*shown, {"role": "assistant", "content": f'<div class="dq-error">⚠️ {INTERNAL_ERROR}</div>'}]
         return
     if not drafted:
         for upto in range(_STREAM_CHARS, len(answer.text), _STREAM_CHARS):
