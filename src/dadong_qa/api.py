@@ -256,6 +256,7 @@ class QA:
                 report.errors.append(str(exc))
         with store.write_lock(self.settings.index_dir, self.settings.lock_timeout):
             index = self._load_for_write()
+            self._drop_stale_copies()
             candidates = []
             for path, doc in incoming:
                 old = index.docs.get(doc.doc_id)
@@ -367,6 +368,13 @@ class QA:
             shutil.copyfile(path, tmp)
             tmp.replace(target)
         return target.name
+
+    def _drop_stale_copies(self) -> None:
+        """Delete half-copied files a killed `add` left (called under the write lock, so no copy is running)."""
+        corpus = self.settings.corpus_dir
+        if corpus.is_dir():
+            for p in corpus.glob(".*.tmp"):
+                p.unlink(missing_ok=True)
 
     def _retire_from_corpus(self, name: str | None) -> None:
         if not name:
