@@ -224,25 +224,26 @@ def test_clean_up_keeps_the_version_that_was_live_before(fresh_qa: QA, tmp_path:
         assert len([p for p in root.glob("v-*") if p.is_dir()]) == 2
 
 
-def test_no_pickle_loading_anywhere_in_the_source():
+def test_no_pickle_loading_anywhere_in_the_code():
     """Security: loading a pickle runs code from the file. Only JSON, .npy/.npz without pickle, FAISS."""
     import re
 
-    src = Path(__file__).resolve().parent.parent / "src"
+    root = Path(__file__).resolve().parent.parent
+    files = [*(root / "src").rglob("*.py"), *(root / "bench").rglob("*.py"), root / "app.py"]
     bad = re.compile(
         r"\bimport pickle\b|\bfrom pickle\b|\bpickle\.|\bcloudpickle\b|\bdill\b|\bjoblib\b|\bshelve\b"
         r"|allow_pickle\s*=\s*True|torch\.load\((?![^)]*weights_only\s*=\s*True)|trust_remote_code\s*=\s*True"
     )
     found = []
-    for path in src.rglob("*.py"):
+    for path in files:
         for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
             if bad.search(line):
-                found.append(f"{path.relative_to(src)}:{n}: {line.strip()}")
+                found.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert not found, found
     # Every numpy load says allow_pickle=False (numpy's default is False today, but say it).
     loads = [
-        f"{p.relative_to(src)}:{n}"
-        for p in src.rglob("*.py")
+        f"{p.relative_to(root)}:{n}"
+        for p in files
         for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
         if "np.load(" in line and "allow_pickle=False" not in line
     ]
