@@ -248,3 +248,29 @@ def test_no_pickle_loading_anywhere_in_the_code():
         if "np.load(" in line and "allow_pickle=False" not in line
     ]
     assert not loads, loads
+
+
+def test_failed_remove_puts_the_file_back(fresh_qa: QA, tmp_path: Path, monkeypatch):
+    fresh_qa.add([_write(tmp_path, "xihu_parking.txt", NEW_ARTICLE)])
+    version = store.current_version(fresh_qa.settings.index_dir)
+
+    def full_disk(index, index_dir):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "save", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        fresh_qa.remove(["xihu_parking"])
+    assert (fresh_qa.settings.corpus_dir / "xihu_parking.txt").is_file()
+    assert not (fresh_qa.settings.corpus_dir / ".removed" / "xihu_parking.txt").exists()
+    assert store.current_version(fresh_qa.settings.index_dir) == version
+    assert "xihu_parking" in fresh_qa.index.docs
+
+
+def test_remove_moves_a_leftover_file_of_an_unindexed_article(fresh_qa: QA):
+    corpus = fresh_qa.settings.corpus_dir
+    (corpus / ".removed").mkdir(exist_ok=True)
+    leftover = _write(corpus, "xihu_parking.txt", NEW_ARTICLE)  # in corpus/, never indexed
+    report = fresh_qa.remove(["xihu_parking"])
+    assert report.removed == ["xihu_parking"] and not report.errors
+    assert not leftover.exists() and (corpus / ".removed" / "xihu_parking.txt").is_file()
+    assert fresh_qa.remove(["xihu_parking"]).errors == ["xihu_parking: no such article in the index"]

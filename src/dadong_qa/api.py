@@ -302,8 +302,8 @@ class QA:
             for d in wanted:
                 if d in index.docs:
                     continue
-                # A removal interrupted after the index switch left the file: finish the job,
-                # or the next build would bring the article back.
+                # Not indexed but its file is still in corpus/ (copied in by hand, or a removal
+                # interrupted by an older version): move it, or the next build brings it back.
                 leftovers = [p for p in corpus_files(self.settings.corpus_dir) if make_doc_id(p.name) == d]
                 for p in leftovers:
                     self._retire_from_corpus(p.name)
@@ -333,10 +333,16 @@ class QA:
                     seen = index.paragraph_keys(exclude={d.doc_id for d in redo})
                     kept = [drop_seen_paragraphs(d, seen) for d in redo]
                     index = index.with_documents(_with_dropped(redo, kept), self.embedder)
-                store.save(index, self.settings.index_dir)
+                # Files move out first: a crash before the switch then leaves the article indexed
+                # but not in corpus/, so a later build also drops it, as the user asked.
+                moved = [name for name in paths if self._retire_from_corpus(name)]
+                try:
+                    store.save(index, self.settings.index_dir)
+                except BaseException:
+                    for name in moved:
+                        (self.settings.corpus_dir / ".removed" / name).replace(self.settings.corpus_dir / name)
+                    raise
                 self._activate(index)
-                for name in paths:
-                    self._retire_from_corpus(name)
                 report.removed = sorted(gone | set(report.removed))
         report.seconds = time.perf_counter() - t0
         return report
@@ -376,14 +382,17 @@ class QA:
             for p in corpus.glob(".*.tmp"):
                 p.unlink(missing_ok=True)
 
-    def _retire_from_corpus(self, name: str | None) -> None:
+    def _retire_from_corpus(self, name: str | None) -> bool:
+        """Move a corpus file to corpus/.removed/; False if there was none."""
         if not name:
-            return
+            return False
         path = self.settings.corpus_dir / name
-        if path.is_file():
-            trash = self.settings.corpus_dir / ".removed"
-            trash.mkdir(exist_ok=True)
-            path.replace(trash / name)
+        if not path.is_file():
+            return False
+        trash = self.settings.corpus_dir / ".removed"
+        trash.mkdir(exist_ok=True)
+        path.replace(trash / name)
+        return True
 
     # ------------------------------------------------------------ inspection
 
