@@ -37,6 +37,24 @@ def fresh_qa(tmp_path: Path) -> QA:
     return qa
 
 
+# Made-up articles, so tests of adding articles do not depend on what the seed articles say.
+LIBRARY_ARTICLE = """示例县图书馆延长开放时间
+
+2025-03-01
+
+为方便读者，示例县图书馆自3月起每天开放至晚上9点，周末照常开放。
+
+图书馆今年还将新增自助借还机6台，并开设面向中小学生的阅读课堂。
+"""
+ORCHARD_ARTICLE = """示例县苹果节开幕
+
+2025-09-20
+
+第七届示例县苹果节于9月20日在红石村开幕。
+
+今年示例县苹果种植面积达到5.2万亩，预计产量9万吨。苹果节期间将举办采摘体验、农产品展销等活动。
+"""
+
 # A made-up article, so the app tests do not depend on what the seed articles say.
 LAKE_ARTICLE = """青松湖湿地公园去年接待游客再创新高
 

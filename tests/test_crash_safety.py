@@ -22,28 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAKE_ARTICLE, ROOT
+from conftest import LAKE_ARTICLE, LIBRARY_ARTICLE, ORCHARD_ARTICLE, ROOT
 from dadong_qa import QA, load_settings
 from dadong_qa import index as store
 
 pytestmark = pytest.mark.slow
 
-LIBRARY_ARTICLE = """示例县图书馆延长开放时间
-
-2025-03-01
-
-为方便读者，示例县图书馆自3月起每天开放至晚上9点，周末照常开放。
-
-图书馆今年还将新增自助借还机6台，并开设面向中小学生的阅读课堂。
-"""
-ORCHARD_ARTICLE = """示例县苹果节开幕
-
-2025-09-20
-
-第七届示例县苹果节于9月20日在红石村开幕。
-
-今年示例县苹果种植面积达到5.2万亩，预计产量9万吨。苹果节期间将举办采摘体验、农产品展销等活动。
-"""
 QUESTIONS = [
     "青松湖湿地公园2024年接待了多少游客？",
     "示例县苹果种植面积有多少亩？",

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import LAKE_ARTICLE
+from conftest import LAKE_ARTICLE, ORCHARD_ARTICLE
 from dadong_qa import QA, Answer, QuestionError, load_settings
 from dadong_qa.ui import add_uploads, chat_stream
 
@@ -98,14 +98,6 @@ def test_concurrent_asks_match_sequential(built_qa: QA):
 # ---------------------------------------------------------------- hostile files
 
 
-ORCHARD = """示例县苹果节开幕
-
-2025-09-20
-
-第七届示例县苹果节于9月20日在红石村开幕。
-
-今年示例县苹果种植面积达到5.2万亩，预计产量9万吨。苹果节期间将举办采摘体验、农产品展销等活动。
-"""
 ORCHARD_Q = "示例县苹果种植面积有多少亩？"
 SAFE_NAME = re.compile(r"^[0-9A-Za-z_\-\u4e00-\u9fff]+\.(txt|md|html|htm)$")
 SCRIPT_HTML = """<html><head><title>示例县苹果节开幕</title><script>alert('head')</script></head>
@@ -128,12 +120,12 @@ def _hostile_files(folder: Path) -> list[tuple[Path, str | None]]:
         ("setup.exe", b"MZ\x90\x00", "unsupported|不支持"),
         ("lake_copy.txt", LAKE_ARTICLE.encode(), "duplicate"),  # same content as lake.txt
         ("lake_again.txt", LAKE_ARTICLE.encode("gbk"), "duplicate"),  # same content, other encoding
-        ("orchard_gbk.txt", ORCHARD.encode("gbk"), None),
-        ("orchard_gb18030.txt", (ORCHARD + "\n红石村吉祥物名叫𠮷宝。\n").encode("gb18030"), None),
-        ("orchard_utf16.txt", ORCHARD.encode("utf-16"), None),  # with BOM
-        ("orchard_utf16be.txt", ORCHARD.encode("utf-16-be"), None),  # without BOM
+        ("orchard_gbk.txt", ORCHARD_ARTICLE.encode("gbk"), None),
+        ("orchard_gb18030.txt", (ORCHARD_ARTICLE + "\n红石村吉祥物名叫𠮷宝。\n").encode("gb18030"), None),
+        ("orchard_utf16.txt", ORCHARD_ARTICLE.encode("utf-16"), None),  # with BOM
+        ("orchard_utf16be.txt", ORCHARD_ARTICLE.encode("utf-16-be"), None),  # without BOM
         ("orchard_page.html", SCRIPT_HTML.encode(), None),
-        (odd / ".." / "苹果 节(1) 😀;rm -rf ~.txt", ORCHARD.encode(), None),
+        (odd / ".." / "苹果 节(1) 😀;rm -rf ~.txt", ORCHARD_ARTICLE.encode(), None),
     ]
     out = []
     for name, data, expect in files:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 
-from conftest import LAKE_ARTICLE, ROOT, free_port
+from conftest import LAKE_ARTICLE, LIBRARY_ARTICLE, ORCHARD_ARTICLE, ROOT, free_port
 from dadong_qa import QA, load_settings
 
 pytestmark = pytest.mark.slow
@@ -26,22 +26,6 @@ CLIENTS = 8
 SECONDS = 20.0
 UPLOAD_AFTER = 6.0
 
-LIBRARY = """示例县图书馆延长开放时间
-
-2025-03-01
-
-为方便读者，示例县图书馆自3月起每天开放至晚上9点，周末照常开放。
-
-图书馆今年还将新增自助借还机6台，并开设面向中小学生的阅读课堂。
-"""
-ORCHARD = """示例县苹果节开幕
-
-2025-09-20
-
-第七届示例县苹果节于9月20日在红石村开幕。
-
-今年示例县苹果种植面积达到5.2万亩，预计产量9万吨。苹果节期间将举办采摘体验、农产品展销等活动。
-"""
 QUESTIONS = [
     "青松湖湿地公园2024年接待了多少游客？",
     "示例县苹果种植面积有多少亩？",  # refused before the upload, answered after it
@@ -61,8 +45,8 @@ def load_app(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("load")
     (root / "corpus").mkdir()
     (root / "corpus" / "lake.txt").write_text(LAKE_ARTICLE, "utf-8")
-    (root / "corpus" / "library.txt").write_text(LIBRARY, "utf-8")
-    (root / "orchard.txt").write_text(ORCHARD, "utf-8")
+    (root / "corpus" / "library.txt").write_text(LIBRARY_ARTICLE, "utf-8")
+    (root / "orchard.txt").write_text(ORCHARD_ARTICLE, "utf-8")
     qa = QA(load_settings(corpus_dir=root / "corpus", index_dir=root / "index"))
     app = serve(qa, host="127.0.0.1", port=free_port(), block=False)
     try:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from conftest import APP_MAX_FILE_BYTES, LAKE_ARTICLE, ROOT, free_port
+from conftest import APP_MAX_FILE_BYTES, LAKE_ARTICLE, ORCHARD_ARTICLE, ROOT, free_port
 from dadong_qa import load_settings
 from dadong_qa.schema import Answer, Citation, Passage
 from dadong_qa.ui import (
@@ -30,14 +30,6 @@ from dadong_qa.ui import (
 
 LAKE_QUESTION = "青松湖湿地公园2024年接待了多少游客？"
 
-ORCHARD_ARTICLE = """示例县苹果节开幕
-
-2025-09-20
-
-第七届示例县苹果节于9月20日在红石村开幕。
-
-今年示例县苹果种植面积达到5.2万亩，预计产量9万吨。苹果节期间将举办采摘体验、农产品展销等活动。
-"""
 
 NOTICE_ARTICLE = """示例县图书馆延长开放时间
 
