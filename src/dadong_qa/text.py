@@ -20,7 +20,6 @@ _T2S = opencc.OpenCC("t2s")
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORDISH = re.compile(f"[{_CJK}]|[a-z0-9]", re.I)
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 # Function words and question words: they say nothing about which passage answers.
 STOPWORDS = frozenset(
@@ -65,10 +64,6 @@ def tokenize(text: str) -> list[str]:
 def vocab_words(text: str) -> set[str]:
     """Content words of two or more characters, for the corpus vocabulary."""
     return {w for w in _cut(normalize(text)) if len(w) >= 2 and _CJK_RUN.search(w) and w not in STOPWORDS}
-
-
-def numbers(text: str) -> list[str]:
-    return _NUMBER.findall(unicodedata.normalize("NFKC", text))
 
 
 def warm_up() -> None:
