@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dadong_qa import QA, load_settings
+from dadong_qa.schema import Document, Sentence
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
@@ -95,3 +98,46 @@ def served_app(tmp_path_factory: pytest.TempPathFactory):
         yield app.local_url, qa
     finally:
         app.close()
+
+
+# An index stand-in for the answer stage: a few sentences in memory, each with a given vector.
+DIM = 4
+
+
+@dataclass
+class MemoryStore:
+    """A `SentenceStore` over a few articles; each sentence's vector is given."""
+
+    docs: dict[str, Document]
+    sentences: dict[int, Sentence] = field(default_factory=dict)
+    vectors: dict[int, np.ndarray] = field(default_factory=dict)
+    df: dict[str, int] = field(default_factory=dict)
+
+    def doc_meta(self, doc_id: str) -> Document:
+        return self.docs[doc_id]
+
+    def doc_sentence_ids(self, doc_id: str) -> list[int]:
+        return [s.sid for s in self.sentences.values() if s.doc_id == doc_id]
+
+    def chunk_heading(self, cid: int) -> str | None:
+        return None
+
+    def sentence_vectors(self, sids: list[int]) -> np.ndarray:
+        return np.array([self.vectors[s] for s in sids]).reshape(len(sids), DIM)
+
+    def idf(self, term: str) -> float:
+        return float(np.log(1 + 10 / (1 + self.df.get(term, 0))))
+
+
+def make_store(articles: dict[str, tuple[str, str | None, list[str]]]) -> MemoryStore:
+    """articles: doc_id -> (title, date, sentences)."""
+    store = MemoryStore({})
+    for doc_id, (title, date, sentences) in articles.items():
+        store.docs[doc_id] = Document(doc_id, title, "".join(sentences), date=date)
+        for text in sentences:
+            sid = len(store.sentences)
+            store.sentences[sid] = Sentence(sid, doc_id, 0, len(text), text)
+            store.vectors[sid] = np.eye(DIM)[sid % DIM]
+            for word in {text[i : i + 2] for i in range(len(text) - 1)}:
+                store.df[word] = store.df.get(word, 0) + 1
+    return store

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from dadong_qa.expand import Thesaurus, analyze, neighbour_credit, parse_question
+from dadong_qa.expand import Thesaurus, analyze, neighbour_credit
+from dadong_qa.query import parse_question
 
 
 def test_question_words_time_words_and_particles_are_not_terms():

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import index as store
-from .answer import ExtractiveAnswerer
+from .answer import AnswerParams, ExtractiveAnswerer
 from .chunk import ChunkParams
 from .config import Settings, load_settings
 from .embed import Embedder, get_embedder
@@ -89,7 +89,7 @@ class QA:
     def _activate(self, index: Index) -> _Live:
         reranker = get_reranker(self.settings.reranker)
         retriever = Retriever(index, self.embedder, self.settings, reranker)
-        live = _Live(index, retriever, ExtractiveAnswerer(index, self.settings))
+        live = _Live(index, retriever, ExtractiveAnswerer(index, AnswerParams.of(self.settings)))
         self._live = live
         return live
 
@@ -154,14 +154,17 @@ class QA:
         for item in self._answer_stream(q, live, retrieval):
             if isinstance(item, Answer):
                 t3 = time.perf_counter()
-                item.question = question
-                item.rewritten_question = rewritten
-                item.timings_ms = {
-                    "load": round((t1 - t0) * 1000, 2),
-                    "retrieve": round((t2 - t1) * 1000, 2),
-                    "answer": round((t3 - t2) * 1000, 2),
-                    "total": round((t3 - t0) * 1000, 2),
-                }
+                item = replace(
+                    item,
+                    question=question,
+                    rewritten_question=rewritten,
+                    timings_ms={
+                        "load": round((t1 - t0) * 1000, 2),
+                        "retrieve": round((t2 - t1) * 1000, 2),
+                        "answer": round((t3 - t2) * 1000, 2),
+                        "total": round((t3 - t0) * 1000, 2),
+                    },
+                )
             yield item
 
     def _clean_question(self, question: str) -> str:

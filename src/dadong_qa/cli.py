@@ -34,6 +34,7 @@ class _Bars:
             "embed": "向量化 embed",
             "tokenize": "分词 tokenize",
             "index": "建索引 index",
+            "ask": "提问 ask",
         }
         bar = self.bars.get(stage)
         if bar is None:
@@ -83,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
     p.add_argument("--compare", action="store_true", help="run BM25-only, dense-only and hybrid side by side")
     p.add_argument("--curve", action="store_true", help="refusal / false-refusal trade-off over the threshold")
+    p = cmd("eval-open", "open-domain evaluation on a SQuAD-format file (every paragraph an article)")
+    p.add_argument("file")
+    p.add_argument(
+        "--holdout", type=float, default=0.3, help="share of paragraphs kept out (their questions: unanswerable)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--answerable", type=int, default=600, help="answerable questions sampled (0 = all)")
+    p.add_argument("--unanswerable", type=int, default=200, help="unanswerable questions sampled (0 = all)")
+    p.add_argument("--workdir", default=".cache/eval-open", help="where the corpus and index of each split are kept")
+    p.add_argument("--policy", default=None, help="answer-decision weights (JSON) instead of the shipped ones")
+    p.add_argument("--threshold", type=float, default=None, help="refusal threshold instead of the configured one")
+    p.add_argument("--json", action="store_true")
     p = cmd("serve", "start the chat web app")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
@@ -186,12 +199,43 @@ def _run(args: argparse.Namespace) -> int:
             for r in results:
                 print(format_table(r["summary"], title=f"\n== {r['set']} ({r['mode']}) =="))
         return 0
+    if args.command == "eval-open":
+        return _eval_open(qa, args)
     if args.command == "serve":
         from .ui import serve
 
         serve(qa, host=args.host, port=args.port)
         return 0
     raise AssertionError(args.command)
+
+
+def _eval_open(qa: QA, args: argparse.Namespace) -> int:
+    from .evaluate_open import evaluate_file, format_rows
+
+    if args.policy or args.threshold is not None:
+        qa = QA(qa.settings.with_overrides(answer_policy=args.policy, refusal_threshold=args.threshold))
+
+    bars = _Bars(enabled=sys.stderr.isatty() or bool(os.environ.get("DADONG_QA_PROGRESS")))
+    result = evaluate_file(
+        qa,
+        args.file,
+        holdout=args.holdout,
+        seed=args.seed,
+        sample=(args.answerable, args.unanswerable),
+        workdir=args.workdir,
+        progress=lambda done, total: bars("ask", done, total),
+    )
+    bars.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
+    s = result["summary"]
+    print(f"== {args.file} (open-domain, holdout {args.holdout}, seed {args.seed}) ==")
+    print(f"{s['n_answerable']} answerable, {s['n_unanswerable']} unanswerable questions")
+    print(format_rows([s]))
+    print("\nrefusal trade-off over the decision threshold:")
+    print(format_rows(result["curve"], marked=result["threshold"]))
+    return 0
 
 
 if __name__ == "__main__":

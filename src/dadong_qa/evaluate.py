@@ -189,16 +189,17 @@ def format_table(summary: dict[str, dict[str, Any]], title: str = "") -> str:
 
 
 def refusal_curve(qa: QA, path: str | Path, thresholds: list[float] | None = None) -> list[dict[str, float]]:
-    """Refusal trade-off over the support threshold, from one run that never refuses.
+    """Refusal trade-off over the decision threshold, from one run that never refuses.
 
-    For each threshold t: refusal (unanswerable questions with support < t), false refusal
-    (answerable ones with support < t) and accuracy over all questions as if t were in force.
+    For each threshold t: refusal (unanswerable questions whose best answer probability is
+    below t), false refusal (answerable ones below t) and accuracy over all questions as if t
+    were in force.
     """
     never = QA(qa.settings.with_overrides(refusal_threshold=-1.0))
     items = load_items(path)
     sources = _source_texts(never)
     rows = [score_item(item, never.ask(item.question), sources) for item in items]
-    thresholds = thresholds or [round(0.20 + 0.01 * i, 2) for i in range(31)]
+    thresholds = thresholds or [round(0.05 * i, 2) for i in range(1, 20)]
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     curve = []

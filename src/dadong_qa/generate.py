@@ -21,6 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -385,7 +386,5 @@ class GenerativeAnswerer:
 
 def fell_back(answer: Answer, name: str, reason: str) -> Answer:
     """Mark an extractive `answer` as standing in for generator `name`, which failed for `reason`."""
-    answer.fallback = True
-    answer.generator = "extractive"
-    answer.notes.append(f"{name} 的回答未被采用，改用抽取式回答：{reason}")
-    return answer
+    note = f"{name} 的回答未被采用，改用抽取式回答：{reason}"
+    return replace(answer, fallback=True, generator="extractive", notes=[*answer.notes, note])

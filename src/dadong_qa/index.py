@@ -256,6 +256,13 @@ class Index:
     def doc_meta(self, doc_id: str) -> Document:
         return self.docs[doc_id].doc
 
+    def doc_sentence_ids(self, doc_id: str) -> list[int]:
+        return self.docs[doc_id].sentence_ids
+
+    def chunk_heading(self, cid: int) -> str | None:
+        chunk = self.chunks.get(cid)
+        return chunk.heading if chunk is not None else None
+
     def paragraph_keys(self, exclude: Iterable[str] = ()) -> ParagraphKeys:
         """The shared-paragraph keys of all articles but `exclude`, for cross-article de-duplication."""
         skip = set(exclude)

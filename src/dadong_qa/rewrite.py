@@ -26,6 +26,7 @@ from typing import Any
 
 import jieba.posseg as pseg
 
+from .query import WH_WORD
 from .text import STOPWORDS
 
 # Time expressions: years with optional parts of the year, months/days, relative years,
@@ -47,9 +48,6 @@ _CONTINUE = re.compile(r"^(?:还有|还|再|又|也|其他|其余)")
 _PRONOUN = re.compile(
     r"^(?:它们的|它们|它的|它|其中|其(?![他余实次])|该(?:区|市|县|镇|省|地|公司|企业|项目)?(?![怎如])"
     r"|这里|这个|这些|这项|那里|那个|那些|他们的|他们|她们)"
-)
-_QWORD = re.compile(
-    r"多少|几|什么|哪|谁|怎么|怎样|如何|为什么|为何|是否|吗|多大|多高|多长|多远|多久|何时|何地|啥|咋|有无|有没有"
 )
 _QWORD_LEAD = re.compile(r"(?:是|有|为|达|在|达到)?$")
 _FRAGMENT_END = re.compile(r"呢\s*$")
@@ -133,7 +131,7 @@ def _names(text: str, flags: set[str]) -> list[_Token]:
 def _insert_before_question_word(question: str, extra: str) -> str:
     body = _TRAIL_PUNCT.sub("", question)
     tail = question[len(body) :]
-    m = _QWORD.search(body)
+    m = WH_WORD.search(body)
     if not m:
         return body + extra + tail
     head = body[: m.start()]
@@ -162,7 +160,7 @@ def _swap_times(question: str, times: list[str], subject: str) -> str:
 
 def _fragment(body: str) -> bool:
     """True if `body` (connective removed) names things but asks nothing by itself."""
-    if _QWORD.search(_FRAGMENT_END.sub("", body)):
+    if WH_WORD.search(_FRAGMENT_END.sub("", body)):
         return False
     if _FRAGMENT_END.search(body):
         return True
