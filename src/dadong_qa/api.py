@@ -104,9 +104,7 @@ class QA:
             if live is not None and live.index.version == store.current_version(self.settings.index_dir):
                 return live
             warm_up()
-            if not store.exists(self.settings.index_dir) and corpus_files(self.settings.corpus_dir):
-                self.build()  # first use in a folder with articles: build, as `make run` does
-                return self._live
+            # Never builds: reading must not create or replace an index (`ensure_index` does that).
             return self._activate(self._load())
 
     @property
@@ -212,7 +210,10 @@ class QA:
         t0 = time.perf_counter()
         report = ChangeReport()
         docs: list[Document] = []
-        files = corpus_files(self.settings.corpus_dir)
+        corpus = self.settings.corpus_dir
+        if not corpus.is_dir():  # a typo must not replace the live index with an empty one
+            raise IngestError(f"corpus folder {corpus} does not exist (check --corpus); the index was not changed")
+        files = corpus_files(corpus)
         for i, path in enumerate(files):
             try:
                 docs.append(read_file(path, self.settings.max_file_bytes))
@@ -228,6 +229,8 @@ class QA:
                 docs.remove(doc)
                 kept.remove((clean, _))
         with store.write_lock(self.settings.index_dir, self.settings.lock_timeout):
+            if not docs and store.exists(self.settings.index_dir):
+                self._refuse_emptying(report)
             index = self._empty()
             index = index.with_documents(_with_dropped(docs, kept), self.embedder, progress)
             store.save(index, self.settings.index_dir)
@@ -236,9 +239,20 @@ class QA:
         report.seconds = time.perf_counter() - t0
         return report
 
+    def _refuse_emptying(self, report: ChangeReport) -> None:
+        """No article could be read: keep the index there is rather than replace it with an empty one."""
+        kept = len(self._load_for_write().docs)
+        if kept:
+            why = "; ".join(report.errors[:3]) or f"no article files in {self.settings.corpus_dir}"
+            raise IngestError(f"no article could be read ({why}); the index with {kept} articles was kept")
+
     def ensure_index(self, progress: Progress | None = None) -> bool:
-        """Build the index if there is none; True if it was built."""
-        if store.exists(self.settings.index_dir):
+        """Build the index if there is none and the corpus has articles; True if it was built.
+
+        The chat app and the `ask()` helper call this on first use; reading (`ask`, `status`,
+        `list_docs`) never builds, so a wrong --index cannot silently create one.
+        """
+        if store.exists(self.settings.index_dir) or not corpus_files(self.settings.corpus_dir):
             return False
         self.build(progress)
         return True
@@ -474,4 +488,6 @@ def ask(question: str, **opts: Any) -> Answer:
     conversation so far, for follow-up questions; see `QA.ask`). The answer is written by the
     configured generator (`Settings.generator`; extractive by default), see `QA.ask_stream`.
     """
-    return default_qa().ask(question, **opts)
+    qa = default_qa()
+    qa.ensure_index()  # first use in a folder with articles: build, as `make run` does
+    return qa.ask(question, **opts)

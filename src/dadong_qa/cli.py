@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from . import index as store
 from .api import QA, ChangeReport, QuestionError
 from .config import load_settings
 from .embed import EmbedderError
@@ -112,6 +113,16 @@ def _print_report(report: ChangeReport) -> None:
     print(f"done in {report.seconds:.2f}s")
 
 
+def _exit_code(report: ChangeReport) -> int:
+    """0: everything done; 1: partly done (some files failed); 2: nothing done because of errors."""
+    if not report.errors:
+        return 0
+    return 1 if report.added or report.replaced or report.removed or report.unchanged else 2
+
+
+READ_ONLY = ("list", "status", "ask", "eval")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -126,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     qa = _qa(args)
+    if args.command in READ_ONLY and not store.exists(qa.settings.index_dir):
+        # Reading never builds: a wrong --index must not create (or replace) an index.
+        print(f"dadong-qa: no index in {qa.settings.index_dir}: run dadong-qa build", file=sys.stderr)
+        return 2
     bars = _Bars(enabled=sys.stderr.isatty() or bool(os.environ.get("DADONG_QA_PROGRESS")))
     if args.command == "build":
         report = qa.build(progress=bars)
@@ -133,16 +148,16 @@ def _run(args: argparse.Namespace) -> int:
         _print_report(report)
         s = qa.status()
         print(f"index: {s['docs']} articles, {s['chunks']} chunks, {s['sentences']} sentences ({s['embedder']})")
-        return 0
+        return _exit_code(report)
     if args.command == "add":
         report = qa.add(args.files, progress=bars)
         bars.close()
         _print_report(report)
-        return 1 if report.errors and not (report.added or report.replaced or report.unchanged) else 0
+        return _exit_code(report)
     if args.command == "remove":
         report = qa.remove(args.doc_ids)
         _print_report(report)
-        return 1 if report.errors else 0
+        return _exit_code(report)
     if args.command == "list":
         docs = qa.list_docs()
         if args.json:

@@ -430,6 +430,11 @@ def _too_large(name: str, size: int, limit: int) -> str:
 
 def read_file(path: str | Path, max_bytes: int = 20 * 1024 * 1024) -> Document:
     path = Path(path)
+    if path.is_dir():
+        raise IngestError(
+            f"{path}: is a folder, not an article file; name its files, "
+            "or copy them into the corpus folder and run dadong-qa sync"
+        )
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     size = path.stat().st_size
