@@ -22,6 +22,7 @@ import jieba.posseg as pseg
 
 from .config import Settings
 from .expand import Query, Thesaurus
+from .formats import citation_source
 from .index import Index
 from .retrieve import Retrieval
 from .schema import Answer, Citation
@@ -298,6 +299,7 @@ class ExtractiveAnswerer:
                     sentence_id=s.sid,
                     passage=passage,
                     score=round(s.score, 4),
+                    **citation_source(doc, sent.start),
                 )
             )
             parts.append(f"{sent.text}[{n}]")

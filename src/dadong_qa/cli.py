@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     cmd("build", "rebuild the whole index from the corpus folder")
-    p = cmd("add", "add or replace articles (.txt, .md, .html)")
+    p = cmd("add", "add or replace articles (.txt, .md, .html, .pdf, .docx)")
     p.add_argument("files", nargs="+")
     p = cmd("remove", "remove articles by doc_id")
     p.add_argument("doc_ids", nargs="+")
@@ -178,7 +178,10 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         print(answer.text)
         for n, c in enumerate(answer.citations, 1):
-            print(f"  [{n}] 《{c.title}》 {c.date or '日期不详'}：{c.sentence}")
+            where = "".join(f" {x}" for x in (f"第{c.page}页" if c.page else "", c.url or "") if x)
+            print(f"  [{n}] 《{c.title}》 {c.date or '日期不详'}{where}：{c.sentence}")
+            if c.aliases:
+                print(f"      另见：{'；'.join(c.aliases)}")
         if not answer.answered and answer.passages:
             print("  最接近的资料：")
             for p in answer.passages[:3]:

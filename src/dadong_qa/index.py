@@ -531,6 +531,9 @@ def _doc_row(index: Index, rec: DocRecord) -> dict[str, Any]:
         "sha256": d.sha256,
         "text": d.text,
         "headings": d.headings,
+        "pages": d.pages,
+        "url": d.url,
+        "aliases": d.aliases,
         "dropped_shared": rec.dropped_shared,
         "para_keys": sorted(rec.para_keys) if rec.para_keys is not None else None,
         "dropped_keys": sorted(rec.dropped_keys) if rec.dropped_keys is not None else None,
@@ -768,6 +771,9 @@ def _read_docs(path: Path, segment: str, live: dict[str, Any], index: Index) -> 
                 path=row["path"],
                 sha256=row["sha256"],
                 headings=[(int(o), h) for o, h in row["headings"]],
+                pages=[(int(o), int(n)) for o, n in row.get("pages") or []],
+                url=row.get("url"),
+                aliases=list(row.get("aliases") or []),
             )
             if live.get(doc.doc_id, {}).get("segment") != segment:
                 continue  # removed (or replaced) after this segment was written

@@ -16,9 +16,19 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
+from .formats import (
+    BINARY_SUFFIXES,
+    PDF_SUFFIX,
+    FormatError,
+    html_tables,
+    markdown_tables,
+    page_starts,
+    read_docx,
+    read_pdf,
+)
 from .schema import Document
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", *BINARY_SUFFIXES)
 
 
 class IngestError(ValueError):
@@ -322,11 +332,11 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     meta: dict[str, str | None] = {}
     if kind == "html":
         try:
-            text, meta = _html_to_text(text)
+            text, meta = _html_to_text(html_tables(text))
         except IngestError as exc:
             raise IngestError(f"{name}: {exc}") from None
     elif kind == "md":
-        text = _strip_markdown(text)
+        text = _strip_markdown(markdown_tables(text))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     blocks = _blocks(text.split("\n"))
     if not blocks:
@@ -419,8 +429,23 @@ def read_bytes(data: bytes, name: str, max_bytes: int = 20 * 1024 * 1024) -> Doc
         raise IngestError(f"{name}: unsupported file type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
     if len(data) > max_bytes:
         raise IngestError(_too_large(name, len(data), max_bytes))
+    sha256 = hashlib.sha256(data).hexdigest()
+    if Path(name).suffix.lower() in BINARY_SUFFIXES:
+        return _read_binary(data, name, sha256)
     text = decode_bytes(data, name)
-    return parse_article(text, name, kind_of(name), sha256=hashlib.sha256(data).hexdigest())
+    return parse_article(text, name, kind_of(name), sha256=sha256)
+
+
+def _read_binary(data: bytes, name: str, sha256: str) -> Document:
+    """A PDF or Word file through the same cleaning as text; a PDF keeps where its pages start."""
+    try:
+        if Path(name).suffix.lower() == PDF_SUFFIX:
+            pages = read_pdf(data, name)
+            doc = parse_article("\n\n".join(pages), name, "txt", sha256=sha256)
+            return replace(doc, pages=page_starts(doc.text, pages))
+        return parse_article(read_docx(data, name), name, "txt", sha256=sha256)
+    except FormatError as exc:
+        raise IngestError(str(exc)) from None
 
 
 def _too_large(name: str, size: int, limit: int) -> str:

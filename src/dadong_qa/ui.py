@@ -30,7 +30,7 @@ from .schema import Answer, Citation, Passage
 log = logging.getLogger(__name__)
 
 TITLE = "大东区新闻问答"
-SUPPORTED_UPLOADS = [".txt", ".md", ".html", ".htm"]
+SUPPORTED_UPLOADS = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 WRITE_QUEUE = "index-write"  # uploads, removals and rebuilds share one slot
 INTERNAL_ERROR = "内部错误，这个问题暂时无法回答；请换个问法再试（internal error, logged on the server）。"
 
@@ -111,9 +111,21 @@ def _meta(title: str, date: str | None) -> str:
     return f'《{esc(title or "无标题")}》 <span class="dq-meta">{esc(date or "日期不详")}</span>'
 
 
+def _source_html(c: Citation) -> str:
+    """PDF page, web address (a link) and the other sources of the same story, after the title."""
+    parts = [f"第{c.page}页"] if c.page else []
+    extra = "".join(f'<span class="dq-meta"> · {esc(p)}</span>' for p in parts)
+    if c.url and c.url.startswith(("http://", "https://")):
+        href = html.escape(c.url, quote=True)
+        extra += f' <a class="dq-meta" href="{href}" target="_blank" rel="noopener noreferrer">原文链接</a>'
+    if c.aliases:
+        extra += f'<div class="dq-meta">另见：{esc("；".join(c.aliases))}</div>'
+    return extra
+
+
 def _citation_html(n: int, c: Citation) -> str:
     return (
-        f'<div class="dq-cite"><div class="dq-cite-head">[{n}] {_meta(c.title, c.date)}</div>'
+        f'<div class="dq-cite"><div class="dq-cite-head">[{n}] {_meta(c.title, c.date)}{_source_html(c)}</div>'
         f'<blockquote class="dq-passage">{_highlight(c.passage, c.sentence)}</blockquote></div>'
     )
 
@@ -340,7 +352,7 @@ def build_app(qa: QA) -> gr.Blocks:
             raise gr.Error(str(exc)) from exc
 
     def add_articles(files: list[str] | None) -> dict:
-        """Add article files (.txt/.md/.html, UTF-8 or GBK) to the index; returns the change report."""
+        """Add article files (.txt/.md/.html UTF-8 or GBK, .pdf, .docx) to the index; returns the change report."""
         report = add_uploads(qa, files)
         return {
             "added": report.added,
@@ -382,9 +394,11 @@ def build_app(qa: QA) -> gr.Blocks:
             with gr.Tab("文章管理", id="articles"):
                 status = gr.Markdown(elem_id="index-status")
                 files = gr.File(
-                    label="上传文章（.txt / .md / .html，UTF-8 或 GBK，可多选）",
+                    label="上传文章（.txt / .md / .html / .pdf / .docx，可多选）",
                     file_count="multiple",
-                    file_types=SUPPORTED_UPLOADS,
+                    # No file_types: Gradio would refuse other files with an English toast;
+                    # add_uploads refuses them with a Chinese message instead.
+                    file_types=None,
                     elem_id="upload",
                 )
                 add_btn = gr.Button("添加到索引", variant="primary", elem_id="add")
@@ -421,7 +435,7 @@ def build_app(qa: QA) -> gr.Blocks:
         # Files go through a (hidden) File component, so Gradio checks that every path is an
         # upload of this client and not any file on the server.
         with gr.Row(visible=False):
-            api_files = gr.File(file_count="multiple", file_types=SUPPORTED_UPLOADS)
+            api_files = gr.File(file_count="multiple", file_types=None)  # checked by add_uploads
             api_report = gr.JSON()
             api_trigger = gr.Button()
         api_trigger.click(
