@@ -73,3 +73,62 @@ def test_build_with_a_bad_file_exits_1_and_indexes_the_rest(folder: Path, capsys
 def test_remove_unknown_exits_2(folder: Path):
     assert _run(folder, "remove", "nothing_like_it") == 2
     assert _run(folder, "remove", "library", "nothing_like_it") == 1
+
+
+def test_meta_corrects_title_and_date_and_survives_a_rebuild(folder: Path, capsys: pytest.CaptureFixture):
+    from dadong_qa import QA, load_settings
+
+    (folder / "corpus" / "orchard.txt").write_text(ORCHARD_ARTICLE, encoding="utf-8")
+    assert _run(folder, "build") == 0
+    qa = QA(load_settings(corpus_dir=folder / "corpus", index_dir=folder / "index"))
+    before = qa.index.docs
+    assert _run(folder, "meta", "library", "--date", "2025-03-02", "--title", "示例县图书馆夜间开放") == 0
+    assert "replaced: library" in capsys.readouterr().out
+    after = qa.index.docs
+    assert (after["library"].doc.date, after["library"].doc.title) == ("2025-03-02", "示例县图书馆夜间开放")
+    assert after["library"].doc.text == before["library"].doc.text
+    assert after["orchard"].sentence_ids == before["orchard"].sentence_ids  # the other article is kept as it was
+    a = qa.ask("示例县图书馆每天开放到几点？")
+    assert a.citations[0].date == "2025-03-02" and a.citations[0].title == "示例县图书馆夜间开放"
+    assert _run(folder, "build") == 0  # the correction is kept beside the files
+    assert qa.index.docs["library"].doc.date == "2025-03-02"
+    assert _run(folder, "meta", "library", "--date", "2025-03-02") == 0
+    assert "unchanged: library" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["meta", "library", "--date", "2025-13-01"], "not a date"),
+        (["meta", "library"], "nothing to change"),
+        (["meta", "library", "--title", "  "], "title is empty"),
+        (["meta", "nothing_like_it", "--date", "2025-01-01"], "no such article"),
+    ],
+)
+def test_meta_refuses_bad_values(folder: Path, args: list[str], message: str, capsys: pytest.CaptureFixture):
+    version = store.current_version(folder / "index")
+    assert _run(folder, *args) == 2
+    assert message in capsys.readouterr().err
+    assert store.current_version(folder / "index") == version
+
+
+def test_meta_embeds_only_the_changed_article(folder: Path):
+    from dadong_qa import QA, load_settings
+    from dadong_qa.embed import get_embedder
+
+    class Recording:
+        def __init__(self) -> None:
+            self.inner = get_embedder()
+            self.name, self.dim, self.texts = self.inner.name, self.inner.dim, []
+
+        def encode(self, texts, progress=None):
+            self.texts += list(texts)
+            return self.inner.encode(texts, progress)
+
+    (folder / "corpus" / "orchard.txt").write_text(ORCHARD_ARTICLE, encoding="utf-8")
+    assert _run(folder, "build") == 0
+    spy = Recording()
+    qa = QA(load_settings(corpus_dir=folder / "corpus", index_dir=folder / "index"), embedder=spy)
+    qa.set_meta("library", date="2025-03-05")
+    assert spy.texts and not any("苹果" in t for t in spy.texts)
+    assert any("图书馆" in t for t in spy.texts)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import corpus_meta
 from . import index as store
 from .answer import ExtractiveAnswerer
 from .chunk import ChunkParams
@@ -214,9 +215,10 @@ class QA:
         if not corpus.is_dir():  # a typo must not replace the live index with an empty one
             raise IngestError(f"corpus folder {corpus} does not exist (check --corpus); the index was not changed")
         files = corpus_files(corpus)
+        overrides = corpus_meta.load(corpus)
         for i, path in enumerate(files):
             try:
-                docs.append(read_file(path, self.settings.max_file_bytes))
+                docs.append(self._read(path, overrides))
             except IngestError as exc:
                 report.errors.append(str(exc))
             if progress:
@@ -262,10 +264,11 @@ class QA:
         t0 = time.perf_counter()
         report = ChangeReport()
         incoming: list[tuple[Path, Document]] = []
+        overrides = corpus_meta.load(self.settings.corpus_dir)
         for path in paths:
             path = Path(path)
             try:
-                incoming.append((path, read_file(path, self.settings.max_file_bytes)))
+                incoming.append((path, self._read(path, overrides)))
             except IngestError as exc:
                 report.errors.append(str(exc))
         with store.write_lock(self.settings.index_dir, self.settings.lock_timeout):
@@ -340,10 +343,11 @@ class QA:
                 index = index.without(gone)
                 if revisit:
                     redo = []
+                    overrides = corpus_meta.load(self.settings.corpus_dir)
                     for d in revisit:
                         path = self.settings.corpus_dir / (index.docs[d].doc.path or "")
                         if path.is_file():
-                            redo.append(read_file(path, self.settings.max_file_bytes))
+                            redo.append(self._read(path, overrides))
                     seen = index.paragraph_keys(exclude={d.doc_id for d in redo})
                     kept = [drop_seen_paragraphs(d, seen) for d in redo]
                     index = index.with_documents(_with_dropped(redo, kept), self.embedder)
@@ -358,8 +362,37 @@ class QA:
                     raise
                 self._activate(index)
                 report.removed = sorted(gone | set(report.removed))
+                corpus_meta.forget(self.settings.corpus_dir, gone)
         report.seconds = time.perf_counter() - t0
         return report
+
+    def set_meta(self, doc_id: str, title: str | None = None, date: str | None = None) -> ChangeReport:
+        """Correct an article's title and/or date (ISO). Only that article is re-indexed, and the
+        values are kept in corpus/.meta.json so rebuilds and re-added files keep them."""
+        t0 = time.perf_counter()
+        values = corpus_meta.checked(title, date)
+        report = ChangeReport()
+        with store.write_lock(self.settings.index_dir, self.settings.lock_timeout):
+            index = self._load_for_write()
+            rec = index.docs.get(doc_id)
+            if rec is None:
+                raise IngestError(f"{doc_id}: no such article in the index (see dadong-qa list)")
+            doc = replace(rec.doc, **values)
+            corpus_meta.save(self.settings.corpus_dir, doc_id, **values)
+            if doc == rec.doc:
+                report.unchanged.append(doc_id)
+            else:
+                keys = rec.dropped_keys if rec.dropped_keys is not None else frozenset()
+                index = index.with_documents([(doc, rec.dropped_shared, keys)], self.embedder)
+                store.save(index, self.settings.index_dir)
+                self._activate(index)
+                report.replaced.append(doc_id)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _read(self, path: Path, overrides: dict[str, dict[str, str]]) -> Document:
+        """An article file as a `Document`, with what editors set for it (corpus_meta)."""
+        return corpus_meta.apply(read_file(path, self.settings.max_file_bytes), overrides)
 
     def _load(self) -> Index:
         s = self.settings

@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     p = cmd("remove", "remove articles by doc_id")
     p.add_argument("doc_ids", nargs="+")
+    p = cmd("meta", "correct an article's title or date (only that article is re-indexed)")
+    p.add_argument("doc_id")
+    p.add_argument("--title", default=None)
+    p.add_argument("--date", default=None, help="YYYY-MM-DD")
     p = cmd("list", "list the indexed articles")
     p.add_argument("--json", action="store_true")
     p = cmd("status", "show index status")
@@ -158,6 +162,10 @@ def _run(args: argparse.Namespace) -> int:
         report = qa.remove(args.doc_ids)
         _print_report(report)
         return _exit_code(report)
+    if args.command == "meta":
+        report = qa.set_meta(args.doc_id, title=args.title, date=args.date)
+        _print_report(report)
+        return 0
     if args.command == "list":
         docs = qa.list_docs()
         if args.json:

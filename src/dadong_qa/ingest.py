@@ -150,6 +150,10 @@ _BYLINE = re.compile(
     rf"^(?:[\u4e00-\u9fff、]{{0,16}}(?:记者|通讯员|作者|撰文|撰稿|文|图|编译|整理)\s*[:：/|]?\s*)+{_CJK_NAME}"
     rf"(?:[\s、,，]+{_CJK_NAME})*$"
 )
+# A byline inside a longer line: "来源：某报 作者：李晓冬 发布时间：…", "（记者 王小明）", "文/张三".
+_AUTHOR_IN_LINE = re.compile(
+    r"(?:作者|记者|撰文|文)\s*[:：/\s]\s*([\u4e00-\u9fff·]{2,4}?)(?=$|[\s,，;；|/)）]|来源|发布|时间|日期|编辑|通讯员)"
+)
 _SOURCE = re.compile(r"(?:来源|稿源|出处)\s*[:：]\s*([^\d\s:：][^\s]{1,30})")
 # Words a byline ends with that are not part of a name ("记者 王小明 报道").
 _BYLINE_TAIL = {"报道", "摄影", "摄", "报", "文", "图", "整理", "编译"}
@@ -344,7 +348,9 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     captions = {id(b) for b in blocks} - {id(b) for b in _drop_captions(blocks)}
 
     title = (meta.get("title") or "").strip()
-    if not title or _key(title) == _key(blocks[0].text):
+    if not title and _is_body_line(blocks[0].text):
+        title = _derived_title(blocks[0].text, name)  # an untitled snippet: its first line is text
+    elif not title or _key(title) == _key(blocks[0].text):
         title = blocks[0].text
         blocks = blocks[1:]
     title, site = clean_title(title)
@@ -361,12 +367,16 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
                 date = _iso(m)
             if not author and _BYLINE.match(line):
                 author = _byline_name(line)
+            elif not author and (m := _AUTHOR_IN_LINE.search(line)):
+                author = m.group(1)
             if (m := _SOURCE.search(line)) and not source:
                 source = m.group(1)
             continue
         if header and not date and len(line) <= 40 and (m := _DATE.search(line)) and m.group(0) == line:
             date = _iso(m)
             continue
+        if header and not author and (m := _AUTHOR_IN_LINE.search(line[:40])):
+            author = m.group(1)  # "本报讯（记者 王小明）…": the byline opens the first paragraph
         if _key(line) == _key(title) or id(b) in captions:
             continue
         body.append(b)
@@ -397,6 +407,22 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
         sha256=sha256,
         headings=headings,
     )
+
+
+def _is_body_line(line: str) -> bool:
+    """A first line that is a paragraph of text (long, ending a sentence), not a title."""
+    return len(line) > HEADING_MAX and line[-1] in "。！？!?"
+
+
+def _derived_title(text: str, name: str) -> str:
+    """Title of an article without a title line: its first sentence, shortened; else the file name."""
+    first = re.split(r"(?<=[。！？!?；;])", text, maxsplit=1)[0].rstrip("。！？!?；;")
+    if not _WORDISH_RE.search(first):
+        return Path(name).stem
+    return first if len(first) <= TITLE_MAX else first[:TITLE_MAX] + "…"
+
+
+TITLE_MAX = 30  # characters of a derived title
 
 
 def has_body(text: str) -> bool:
