@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LIBRARY_ARTICLE, ORCHARD_ARTICLE
+from conftest import LAKE_ARTICLE, LIBRARY_ARTICLE, ORCHARD_ARTICLE
 from dadong_qa import index as store
 from dadong_qa.cli import main
 
@@ -132,3 +132,41 @@ def test_meta_embeds_only_the_changed_article(folder: Path):
     qa.set_meta("library", date="2025-03-05")
     assert spy.texts and not any("苹果" in t for t in spy.texts)
     assert any("图书馆" in t for t in spy.texts)
+
+
+def test_sync_adds_changes_and_removes_to_match_the_folder(folder: Path, capsys: pytest.CaptureFixture):
+    from dadong_qa import QA, load_settings
+
+    corpus = folder / "corpus"
+    (corpus / "orchard.txt").write_text(ORCHARD_ARTICLE, encoding="utf-8")
+    (corpus / "lake one.txt").write_text(LAKE_ARTICLE, encoding="utf-8")  # a name that is not a safe id
+    qa = QA(load_settings(corpus_dir=corpus, index_dir=folder / "index"))
+    status = qa.status()
+    assert status["not_indexed"] == ["lake one.txt", "orchard.txt"] and not status["changed"]
+    assert _run(folder, "status") == 0
+    assert "not_indexed: lake one.txt, orchard.txt" in capsys.readouterr().out
+
+    assert _run(folder, "sync") == 0
+    assert "2 added, 0 replaced, 0 removed" in capsys.readouterr().out
+    assert set(qa.index.docs) == {"library", "orchard", "lake_one"}
+    assert sorted(p.name for p in corpus.iterdir() if not p.name.startswith(".")) == [
+        "lake one.txt", "library.txt", "orchard.txt"
+    ]  # no second copy under another name
+    kept = {d: qa.index.docs[d].sentence_ids for d in ("library", "lake_one")}
+
+    (corpus / "orchard.txt").write_text(ORCHARD_ARTICLE.replace("5.2万亩", "5.8万亩"), encoding="utf-8")
+    (corpus / "library.txt").unlink()
+    (corpus / "new.txt").write_text(LIBRARY_ARTICLE.replace("图书馆", "博物馆"), encoding="utf-8")
+    todo = qa.pending()
+    assert (todo.new, todo.changed, todo.missing) == (["new.txt"], ["orchard.txt"], ["library"])
+    assert _run(folder, "sync") == 0
+    assert "1 added, 1 replaced, 1 removed" in capsys.readouterr().out
+    assert set(qa.index.docs) == {"orchard", "lake_one", "new"}
+    assert "5.8万亩" in qa.index.docs["orchard"].doc.text
+    assert qa.index.docs["lake_one"].sentence_ids == kept["lake_one"]  # unchanged: untouched
+    assert not qa.pending()
+    assert _run(folder, "sync") == 0 and "0 added, 0 replaced, 0 removed" in capsys.readouterr().out
+
+    (corpus / "bad.txt").write_bytes(b"")
+    assert _run(folder, "sync") == 2  # nothing could be done: the one file is refused
+    assert _run(folder, "sync", corpus="corpuss") == 2

@@ -16,6 +16,7 @@ from .answer import ExtractiveAnswerer
 from .chunk import ChunkParams
 from .config import Settings, load_settings
 from .embed import Embedder, get_embedder
+from .folder_sync import Pending, pending, sync
 from .generate import GenerationError, GenerativeAnswerer, Generator, fell_back, make_generator
 from .index import Index, Progress, paragraph_hashes
 from .ingest import (
@@ -415,6 +416,8 @@ class QA:
         """Copy an added file into the corpus folder under a safe name; return that name."""
         corpus = self.settings.corpus_dir
         corpus.mkdir(parents=True, exist_ok=True)
+        if path.parent.resolve() == corpus.resolve():
+            return path.name  # already there (sync): a second copy under another name would be indexed twice
         target = corpus / (make_doc_id(path.name) + path.suffix.lower())
         if path.resolve() != target.resolve():
             tmp = target.with_name(f".{target.name}.tmp")
@@ -458,8 +461,17 @@ class QA:
             for r in sorted(index.docs.values(), key=lambda r: r.doc.doc_id)
         ]
 
+    def pending(self) -> Pending:
+        """How the corpus folder differs from the index (files not yet indexed, changed, deleted)."""
+        return pending(self.settings.corpus_dir, self.index)
+
+    def sync(self) -> ChangeReport:
+        """Make the index match the corpus folder: new and changed files added, deleted ones removed."""
+        return sync(self)
+
     def status(self) -> dict[str, Any]:
         index = self.index
+        todo = self.pending()
         return {
             "backend": index.backend_kind,
             "embedder": index.embedder_name,
@@ -472,6 +484,9 @@ class QA:
             "version": index.version,
             "index_dir": str(self.settings.index_dir),
             "corpus_dir": str(self.settings.corpus_dir),
+            "not_indexed": todo.new,
+            "changed": todo.changed,
+            "missing": todo.missing,
         }
 
 

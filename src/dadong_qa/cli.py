@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd("build", "rebuild the whole index from the corpus folder")
     p = cmd("add", "add or replace articles (.txt, .md, .html, .pdf, .docx)")
     p.add_argument("files", nargs="+")
+    cmd("sync", "make the index match the corpus folder (add new/changed files, remove deleted ones)")
     p = cmd("remove", "remove articles by doc_id")
     p.add_argument("doc_ids", nargs="+")
     p = cmd("meta", "correct an article's title or date (only that article is re-indexed)")
@@ -158,6 +159,14 @@ def _run(args: argparse.Namespace) -> int:
         bars.close()
         _print_report(report)
         return _exit_code(report)
+    if args.command == "sync":
+        report = qa.sync()
+        _print_report(report)
+        print(
+            f"sync: {len(report.added)} added, {len(report.replaced)} replaced, {len(report.removed)} removed, "
+            f"{len(report.errors)} refused"
+        )
+        return _exit_code(report)
     if args.command == "remove":
         report = qa.remove(args.doc_ids)
         _print_report(report)
@@ -176,7 +185,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "status":
         s = qa.status()
-        lines = [f"{k}: {v}" for k, v in s.items()]
+        lines = [f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in s.items()]
         print(json.dumps(s, ensure_ascii=False, indent=1) if args.json else "\n".join(lines))
         return 0
     if args.command == "ask":

@@ -534,6 +534,7 @@ def _doc_row(index: Index, rec: DocRecord) -> dict[str, Any]:
         "pages": d.pages,
         "url": d.url,
         "aliases": d.aliases,
+        "alias_paths": d.alias_paths,
         "dropped_shared": rec.dropped_shared,
         "para_keys": sorted(rec.para_keys) if rec.para_keys is not None else None,
         "dropped_keys": sorted(rec.dropped_keys) if rec.dropped_keys is not None else None,
@@ -774,6 +775,7 @@ def _read_docs(path: Path, segment: str, live: dict[str, Any], index: Index) -> 
                 pages=[(int(o), int(n)) for o, n in row.get("pages") or []],
                 url=row.get("url"),
                 aliases=list(row.get("aliases") or []),
+                alias_paths=list(row.get("alias_paths") or []),
             )
             if live.get(doc.doc_id, {}).get("segment") != segment:
                 continue  # removed (or replaced) after this segment was written

@@ -26,6 +26,7 @@ class Document:
     pages: list[tuple[int, int]] = field(default_factory=list)  # PDF: (char offset, page from 1) where a page starts
     url: str | None = None  # the web address it was fetched from (add by URL or feed)
     aliases: list[str] = field(default_factory=list)  # other sources of the same story (near-duplicates)
+    alias_paths: list[str] = field(default_factory=list)  # their files in the corpus folder
 
 
 @dataclass
