@@ -65,8 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     cmd("build", "rebuild the whole index from the corpus folder")
-    p = cmd("add", "add or replace articles (.txt, .md, .html, .pdf, .docx)")
-    p.add_argument("files", nargs="+")
+    p = cmd("add", "add or replace articles (.txt, .md, .html, .pdf, .docx files, or http(s) URLs of pages)")
+    p.add_argument("files", nargs="*")
+    p.add_argument("--feed", action="append", default=[], help="RSS/Atom feed URL: add its items not yet added")
     cmd("sync", "make the index match the corpus folder (add new/changed files, remove deleted ones)")
     p = cmd("remove", "remove articles by doc_id")
     p.add_argument("doc_ids", nargs="+")
@@ -102,6 +103,27 @@ def _qa(args: argparse.Namespace) -> QA:
         "embedder": getattr(args, "embedder", None),
     }
     return QA(load_settings(**overrides))
+
+
+def _add(qa: QA, args: argparse.Namespace, bars: _Bars) -> ChangeReport:
+    """Files, page URLs and feeds of one `add` command, merged into one report."""
+    from .fetch import add_feed, add_urls, is_url
+
+    if not args.files and not args.feed:
+        raise ValueError("add: give article files, page URLs or --feed URL")
+    urls = [f for f in args.files if is_url(f)]
+    files = [f for f in args.files if not is_url(f)]
+    reports = [qa.add(files, progress=bars)] if files else []
+    if urls:
+        reports.append(add_urls(qa, urls, progress=bars))
+    for feed in args.feed:
+        reports.append(add_feed(qa, feed, progress=bars))
+    merged = ChangeReport()
+    for r in reports:
+        for name in ("added", "replaced", "unchanged", "removed", "errors"):
+            getattr(merged, name).extend(getattr(r, name))
+        merged.seconds += r.seconds
+    return merged
 
 
 def _print_report(report: ChangeReport) -> None:
@@ -155,7 +177,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"index: {s['docs']} articles, {s['chunks']} chunks, {s['sentences']} sentences ({s['embedder']})")
         return _exit_code(report)
     if args.command == "add":
-        report = qa.add(args.files, progress=bars)
+        report = _add(qa, args, bars)
         bars.close()
         _print_report(report)
         return _exit_code(report)

@@ -315,6 +315,16 @@ def add_uploads(qa: QA, files: list[str] | None, progress: gr.Progress | None = 
     return report
 
 
+def add_url_text(qa: QA, text: str | None, progress: gr.Progress | None = None) -> ChangeReport:
+    """Add the pages whose addresses were typed (one per line or separated by spaces)."""
+    from .fetch import add_urls, is_url
+
+    words = (text or "").split()
+    report = add_urls(qa, [u for u in words if is_url(u)], _GradioProgress(progress) if progress else None)
+    report.errors = [f"{u}: 不是 http/https 网址" for u in words if not is_url(u)] + report.errors
+    return report
+
+
 # ---------------------------------------------------------------- the app
 
 
@@ -334,6 +344,11 @@ def build_app(qa: QA) -> gr.Blocks:
         if not files:
             return ("请先选择要上传的文件。", None, *refresh())
         return (report_markdown(add_uploads(qa, files, progress)), None, *refresh())
+
+    def add_by_url(text: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        if not (text or "").strip():
+            return ("请先输入网址。", text, *refresh())
+        return (report_markdown(add_url_text(qa, text, progress)), "", *refresh())
 
     def remove(doc_id: str | None) -> tuple[Any, ...]:
         if not doc_id:
@@ -402,6 +417,9 @@ def build_app(qa: QA) -> gr.Blocks:
                     elem_id="upload",
                 )
                 add_btn = gr.Button("添加到索引", variant="primary", elem_id="add")
+                with gr.Row():
+                    url_box = gr.Textbox(label="按网址添加（http/https 网页，每行一个）", elem_id="add-url", scale=4)
+                    url_btn = gr.Button("抓取并添加", elem_id="add-url-button", scale=1)
                 report = gr.Markdown(elem_id="change-report")
                 table = gr.Dataframe(
                     headers=["标题", "日期", "句子数", "doc_id"],
@@ -427,6 +445,7 @@ def build_app(qa: QA) -> gr.Blocks:
         listing = [status, table, pick]
         write = {"concurrency_limit": 1, "concurrency_id": WRITE_QUEUE, "api_visibility": "private"}
         add_btn.click(upload, inputs=[files], outputs=[report, files, *listing], **write)
+        url_btn.click(add_by_url, inputs=[url_box], outputs=[report, url_box, *listing], **write)
         remove_btn.click(remove, inputs=[pick], outputs=[report, *listing], **write)
         rebuild_btn.click(rebuild, outputs=[report, *listing], **write)
         app.load(refresh, outputs=listing, api_visibility="private")
