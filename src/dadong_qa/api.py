@@ -28,6 +28,7 @@ from .ingest import (
     make_doc_id,
     read_file,
 )
+from .near_dup import SAME_ARTICLE, NearDuplicates, copy_note, fold_near_copies, signature, similarity, with_alias
 from .rerank import get_reranker
 from .retrieve import Retrieval, Retriever
 from .rewrite import standalone_question
@@ -49,6 +50,7 @@ class ChangeReport:
     removed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # done, but not as asked: near-copies folded, ids changed
 
 
 @dataclass
@@ -225,6 +227,7 @@ class QA:
             if progress:
                 progress("read", i + 1, len(files))
         _check_unique_ids(docs, report)
+        docs, report.notes = fold_near_copies(docs, self.settings.near_duplicate_threshold)
         kept = dedupe_across(docs)
         for doc, (clean, _) in zip(list(docs), list(kept), strict=True):
             if not has_body(clean.text):  # every paragraph is in an earlier article
@@ -281,7 +284,11 @@ class QA:
                 if old is not None and old.doc.sha256 == doc.sha256:
                     report.unchanged.append(doc.doc_id)
                     continue
+                if old is not None and path.parent.resolve() != self.settings.corpus_dir.resolve():
+                    doc = _other_article_same_name(index, doc, report)
+                    old = index.docs.get(doc.doc_id)
                 candidates.append((path, doc, old))
+            candidates, aliased = self._fold_near_copies(index, candidates, report)
             seen = index.paragraph_keys(exclude={d.doc_id for _, d, _ in candidates})
             kept = dedupe_across([d for _, d, _ in candidates], seen)
             originals: list[Document] = []
@@ -294,14 +301,18 @@ class QA:
                     continue
                 # Stored before the index is switched: a crash in between leaves the file ready
                 # for the next build, never an indexed article without its file.
-                name = self._store_in_corpus(path)
+                name = self._store_in_corpus(path, doc.doc_id)
                 if old is not None and old.doc.path and old.doc.path != name:
                     stale.append(old.doc.path)  # same article id, other suffix (a.txt -> a.md)
                 (report.replaced if old else report.added).append(doc.doc_id)
                 originals.append(replace(doc, path=name))
                 accepted.append((replace(clean, path=name), dropped))
-            if accepted:
-                index = index.with_documents(_with_dropped(originals, accepted), self.embedder, progress)
+            items = _with_dropped(originals, accepted) + [
+                (doc, index.docs[d].dropped_shared, index.docs[d].dropped_keys or frozenset())
+                for d, doc in aliased.items()
+            ]
+            if items:
+                index = index.with_documents(items, self.embedder, progress)
                 store.save(index, self.settings.index_dir)
                 self._activate(index)
                 for name in stale:
@@ -412,13 +423,45 @@ class QA:
             return self._load()
         return self._empty()
 
-    def _store_in_corpus(self, path: Path) -> str:
-        """Copy an added file into the corpus folder under a safe name; return that name."""
+    def _fold_near_copies(
+        self, index: Index, candidates: list[tuple[Path, Document, Any]], report: ChangeReport
+    ) -> tuple[list[tuple[Path, Document, Any]], dict[str, Document]]:
+        """Candidates that are not near-copies of an article, and indexed articles that gained an alias.
+
+        A near-copy's file is stored in the corpus (so a rebuild finds the same story twice and
+        folds it again) and named as another source of the article it copies.
+        """
+        batch = {d.doc_id for _, d, _ in candidates}
+        finder = NearDuplicates(self.settings.near_duplicate_threshold)
+        for doc_id in index.docs:
+            if doc_id not in batch:
+                finder.add(doc_id, index.signature_of(doc_id))
+        kept: dict[str, tuple[Path, Document, Any]] = {}
+        aliased: dict[str, Document] = {}
+        for path, doc, old in candidates:
+            sig = signature(doc.text)
+            match = finder.match(sig)
+            target = kept[match][1] if match in kept else aliased.get(match) or (match and index.docs[match].doc)
+            if match is None or target.text == doc.text:  # identical text: refused as a duplicate below
+                finder.add(doc.doc_id, sig)
+                kept[doc.doc_id] = (path, doc, old)
+                continue
+            copy = replace(doc, path=self._store_in_corpus(path, doc.doc_id))
+            updated = with_alias(target, copy)
+            if match in kept:
+                kept[match] = (kept[match][0], updated, kept[match][2])
+            elif updated is not target:  # else this source is already recorded
+                aliased[match] = updated
+            report.notes.append(copy_note(path.name, match))
+        return list(kept.values()), aliased
+
+    def _store_in_corpus(self, path: Path, doc_id: str | None = None) -> str:
+        """Copy an added file into the corpus folder under a safe name (its article id); return that name."""
         corpus = self.settings.corpus_dir
         corpus.mkdir(parents=True, exist_ok=True)
         if path.parent.resolve() == corpus.resolve():
             return path.name  # already there (sync): a second copy under another name would be indexed twice
-        target = corpus / (make_doc_id(path.name) + path.suffix.lower())
+        target = corpus / ((doc_id or make_doc_id(path.name)) + path.suffix.lower())
         if path.resolve() != target.resolve():
             tmp = target.with_name(f".{target.name}.tmp")
             shutil.copyfile(path, tmp)
@@ -505,6 +548,22 @@ def _duplicate_message(doc: Document, others: Iterable[Document]) -> str:
     same = next((o.doc_id for o in others if o.sha256 == doc.sha256 or o.text == doc.text), None)
     where = f"article {same!r}" if same else "other articles"
     return f"{doc.path}: duplicate: every paragraph is already in {where}; not added"
+
+
+def _other_article_same_name(index: Index, doc: Document, report: ChangeReport) -> Document:
+    """`doc` under a new id when it is another article than the indexed one of its name.
+
+    A new version of an article replaces it; but `index.html` saved from another site is a
+    different article (another title, little text in common) and must not replace the first.
+    """
+    old = index.docs[doc.doc_id].doc
+    if old.title == doc.title or similarity(index.signature_of(doc.doc_id), signature(doc.text)) >= SAME_ARTICLE:
+        return doc
+    new_id = f"{doc.doc_id}_{doc.sha256[:8]}"
+    report.notes.append(
+        f"{doc.path}: another article than {doc.doc_id!r} (《{old.title}》) under the same name; added as {new_id!r}"
+    )
+    return replace(doc, doc_id=new_id)
 
 
 def _check_unique_ids(docs: list[Document], report: ChangeReport) -> None:

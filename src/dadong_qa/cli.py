@@ -120,7 +120,7 @@ def _add(qa: QA, args: argparse.Namespace, bars: _Bars) -> ChangeReport:
         reports.append(add_feed(qa, feed, progress=bars))
     merged = ChangeReport()
     for r in reports:
-        for name in ("added", "replaced", "unchanged", "removed", "errors"):
+        for name in ("added", "replaced", "unchanged", "removed", "errors", "notes"):
             getattr(merged, name).extend(getattr(r, name))
         merged.seconds += r.seconds
     return merged
@@ -135,6 +135,8 @@ def _print_report(report: ChangeReport) -> None:
     ):
         if ids:
             print(f"{label}: {', '.join(ids)}")
+    for note in report.notes:
+        print(f"note: {note}")
     for err in report.errors:
         print(f"error: {err}", file=sys.stderr)
     print(f"done in {report.seconds:.2f}s")

@@ -150,6 +150,7 @@ def add_urls(qa: QA, urls: list[str], progress: Progress | None = None) -> Chang
             added = qa.add(files, progress=progress)
             report.added, report.replaced, report.unchanged = added.added, added.replaced, added.unchanged
             report.errors += added.errors
+            report.notes += added.notes
             indexed = set(added.added + added.replaced + added.unchanged)
             corpus_meta.forget(corpus, {d for d in ids if d not in indexed})
     report.seconds = time.perf_counter() - t0

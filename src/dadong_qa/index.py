@@ -47,6 +47,7 @@ from .chunk import ChunkParams, chunk_document
 from .embed import Embedder
 from .ingest import shared_keys
 from .keyword import KeywordSegment, KeywordStats, length_norms, score
+from .near_dup import signature
 from .schema import Chunk, Document, Sentence
 from .text import normalize, tokenize, vocab_words
 
@@ -91,6 +92,7 @@ class DocRecord:
     segment: str = ""  # the segment holding it
     para_keys: frozenset[int] | None = None  # hashed shared_keys(doc), stored so no update recomputes them
     dropped_keys: frozenset[int] | None = None  # hashed keys of the dropped paragraphs (None: unknown)
+    signature: np.ndarray | None = None  # MinHash of the text, for near-duplicates (None: not stored)
 
 
 def _hash_key(key: str) -> int:
@@ -256,6 +258,13 @@ class Index:
     def doc_meta(self, doc_id: str) -> Document:
         return self.docs[doc_id].doc
 
+    def signature_of(self, doc_id: str) -> np.ndarray:
+        """The article's MinHash signature (computed once for indexes written before they were stored)."""
+        rec = self.docs[doc_id]
+        if rec.signature is None:
+            rec.signature = signature(rec.doc.text)
+        return rec.signature
+
     def paragraph_keys(self, exclude: Iterable[str] = ()) -> ParagraphKeys:
         """The shared-paragraph keys of all articles but `exclude`, for cross-article de-duplication."""
         skip = set(exclude)
@@ -329,6 +338,7 @@ class Index:
                 seg_name,
                 paragraph_hashes(doc),
                 dropped_keys,
+                signature(doc.text),
             )
             all_sentences += sentences
             all_chunks += chunks
@@ -538,6 +548,7 @@ def _doc_row(index: Index, rec: DocRecord) -> dict[str, Any]:
         "dropped_shared": rec.dropped_shared,
         "para_keys": sorted(rec.para_keys) if rec.para_keys is not None else None,
         "dropped_keys": sorted(rec.dropped_keys) if rec.dropped_keys is not None else None,
+        "minhash": rec.signature.tolist() if rec.signature is not None else None,
         "sentences": [[s, index.sentences[s].start, index.sentences[s].end] for s in rec.sentence_ids],
         "chunks": [[c, index.chunks[c].sentence_ids, index.chunks[c].heading] for c in rec.chunk_ids],
     }
@@ -796,6 +807,7 @@ def _read_docs(path: Path, segment: str, live: dict[str, Any], index: Index) -> 
                 segment,
                 frozenset(keys) if keys is not None else None,
                 frozenset(row["dropped_keys"]) if row.get("dropped_keys") is not None else None,
+                np.array(row["minhash"], dtype=np.uint64) if row.get("minhash") else None,
             )
 
 

@@ -264,6 +264,7 @@ def report_lines(report: ChangeReport, rebuilt: bool = False) -> list[str]:
     ):
         if ids:
             lines.append(f"{label}：{'、'.join(ids)}")
+    lines.extend(f"ℹ️ {note}" for note in report.notes)
     if report.errors:
         lines.append("❌ 以下文件未处理，索引保持原样：")
         lines.extend(f"  • {err}" for err in report.errors)
