@@ -28,7 +28,7 @@ from .ingest import (
     make_doc_id,
     read_file,
 )
-from .near_dup import SAME_ARTICLE, NearDuplicates, copy_note, fold_near_copies, signature, similarity, with_alias
+from .near_dup import fold_into_index, fold_near_copies, other_article_same_name
 from .rerank import get_reranker
 from .retrieve import Retrieval, Retriever
 from .rewrite import standalone_question
@@ -285,10 +285,14 @@ class QA:
                     report.unchanged.append(doc.doc_id)
                     continue
                 if old is not None and path.parent.resolve() != self.settings.corpus_dir.resolve():
-                    doc = _other_article_same_name(index, doc, report)
+                    doc, note = other_article_same_name(index, doc)  # index.html from another site
                     old = index.docs.get(doc.doc_id)
+                    report.notes += [note] if note else []
                 candidates.append((path, doc, old))
-            candidates, aliased = self._fold_near_copies(index, candidates, report)
+            candidates, aliased, notes = fold_into_index(
+                index, candidates, self.settings.near_duplicate_threshold, self._store_in_corpus
+            )
+            report.notes += notes
             seen = index.paragraph_keys(exclude={d.doc_id for _, d, _ in candidates})
             kept = dedupe_across([d for _, d, _ in candidates], seen)
             originals: list[Document] = []
@@ -423,38 +427,6 @@ class QA:
             return self._load()
         return self._empty()
 
-    def _fold_near_copies(
-        self, index: Index, candidates: list[tuple[Path, Document, Any]], report: ChangeReport
-    ) -> tuple[list[tuple[Path, Document, Any]], dict[str, Document]]:
-        """Candidates that are not near-copies of an article, and indexed articles that gained an alias.
-
-        A near-copy's file is stored in the corpus (so a rebuild finds the same story twice and
-        folds it again) and named as another source of the article it copies.
-        """
-        batch = {d.doc_id for _, d, _ in candidates}
-        finder = NearDuplicates(self.settings.near_duplicate_threshold)
-        for doc_id in index.docs:
-            if doc_id not in batch:
-                finder.add(doc_id, index.signature_of(doc_id))
-        kept: dict[str, tuple[Path, Document, Any]] = {}
-        aliased: dict[str, Document] = {}
-        for path, doc, old in candidates:
-            sig = signature(doc.text)
-            match = finder.match(sig)
-            target = kept[match][1] if match in kept else aliased.get(match) or (match and index.docs[match].doc)
-            if match is None or target.text == doc.text:  # identical text: refused as a duplicate below
-                finder.add(doc.doc_id, sig)
-                kept[doc.doc_id] = (path, doc, old)
-                continue
-            copy = replace(doc, path=self._store_in_corpus(path, doc.doc_id))
-            updated = with_alias(target, copy)
-            if match in kept:
-                kept[match] = (kept[match][0], updated, kept[match][2])
-            elif updated is not target:  # else this source is already recorded
-                aliased[match] = updated
-            report.notes.append(copy_note(path.name, match))
-        return list(kept.values()), aliased
-
     def _store_in_corpus(self, path: Path, doc_id: str | None = None) -> str:
         """Copy an added file into the corpus folder under a safe name (its article id); return that name."""
         corpus = self.settings.corpus_dir
@@ -548,22 +520,6 @@ def _duplicate_message(doc: Document, others: Iterable[Document]) -> str:
     same = next((o.doc_id for o in others if o.sha256 == doc.sha256 or o.text == doc.text), None)
     where = f"article {same!r}" if same else "other articles"
     return f"{doc.path}: duplicate: every paragraph is already in {where}; not added"
-
-
-def _other_article_same_name(index: Index, doc: Document, report: ChangeReport) -> Document:
-    """`doc` under a new id when it is another article than the indexed one of its name.
-
-    A new version of an article replaces it; but `index.html` saved from another site is a
-    different article (another title, little text in common) and must not replace the first.
-    """
-    old = index.docs[doc.doc_id].doc
-    if old.title == doc.title or similarity(index.signature_of(doc.doc_id), signature(doc.text)) >= SAME_ARTICLE:
-        return doc
-    new_id = f"{doc.doc_id}_{doc.sha256[:8]}"
-    report.notes.append(
-        f"{doc.path}: another article than {doc.doc_id!r} (《{old.title}》) under the same name; added as {new_id!r}"
-    )
-    return replace(doc, doc_id=new_id)
 
 
 def _check_unique_ids(docs: list[Document], report: ChangeReport) -> None:

@@ -18,13 +18,18 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .schema import Document
+
+if TYPE_CHECKING:
+    from .index import Index
 
 NUM_PERM = 128  # estimate error about ±0.04 at similarity 0.7
 SHINGLE_CHARS = 5  # shorter shingles are shared by any two texts on one topic
@@ -107,3 +112,56 @@ def fold_near_copies(docs: list[Document], threshold: float) -> tuple[list[Docum
 
 def copy_note(name: str, kept_id: str) -> str:
     return f"{name}: the same story as article {kept_id!r}; kept as another source of it, not indexed twice"
+
+
+Candidate = tuple[Path, Document, Any]  # (incoming file, its article, the indexed record it replaces or None)
+
+
+def fold_into_index(
+    index: Index, candidates: list[Candidate], threshold: float, store: Callable[[Path, str], str]
+) -> tuple[list[Candidate], dict[str, Document], list[str]]:
+    """Candidates that are not near-copies, indexed articles that gained an alias, and notes.
+
+    A near-copy's file is stored in the corpus by `store` (so a rebuild finds the same story
+    twice and folds it again) and named as another source of the article it copies.
+    """
+    batch = {d.doc_id for _, d, _ in candidates}
+    finder = NearDuplicates(threshold)
+    for doc_id in index.docs:
+        if doc_id not in batch:
+            finder.add(doc_id, index.signature_of(doc_id))
+    kept: dict[str, Candidate] = {}
+    aliased: dict[str, Document] = {}
+    notes: list[str] = []
+    for path, doc, old in candidates:
+        sig = signature(doc.text)
+        match = finder.match(sig)
+        if match is None:
+            target = None
+        else:
+            target = kept[match][1] if match in kept else aliased.get(match) or index.docs[match].doc
+        if match is None or target is None or target.text == doc.text:  # identical: refused as a duplicate later
+            finder.add(doc.doc_id, sig)
+            kept[doc.doc_id] = (path, doc, old)
+            continue
+        updated = with_alias(target, replace(doc, path=store(path, doc.doc_id)))
+        if match in kept:
+            kept[match] = (kept[match][0], updated, kept[match][2])
+        elif updated is not target:  # else this source is already recorded
+            aliased[match] = updated
+        notes.append(copy_note(path.name, match))
+    return list(kept.values()), aliased, notes
+
+
+def other_article_same_name(index: Index, doc: Document) -> tuple[Document, str | None]:
+    """`doc` under a new id (and a note) when it is another article than the indexed one of its name.
+
+    A new version of an article replaces it; but `index.html` saved from another site is a
+    different article (another title, little text in common) and must not replace the first.
+    """
+    old = index.docs[doc.doc_id].doc
+    if old.title == doc.title or similarity(index.signature_of(doc.doc_id), signature(doc.text)) >= SAME_ARTICLE:
+        return doc, None
+    new_id = f"{doc.doc_id}_{doc.sha256[:8]}"
+    note = f"{doc.path}: another article than {doc.doc_id!r} (《{old.title}》) under the same name; added as {new_id!r}"
+    return replace(doc, doc_id=new_id), note
