@@ -397,3 +397,13 @@ def test_citation_shows_page_link_and_other_sources() -> None:
     assert "另见" in shown and "<i>" not in shown
     hostile = Citation("句子。", "d1", "标题", None, url="javascript:alert(1)")
     assert "href" not in _citation_html(1, hostile)  # only http(s) addresses become links
+
+
+@pytest.mark.slow
+def test_upload_field_leaves_file_types_to_the_chinese_check(served_app) -> None:
+    """Gradio refuses files outside `file_types` with an English toast before our check runs."""
+    url, _ = served_app
+    config = httpx.get(url.rstrip("/") + "/config", timeout=30).json()
+    upload = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "upload")
+    assert not upload["props"].get("file_types")
+    assert any(c.get("props", {}).get("elem_id") == "add-url" for c in config["components"])
