@@ -17,6 +17,7 @@ from .chunk import ChunkParams
 from .config import Settings, load_settings
 from .embed import Embedder, get_embedder
 from .folder_sync import Pending, pending, sync
+from .formats import citation_source
 from .generate import GenerationError, GenerativeAnswerer, Generator, fell_back, make_generator
 from .index import Index, Progress, paragraph_hashes
 from .ingest import (
@@ -193,9 +194,10 @@ class QA:
         elif isinstance(generator, GenerationError):
             yield fell_back(extractive(), self.settings.generator, str(generator))
         else:
-            yield from GenerativeAnswerer(generator, live.index.sentences, self.settings).stream(
+            for item in GenerativeAnswerer(generator, live.index.sentences, self.settings).stream(
                 q, retrieval.passages, extractive
-            )
+            ):
+                yield _with_sources(item, live.index) if isinstance(item, Answer) else item
 
     def _get_generator(self) -> Generator | GenerationError | None:
         if self._generator is None and self.settings.generator != "extractive":
@@ -520,6 +522,16 @@ def _duplicate_message(doc: Document, others: Iterable[Document]) -> str:
     same = next((o.doc_id for o in others if o.sha256 == doc.sha256 or o.text == doc.text), None)
     where = f"article {same!r}" if same else "other articles"
     return f"{doc.path}: duplicate: every paragraph is already in {where}; not added"
+
+
+def _with_sources(answer: Answer, index: Index) -> Answer:
+    """Page, URL and other sources on the citations of a generated answer (verify.py knows sentences only)."""
+    for c in answer.citations:
+        sent = index.sentences.get(c.sentence_id)
+        if sent is not None and sent.doc_id in index.docs:
+            for key, value in citation_source(index.doc_meta(sent.doc_id), sent.start).items():
+                setattr(c, key, value)
+    return answer
 
 
 def _check_unique_ids(docs: list[Document], report: ChangeReport) -> None:
