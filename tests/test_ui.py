@@ -407,3 +407,20 @@ def test_upload_field_leaves_file_types_to_the_chinese_check(served_app) -> None
     upload = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "upload")
     assert not upload["props"].get("file_types")
     assert any(c.get("props", {}).get("elem_id") == "add-url" for c in config["components"])
+
+
+def test_editor_corrects_title_and_date(tmp_path: Path) -> None:
+    from dadong_qa import QA
+    from dadong_qa.ui import set_meta_form
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "orchard.txt").write_text(ORCHARD_ARTICLE, encoding="utf-8")
+    qa = QA(load_settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"))
+    qa.build()
+    assert "请先选择" in set_meta_form(qa, None, "标题", "")
+    assert "请填写" in set_meta_form(qa, "orchard", " ", "")
+    assert "未修改" in set_meta_form(qa, "orchard", "", "2025-02-30")
+    assert "已修改" in set_meta_form(qa, "orchard", "示例县第七届苹果节", "2025-09-21")
+    doc = qa.index.docs["orchard"].doc
+    assert (doc.title, doc.date) == ("示例县第七届苹果节", "2025-09-21")
+    assert "相同" in set_meta_form(qa, "orchard", "", "2025-09-21")

@@ -326,6 +326,20 @@ def add_url_text(qa: QA, text: str | None, progress: gr.Progress | None = None) 
     return report
 
 
+def set_meta_form(qa: QA, doc_id: str | None, title: str | None, date: str | None) -> str:
+    """The editor's title/date correction for one article, as a message for the page."""
+    if not doc_id:
+        return "请先选择要修改的文章。"
+    title, date = (title or "").strip() or None, (date or "").strip() or None
+    if title is None and date is None:
+        return "请填写新的标题或日期（YYYY-MM-DD）。"
+    try:
+        report = qa.set_meta(doc_id, title=title, date=date)
+    except (ValueError, IndexStoreError) as exc:
+        return esc(f"❌ 未修改：{exc}")
+    return "➖ 与原来相同，未修改。" if report.unchanged else esc(f"✅ 已修改 {doc_id} 的标题/日期。")
+
+
 # ---------------------------------------------------------------- the app
 
 
@@ -435,6 +449,10 @@ def build_app(qa: QA) -> gr.Blocks:
                     pick = gr.Dropdown(label="选择要删除的文章", choices=[], elem_id="remove-pick", scale=4)
                     remove_btn = gr.Button("删除文章", variant="stop", elem_id="remove", scale=1)
                     rebuild_btn = gr.Button("重建索引", elem_id="rebuild", scale=1)
+                with gr.Row():
+                    new_title = gr.Textbox(label="新标题（留空则不改）", elem_id="meta-title", scale=3)
+                    new_date = gr.Textbox(label="新日期 YYYY-MM-DD（留空则不改）", elem_id="meta-date", scale=2)
+                    meta_btn = gr.Button("修改所选文章的标题/日期", elem_id="meta", scale=1)
 
         chat_io = {"fn": respond, "inputs": [box, chatbot], "outputs": [chatbot, box], "api_visibility": "private"}
         box.submit(**chat_io)
@@ -449,6 +467,12 @@ def build_app(qa: QA) -> gr.Blocks:
         url_btn.click(add_by_url, inputs=[url_box], outputs=[report, url_box, *listing], **write)
         remove_btn.click(remove, inputs=[pick], outputs=[report, *listing], **write)
         rebuild_btn.click(rebuild, outputs=[report, *listing], **write)
+        meta_btn.click(
+            lambda d, t, day: (set_meta_form(qa, d, t, day), *refresh()),
+            inputs=[pick, new_title, new_date],
+            outputs=[report, *listing],
+            **write,
+        )
         app.load(refresh, outputs=listing, api_visibility="private")
 
         gr.api(ask, api_name="ask")
