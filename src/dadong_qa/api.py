@@ -486,9 +486,11 @@ class QA:
         """Make the index match the corpus folder: new and changed files added, deleted ones removed."""
         return sync(self)
 
-    def status(self) -> dict[str, Any]:
+    def status(self, pending: bool = True) -> dict[str, Any]:
+        """Index facts; with `pending`, also the corpus files not yet indexed, changed or deleted
+        (this reads every corpus file to compare hashes, so the app's status line skips it)."""
         index = self.index
-        todo = self.pending()
+        todo = self.pending() if pending else Pending()
         return {
             "backend": index.backend_kind,
             "embedder": index.embedder_name,

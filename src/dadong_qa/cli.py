@@ -175,7 +175,7 @@ def _run(args: argparse.Namespace) -> int:
         report = qa.build(progress=bars)
         bars.close()
         _print_report(report)
-        s = qa.status()
+        s = qa.status(pending=False)
         print(f"index: {s['docs']} articles, {s['chunks']} chunks, {s['sentences']} sentences ({s['embedder']})")
         return _exit_code(report)
     if args.command == "add":

@@ -226,7 +226,7 @@ def chat_stream(qa: QA, message: str, history: list[dict[str, Any]]) -> Iterator
 
 def status_line(qa: QA) -> str:
     try:
-        s = qa.status()
+        s = qa.status(pending=False)
     except Exception as exc:  # a missing or damaged index is reported, not raised into the page
         return f"⚠️ 索引不可用：{esc(exc)}"
     return (
