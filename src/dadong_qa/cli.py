@@ -1,4 +1,4 @@
-"""The `dadong-qa` command: build, add, remove, list, status, ask, eval, serve."""
+"""The `dadong-qa` command: build, add, sync, remove, meta, list, status, ask, eval, serve."""
 
 from __future__ import annotations
 
