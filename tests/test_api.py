@@ -9,6 +9,7 @@ import pytest
 
 from dadong_qa import QA, Answer, QuestionError
 from dadong_qa.api import default_qa
+from dadong_qa.index import IndexMissingError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +73,11 @@ def test_cwd_defaults_build_on_first_use(tmp_path: Path, seed_corpus: Path, monk
     monkeypatch.delenv("DADONG_QA_CORPUS", raising=False)
     monkeypatch.delenv("DADONG_QA_INDEX", raising=False)
     qa = QA()
+    with pytest.raises(IndexMissingError):  # asking never builds ...
+        qa.ask("大东区发放了多少万元消费券？")
+    assert not (tmp_path / "index" / "CURRENT").exists()
+    assert qa.ensure_index()  # ... the app and the ask() helper build explicitly, once
+    assert not qa.ensure_index()
     assert qa.ask("大东区发放了多少万元消费券？").passages
     assert (tmp_path / "index" / "CURRENT").is_file()
 

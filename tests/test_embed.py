@@ -74,3 +74,17 @@ def test_sentence_transformers_path_runs_the_whole_pipeline(tiny_model: Path, tm
 def test_unknown_model_fails_with_clear_message(tmp_path: Path):
     with pytest.raises(EmbedderError, match="cannot load sentence-transformers model"):
         get_embedder(str(tmp_path / "no-such-model"))
+
+
+def test_model_name_not_in_the_cache_fails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import os
+    import time
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-cache"))  # an empty cache
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    t0 = time.perf_counter()
+    with pytest.raises(EmbedderError, match="huggingface-cli download"):
+        get_embedder("BAAI/bge-small-zh-v1.5")
+    # No hub retries: fails in well under the ~78 s the retries took (generous for a slow machine).
+    assert time.perf_counter() - t0 < 20
+    assert "HF_HUB_OFFLINE" not in os.environ  # the setting is restored after loading

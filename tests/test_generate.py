@@ -599,3 +599,15 @@ def test_reader_stopping_early_closes_the_backend(base_settings):
     stream.close()
     assert gen.closed
     assert gen.seen == [(QUESTION, min(qa.settings.llm_passages, len(qa.ask(QUESTION).passages)))]
+
+
+def test_generated_citations_carry_page_url_and_aliases(base_settings):
+    qa = QA(base_settings)
+    passages = qa.ask(QUESTION).passages
+    n = next(i for i, p in enumerate(passages, 1) if FACT in p.text)
+    doc = qa.index.docs[passages[n - 1].doc_id].doc
+    doc.url, doc.aliases = "https://news.example.cn/a.html", ["《同一报道》 示例网"]  # as add_urls / near_dup set them
+    qa._generator = ScriptedGenerator([f"{FACT}[{n}]。"])
+    final = qa.ask(QUESTION)
+    assert final.generator == "scripted" and not final.fallback
+    assert final.citations[0].url == doc.url and final.citations[0].aliases == doc.aliases

@@ -242,3 +242,46 @@ def test_nul_pattern_alone_is_not_taken_for_utf16():
 def test_html_without_article_text_names_the_file():
     with pytest.raises(IngestError, match=r"^menu\.html: no article text"):
         read_bytes("<html><body><nav>首页</nav></body></html>".encode(), "menu.html")
+
+
+@pytest.mark.parametrize(
+    ("line", "author"),
+    [
+        ("来源：东湖日报 作者：李晓冬 发布时间：2022-09-20 08:00", "李晓冬"),
+        ("作者：李晓冬", "李晓冬"),
+        ("文/张一凡", "张一凡"),
+        ("本报记者 王小明", "王小明"),
+    ],
+)
+def test_bylines_are_extracted(line: str, author: str):
+    text = f"东湖区新建图书馆\n\n{line}\n\n东湖区新建的图书馆藏书达到50万册，于今年4月正式开放。\n"
+    doc = read_bytes(text.encode(), "library.txt")
+    assert doc.author == author
+    assert line not in doc.text
+
+
+def test_byline_opening_the_first_paragraph():
+    text = "东湖区新建图书馆\n\n本报讯（记者 王小明）东湖区新建的图书馆藏书达到50万册，于今年4月正式开放。\n"
+    assert read_bytes(text.encode(), "library.txt").author == "王小明"
+    plain = "东湖区新建图书馆\n\n记者从区文旅局了解到，东湖区新建的图书馆藏书达到50万册。\n"
+    assert read_bytes(plain.encode(), "library.txt").author is None
+
+
+def test_byline_of_a_saved_news_page():
+    html = """<html><head><title>东湖区新建图书馆 - 东湖新闻网</title></head><body>
+    <article><h1>东湖区新建图书馆</h1><div class="info">来源：东湖日报 作者：李晓冬 2023-04-05</div>
+    <p>东湖区新建的图书馆藏书达到50万册，于今年4月正式开放，市民可凭身份证免费借阅。</p>
+    <p>图书馆总面积1.2万平方米，设有少儿阅览区和自习室，周末照常开放。</p></article></body></html>"""
+    doc = read_bytes(html.encode(), "library.html")
+    assert doc.author == "李晓冬" and "藏书达到50万册" in doc.text
+
+
+def test_untitled_one_paragraph_snippet_is_accepted():
+    snippet = "青松湖是示例县最大的淡水湖，面积约12平方公里，湖区每年冬季有上千只白天鹅越冬。"
+    doc = read_bytes(snippet.encode(), "qingsong_lake.txt")
+    assert doc.text == snippet  # the whole paragraph is the body, cited verbatim
+    assert doc.title == snippet[:30] + "…"  # its first sentence, shortened
+    short = read_bytes("白天鹅在青松湖越冬，数量逐年增加，已经成为当地的冬季景观之一。".encode(), "swan.txt")
+    assert short.title.startswith("白天鹅在青松湖越冬") and "白天鹅" in short.text
+    # A title line (no sentence end) followed by text is still a title.
+    assert read_bytes("青松湖简介\n\n青松湖是示例县最大的淡水湖。\n".encode(), "lake.txt").title == "青松湖简介"

@@ -110,12 +110,12 @@ def test_add_uploads_refuses_large_and_unsupported_files(tmp_path: Path, fresh_q
     fresh_qa.settings = fresh_qa.settings.with_overrides(max_file_bytes=1000)
     big = tmp_path / "big.txt"
     big.write_text("很长的文章。" * 200, encoding="utf-8")
-    doc = tmp_path / "notes.docx"
+    doc = tmp_path / "notes.xlsx"
     doc.write_bytes(b"PK\x03\x04 not an article")
     report = add_uploads(fresh_qa, [str(big), str(doc)])
     assert not report.added and len(report.errors) == 2
     assert report.errors[0].startswith("big.txt:") and "文件太大" in report.errors[0]
-    assert report.errors[1].startswith("notes.docx:") and "不支持" in report.errors[1]
+    assert report.errors[1].startswith("notes.xlsx:") and "不支持" in report.errors[1]
     shown = report_markdown(report)
     assert "索引保持原样" in shown and "big&#46;txt" in shown  # escaped for the page
     assert fresh_qa.status()["version"] == before
@@ -234,6 +234,21 @@ def test_upload_gbk_article_then_ask(client: Client, served_app, tmp_path: Path)
     data = client.predict("示例县苹果种植面积有多少亩？", None, api_name="/ask")
     assert data["answered"] and any("5.2万亩" in c["sentence"] for c in data["citations"])
     assert (qa.settings.corpus_dir / "orchard.txt").is_file()  # kept in the corpus for rebuilds
+
+
+@pytest.mark.slow
+def test_pdf_and_docx_uploads_through_the_api(client: Client, served_app, tmp_path: Path) -> None:
+    from test_formats import PDF_PAGES, TABLE, make_docx, make_pdf
+
+    pdf, word, sheet = tmp_path / "gongbao.pdf", tmp_path / "consume.docx", tmp_path / "sheet.xlsx"
+    pdf.write_bytes(make_pdf(PDF_PAGES))
+    word.write_bytes(make_docx("示例市消费市场运行情况", ["上半年示例市消费市场稳步恢复。"], TABLE))
+    sheet.write_bytes(b"PK\x03\x04 a spreadsheet")
+    out = client.predict([handle_file(str(p)) for p in (pdf, word, sheet)], api_name="/add_articles")
+    assert sorted(out["added"]) == ["consume", "gongbao"]
+    assert len(out["errors"]) == 1 and "sheet.xlsx" in out["errors"][0] and "不支持" in out["errors"][0]
+    data = client.predict("示例市全年新建了多少个5G基站？", None, api_name="/ask")
+    assert data["answered"] and data["citations"][0]["page"] == 2
 
 
 @pytest.mark.slow
@@ -362,3 +377,50 @@ def test_chat_stream_turns_an_unexpected_error_into_a_message(caplog) -> None:
     assert INTERNAL_ERROR in final[-1]["content"] and "dq-error" in final[-1]["content"]
     assert "boom" not in final[-1]["content"]  # details go to the log, not to users
     assert "boom" in caplog.text
+
+
+def test_citation_shows_page_link_and_other_sources() -> None:
+    from dadong_qa.ui import _citation_html
+
+    cite = Citation(
+        sentence="甲地今年建成新桥2座。",
+        doc_id="d1",
+        title="标题",
+        date=None,
+        passage="甲地今年建成新桥2座。",
+        page=3,
+        url="https://news.example.cn/a?b=1&c=<x>",
+        aliases=["另一网站：同一篇<i>稿</i>"],
+    )
+    shown = _citation_html(1, cite)
+    assert "第3页" in shown and 'href="https://news.example.cn/a?b=1&amp;c=&lt;x&gt;"' in shown
+    assert "另见" in shown and "<i>" not in shown
+    hostile = Citation("句子。", "d1", "标题", None, url="javascript:alert(1)")
+    assert "href" not in _citation_html(1, hostile)  # only http(s) addresses become links
+
+
+@pytest.mark.slow
+def test_upload_field_leaves_file_types_to_the_chinese_check(served_app) -> None:
+    """Gradio refuses files outside `file_types` with an English toast before our check runs."""
+    url, _ = served_app
+    config = httpx.get(url.rstrip("/") + "/config", timeout=30).json()
+    upload = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "upload")
+    assert not upload["props"].get("file_types")
+    assert any(c.get("props", {}).get("elem_id") == "add-url" for c in config["components"])
+
+
+def test_editor_corrects_title_and_date(tmp_path: Path) -> None:
+    from dadong_qa import QA
+    from dadong_qa.ui import set_meta_form
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "orchard.txt").write_text(ORCHARD_ARTICLE, encoding="utf-8")
+    qa = QA(load_settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"))
+    qa.build()
+    assert "请先选择" in set_meta_form(qa, None, "标题", "")
+    assert "请填写" in set_meta_form(qa, "orchard", " ", "")
+    assert "未修改" in set_meta_form(qa, "orchard", "", "2025-02-30")
+    assert "已修改" in set_meta_form(qa, "orchard", "示例县第七届苹果节", "2025-09-21")
+    doc = qa.index.docs["orchard"].doc
+    assert (doc.title, doc.date) == ("示例县第七届苹果节", "2025-09-21")
+    assert "相同" in set_meta_form(qa, "orchard", "", "2025-09-21")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .config import Settings
 from .evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
+from .formats import citation_source
 from .policy import AnswerPolicy, shipped_policy
 from .query import WRITTEN_YEAR
 from .retrieve import Retrieval
@@ -152,6 +153,7 @@ class ExtractiveAnswerer:
             sentence_id=cand.sid,
             passage=passage,
             score=round(cand.probability, 4),
+            **citation_source(doc, sent.start),
         )
 
     def _answer(

@@ -10,11 +10,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import corpus_meta
 from . import index as store
 from .answer import AnswerParams, ExtractiveAnswerer
 from .chunk import ChunkParams
 from .config import Settings, load_settings
 from .embed import Embedder, get_embedder
+from .folder_sync import Pending, pending, sync
+from .formats import citation_source
 from .generate import GenerationError, GenerativeAnswerer, Generator, fell_back, make_generator
 from .index import Index, Progress, paragraph_hashes
 from .ingest import (
@@ -26,6 +29,7 @@ from .ingest import (
     make_doc_id,
     read_file,
 )
+from .near_dup import fold_into_index, fold_near_copies, other_article_same_name
 from .rerank import get_reranker
 from .retrieve import Retrieval, Retriever
 from .rewrite import standalone_question
@@ -47,6 +51,7 @@ class ChangeReport:
     removed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # done, but not as asked: near-copies folded, ids changed
 
 
 @dataclass
@@ -104,9 +109,7 @@ class QA:
             if live is not None and live.index.version == store.current_version(self.settings.index_dir):
                 return live
             warm_up()
-            if not store.exists(self.settings.index_dir) and corpus_files(self.settings.corpus_dir):
-                self.build()  # first use in a folder with articles: build, as `make run` does
-                return self._live
+            # Never builds: reading must not create or replace an index (`ensure_index` does that).
             return self._activate(self._load())
 
     @property
@@ -194,9 +197,10 @@ class QA:
         elif isinstance(generator, GenerationError):
             yield fell_back(extractive(), self.settings.generator, str(generator))
         else:
-            yield from GenerativeAnswerer(generator, live.index.sentences, self.settings).stream(
+            for item in GenerativeAnswerer(generator, live.index.sentences, self.settings).stream(
                 q, retrieval.passages, extractive
-            )
+            ):
+                yield _with_sources(item, live.index) if isinstance(item, Answer) else item
 
     def _get_generator(self) -> Generator | GenerationError | None:
         if self._generator is None and self.settings.generator != "extractive":
@@ -215,15 +219,20 @@ class QA:
         t0 = time.perf_counter()
         report = ChangeReport()
         docs: list[Document] = []
-        files = corpus_files(self.settings.corpus_dir)
+        corpus = self.settings.corpus_dir
+        if not corpus.is_dir():  # a typo must not replace the live index with an empty one
+            raise IngestError(f"corpus folder {corpus} does not exist (check --corpus); the index was not changed")
+        files = corpus_files(corpus)
+        overrides = corpus_meta.load(corpus)
         for i, path in enumerate(files):
             try:
-                docs.append(read_file(path, self.settings.max_file_bytes))
+                docs.append(self._read(path, overrides))
             except IngestError as exc:
                 report.errors.append(str(exc))
             if progress:
                 progress("read", i + 1, len(files))
         _check_unique_ids(docs, report)
+        docs, report.notes = fold_near_copies(docs, self.settings.near_duplicate_threshold)
         kept = dedupe_across(docs)
         for doc, (clean, _) in zip(list(docs), list(kept), strict=True):
             if not has_body(clean.text):  # every paragraph is in an earlier article
@@ -231,6 +240,8 @@ class QA:
                 docs.remove(doc)
                 kept.remove((clean, _))
         with store.write_lock(self.settings.index_dir, self.settings.lock_timeout):
+            if not docs and store.exists(self.settings.index_dir):
+                self._refuse_emptying(report)
             index = self._empty()
             index = index.with_documents(_with_dropped(docs, kept), self.embedder, progress)
             store.save(index, self.settings.index_dir)
@@ -239,9 +250,20 @@ class QA:
         report.seconds = time.perf_counter() - t0
         return report
 
+    def _refuse_emptying(self, report: ChangeReport) -> None:
+        """No article could be read: keep the index there is rather than replace it with an empty one."""
+        kept = len(self._load_for_write().docs)
+        if kept:
+            why = "; ".join(report.errors[:3]) or f"no article files in {self.settings.corpus_dir}"
+            raise IngestError(f"no article could be read ({why}); the index with {kept} articles was kept")
+
     def ensure_index(self, progress: Progress | None = None) -> bool:
-        """Build the index if there is none; True if it was built."""
-        if store.exists(self.settings.index_dir):
+        """Build the index if there is none and the corpus has articles; True if it was built.
+
+        The chat app and the `ask()` helper call this on first use; reading (`ask`, `status`,
+        `list_docs`) never builds, so a wrong --index cannot silently create one.
+        """
+        if store.exists(self.settings.index_dir) or not corpus_files(self.settings.corpus_dir):
             return False
         self.build(progress)
         return True
@@ -251,10 +273,11 @@ class QA:
         t0 = time.perf_counter()
         report = ChangeReport()
         incoming: list[tuple[Path, Document]] = []
+        overrides = corpus_meta.load(self.settings.corpus_dir)
         for path in paths:
             path = Path(path)
             try:
-                incoming.append((path, read_file(path, self.settings.max_file_bytes)))
+                incoming.append((path, self._read(path, overrides)))
             except IngestError as exc:
                 report.errors.append(str(exc))
         with store.write_lock(self.settings.index_dir, self.settings.lock_timeout):
@@ -266,7 +289,15 @@ class QA:
                 if old is not None and old.doc.sha256 == doc.sha256:
                     report.unchanged.append(doc.doc_id)
                     continue
+                if old is not None and path.parent.resolve() != self.settings.corpus_dir.resolve():
+                    doc, note = other_article_same_name(index, doc)  # index.html from another site
+                    old = index.docs.get(doc.doc_id)
+                    report.notes += [note] if note else []
                 candidates.append((path, doc, old))
+            candidates, aliased, notes = fold_into_index(
+                index, candidates, self.settings.near_duplicate_threshold, self._store_in_corpus
+            )
+            report.notes += notes
             seen = index.paragraph_keys(exclude={d.doc_id for _, d, _ in candidates})
             kept = dedupe_across([d for _, d, _ in candidates], seen)
             originals: list[Document] = []
@@ -279,14 +310,18 @@ class QA:
                     continue
                 # Stored before the index is switched: a crash in between leaves the file ready
                 # for the next build, never an indexed article without its file.
-                name = self._store_in_corpus(path)
+                name = self._store_in_corpus(path, doc.doc_id)
                 if old is not None and old.doc.path and old.doc.path != name:
                     stale.append(old.doc.path)  # same article id, other suffix (a.txt -> a.md)
                 (report.replaced if old else report.added).append(doc.doc_id)
                 originals.append(replace(doc, path=name))
                 accepted.append((replace(clean, path=name), dropped))
-            if accepted:
-                index = index.with_documents(_with_dropped(originals, accepted), self.embedder, progress)
+            items = _with_dropped(originals, accepted) + [
+                (doc, index.docs[d].dropped_shared, index.docs[d].dropped_keys or frozenset())
+                for d, doc in aliased.items()
+            ]
+            if items:
+                index = index.with_documents(items, self.embedder, progress)
                 store.save(index, self.settings.index_dir)
                 self._activate(index)
                 for name in stale:
@@ -329,10 +364,11 @@ class QA:
                 index = index.without(gone)
                 if revisit:
                     redo = []
+                    overrides = corpus_meta.load(self.settings.corpus_dir)
                     for d in revisit:
                         path = self.settings.corpus_dir / (index.docs[d].doc.path or "")
                         if path.is_file():
-                            redo.append(read_file(path, self.settings.max_file_bytes))
+                            redo.append(self._read(path, overrides))
                     seen = index.paragraph_keys(exclude={d.doc_id for d in redo})
                     kept = [drop_seen_paragraphs(d, seen) for d in redo]
                     index = index.with_documents(_with_dropped(redo, kept), self.embedder)
@@ -347,8 +383,37 @@ class QA:
                     raise
                 self._activate(index)
                 report.removed = sorted(gone | set(report.removed))
+                corpus_meta.forget(self.settings.corpus_dir, gone)
         report.seconds = time.perf_counter() - t0
         return report
+
+    def set_meta(self, doc_id: str, title: str | None = None, date: str | None = None) -> ChangeReport:
+        """Correct an article's title and/or date (ISO). Only that article is re-indexed, and the
+        values are kept in corpus/.meta.json so rebuilds and re-added files keep them."""
+        t0 = time.perf_counter()
+        values = corpus_meta.checked(title, date)
+        report = ChangeReport()
+        with store.write_lock(self.settings.index_dir, self.settings.lock_timeout):
+            index = self._load_for_write()
+            rec = index.docs.get(doc_id)
+            if rec is None:
+                raise IngestError(f"{doc_id}: no such article in the index (see dadong-qa list)")
+            doc = replace(rec.doc, **values)
+            corpus_meta.save(self.settings.corpus_dir, doc_id, **values)
+            if doc == rec.doc:
+                report.unchanged.append(doc_id)
+            else:
+                keys = rec.dropped_keys if rec.dropped_keys is not None else frozenset()
+                index = index.with_documents([(doc, rec.dropped_shared, keys)], self.embedder)
+                store.save(index, self.settings.index_dir)
+                self._activate(index)
+                report.replaced.append(doc_id)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _read(self, path: Path, overrides: dict[str, dict[str, str]]) -> Document:
+        """An article file as a `Document`, with what editors set for it (corpus_meta)."""
+        return corpus_meta.apply(read_file(path, self.settings.max_file_bytes), overrides)
 
     def _load(self) -> Index:
         s = self.settings
@@ -367,11 +432,13 @@ class QA:
             return self._load()
         return self._empty()
 
-    def _store_in_corpus(self, path: Path) -> str:
-        """Copy an added file into the corpus folder under a safe name; return that name."""
+    def _store_in_corpus(self, path: Path, doc_id: str | None = None) -> str:
+        """Copy an added file into the corpus folder under a safe name (its article id); return that name."""
         corpus = self.settings.corpus_dir
         corpus.mkdir(parents=True, exist_ok=True)
-        target = corpus / (make_doc_id(path.name) + path.suffix.lower())
+        if path.parent.resolve() == corpus.resolve():
+            return path.name  # already there (sync): a second copy under another name would be indexed twice
+        target = corpus / ((doc_id or make_doc_id(path.name)) + path.suffix.lower())
         if path.resolve() != target.resolve():
             tmp = target.with_name(f".{target.name}.tmp")
             shutil.copyfile(path, tmp)
@@ -414,8 +481,19 @@ class QA:
             for r in sorted(index.docs.values(), key=lambda r: r.doc.doc_id)
         ]
 
-    def status(self) -> dict[str, Any]:
+    def pending(self) -> Pending:
+        """How the corpus folder differs from the index (files not yet indexed, changed, deleted)."""
+        return pending(self.settings.corpus_dir, self.index)
+
+    def sync(self) -> ChangeReport:
+        """Make the index match the corpus folder: new and changed files added, deleted ones removed."""
+        return sync(self)
+
+    def status(self, pending: bool = True) -> dict[str, Any]:
+        """Index facts; with `pending`, also the corpus files not yet indexed, changed or deleted
+        (this reads every corpus file to compare hashes, so the app's status line skips it)."""
         index = self.index
+        todo = self.pending() if pending else Pending()
         return {
             "backend": index.backend_kind,
             "embedder": index.embedder_name,
@@ -428,6 +506,9 @@ class QA:
             "version": index.version,
             "index_dir": str(self.settings.index_dir),
             "corpus_dir": str(self.settings.corpus_dir),
+            "not_indexed": todo.new,
+            "changed": todo.changed,
+            "missing": todo.missing,
         }
 
 
@@ -446,6 +527,16 @@ def _duplicate_message(doc: Document, others: Iterable[Document]) -> str:
     same = next((o.doc_id for o in others if o.sha256 == doc.sha256 or o.text == doc.text), None)
     where = f"article {same!r}" if same else "other articles"
     return f"{doc.path}: duplicate: every paragraph is already in {where}; not added"
+
+
+def _with_sources(answer: Answer, index: Index) -> Answer:
+    """Page, URL and other sources on the citations of a generated answer (verify.py knows sentences only)."""
+    for c in answer.citations:
+        sent = index.sentences.get(c.sentence_id)
+        if sent is not None and sent.doc_id in index.docs:
+            for key, value in citation_source(index.doc_meta(sent.doc_id), sent.start).items():
+                setattr(c, key, value)
+    return answer
 
 
 def _check_unique_ids(docs: list[Document], report: ChangeReport) -> None:
@@ -477,4 +568,6 @@ def ask(question: str, **opts: Any) -> Answer:
     conversation so far, for follow-up questions; see `QA.ask`). The answer is written by the
     configured generator (`Settings.generator`; extractive by default), see `QA.ask_stream`.
     """
-    return default_qa().ask(question, **opts)
+    qa = default_qa()
+    qa.ensure_index()  # first use in a folder with articles: build, as `make run` does
+    return qa.ask(question, **opts)

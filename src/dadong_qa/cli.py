@@ -1,4 +1,4 @@
-"""The `dadong-qa` command: build, add, remove, list, status, ask, eval, serve."""
+"""The `dadong-qa` command: build, add, sync, remove, meta, list, status, ask, eval, serve."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from . import index as store
 from .api import QA, ChangeReport, QuestionError
 from .config import load_settings
 from .embed import EmbedderError
@@ -65,10 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     cmd("build", "rebuild the whole index from the corpus folder")
-    p = cmd("add", "add or replace articles (.txt, .md, .html)")
-    p.add_argument("files", nargs="+")
+    p = cmd("add", "add or replace articles (.txt, .md, .html, .pdf, .docx files, or http(s) URLs of pages)")
+    p.add_argument("files", nargs="*")
+    p.add_argument("--feed", action="append", default=[], help="RSS/Atom feed URL: add its items not yet added")
+    cmd("sync", "make the index match the corpus folder (add new/changed files, remove deleted ones)")
     p = cmd("remove", "remove articles by doc_id")
     p.add_argument("doc_ids", nargs="+")
+    p = cmd("meta", "correct an article's title or date (only that article is re-indexed)")
+    p.add_argument("doc_id")
+    p.add_argument("--title", default=None)
+    p.add_argument("--date", default=None, help="YYYY-MM-DD")
     p = cmd("list", "list the indexed articles")
     p.add_argument("--json", action="store_true")
     p = cmd("status", "show index status")
@@ -111,6 +118,27 @@ def _qa(args: argparse.Namespace) -> QA:
     return QA(load_settings(**overrides))
 
 
+def _add(qa: QA, args: argparse.Namespace, bars: _Bars) -> ChangeReport:
+    """Files, page URLs and feeds of one `add` command, merged into one report."""
+    from .fetch import add_feed, add_urls, is_url
+
+    if not args.files and not args.feed:
+        raise ValueError("add: give article files, page URLs or --feed URL")
+    urls = [f for f in args.files if is_url(f)]
+    files = [f for f in args.files if not is_url(f)]
+    reports = [qa.add(files, progress=bars)] if files else []
+    if urls:
+        reports.append(add_urls(qa, urls, progress=bars))
+    for feed in args.feed:
+        reports.append(add_feed(qa, feed, progress=bars))
+    merged = ChangeReport()
+    for r in reports:
+        for name in ("added", "replaced", "unchanged", "removed", "errors", "notes"):
+            getattr(merged, name).extend(getattr(r, name))
+        merged.seconds += r.seconds
+    return merged
+
+
 def _print_report(report: ChangeReport) -> None:
     for label, ids in (
         ("added", report.added),
@@ -120,9 +148,21 @@ def _print_report(report: ChangeReport) -> None:
     ):
         if ids:
             print(f"{label}: {', '.join(ids)}")
+    for note in report.notes:
+        print(f"note: {note}")
     for err in report.errors:
         print(f"error: {err}", file=sys.stderr)
     print(f"done in {report.seconds:.2f}s")
+
+
+def _exit_code(report: ChangeReport) -> int:
+    """0: everything done; 1: partly done (some files failed); 2: nothing done because of errors."""
+    if not report.errors:
+        return 0
+    return 1 if report.added or report.replaced or report.removed or report.unchanged else 2
+
+
+READ_ONLY = ("list", "status", "ask", "eval")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,23 +179,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     qa = _qa(args)
+    if args.command in READ_ONLY and not store.exists(qa.settings.index_dir):
+        # Reading never builds: a wrong --index must not create (or replace) an index.
+        print(f"dadong-qa: no index in {qa.settings.index_dir}: run dadong-qa build", file=sys.stderr)
+        return 2
     bars = _Bars(enabled=sys.stderr.isatty() or bool(os.environ.get("DADONG_QA_PROGRESS")))
     if args.command == "build":
         report = qa.build(progress=bars)
         bars.close()
         _print_report(report)
-        s = qa.status()
+        s = qa.status(pending=False)
         print(f"index: {s['docs']} articles, {s['chunks']} chunks, {s['sentences']} sentences ({s['embedder']})")
-        return 0
+        return _exit_code(report)
     if args.command == "add":
-        report = qa.add(args.files, progress=bars)
+        report = _add(qa, args, bars)
         bars.close()
         _print_report(report)
-        return 1 if report.errors and not (report.added or report.replaced or report.unchanged) else 0
+        return _exit_code(report)
+    if args.command == "sync":
+        report = qa.sync()
+        _print_report(report)
+        print(
+            f"sync: {len(report.added)} added, {len(report.replaced)} replaced, {len(report.removed)} removed, "
+            f"{len(report.errors)} refused"
+        )
+        return _exit_code(report)
     if args.command == "remove":
         report = qa.remove(args.doc_ids)
         _print_report(report)
-        return 1 if report.errors else 0
+        return _exit_code(report)
+    if args.command == "meta":
+        report = qa.set_meta(args.doc_id, title=args.title, date=args.date)
+        _print_report(report)
+        return 0
     if args.command == "list":
         docs = qa.list_docs()
         if args.json:
@@ -166,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "status":
         s = qa.status()
-        lines = [f"{k}: {v}" for k, v in s.items()]
+        lines = [f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in s.items()]
         print(json.dumps(s, ensure_ascii=False, indent=1) if args.json else "\n".join(lines))
         return 0
     if args.command == "ask":
@@ -176,7 +232,10 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         print(answer.text)
         for n, c in enumerate(answer.citations, 1):
-            print(f"  [{n}] 《{c.title}》 {c.date or '日期不详'}：{c.sentence}")
+            where = "".join(f" {x}" for x in (f"第{c.page}页" if c.page else "", c.url or "") if x)
+            print(f"  [{n}] 《{c.title}》 {c.date or '日期不详'}{where}：{c.sentence}")
+            if c.aliases:
+                print(f"      另见：{'；'.join(c.aliases)}")
         if not answer.answered and answer.passages:
             print("  最接近的资料：")
             for p in answer.passages[:3]:

@@ -68,6 +68,17 @@ class Settings:
 
     # Ingest.
     max_file_bytes: int = 20 * 1024 * 1024
+    # Pages and feeds fetched by URL (`add URL`, `add --feed`). Private, loopback and link-local
+    # addresses are refused unless allowed, so a URL cannot reach services behind the firewall.
+    allow_private_urls: bool = False
+    fetch_timeout: float = 15.0  # seconds for connecting, for each read, and for the whole download
+    fetch_max_bytes: int = 5 * 1024 * 1024  # a news page is rarely above 1 MB
+    fetch_max_redirects: int = 5
+    # Near-duplicate articles (the same story republished with small edits): estimated Jaccard
+    # similarity of 5-character shingles above which a new article is stored as another source
+    # of an existing one. Edited copies of the seed articles measured 0.74-1.0, the two different
+    # seed articles on one topic 0.0 (near_dup.py).
+    near_duplicate_threshold: float = 0.7
 
     # Generative answers (optional). "extractive" (default: quote source sentences, no model),
     # "openai" (any OpenAI-compatible chat endpoint: vLLM, Ollama, llama.cpp server, hosted)
@@ -128,6 +139,7 @@ _ENV = {
     "DADONG_QA_DENSE_WEIGHT": "dense_weight",
     "DADONG_QA_TOP_K": "top_k",
     "DADONG_QA_RERANKER": "reranker",
+    "DADONG_QA_ALLOW_PRIVATE_URLS": "allow_private_urls",
     "DADONG_QA_GENERATOR": "generator",
     "DADONG_QA_LLM_BASE_URL": "llm_base_url",
     "DADONG_QA_LLM_MODEL": "llm_model",

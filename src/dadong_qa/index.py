@@ -47,6 +47,7 @@ from .chunk import ChunkParams, chunk_document
 from .embed import Embedder
 from .ingest import shared_keys
 from .keyword import KeywordSegment, KeywordStats, length_norms, score
+from .near_dup import signature
 from .schema import Chunk, Document, Sentence
 from .text import normalize, tokenize, vocab_words
 
@@ -91,6 +92,7 @@ class DocRecord:
     segment: str = ""  # the segment holding it
     para_keys: frozenset[int] | None = None  # hashed shared_keys(doc), stored so no update recomputes them
     dropped_keys: frozenset[int] | None = None  # hashed keys of the dropped paragraphs (None: unknown)
+    signature: np.ndarray | None = None  # MinHash of the text, for near-duplicates (None: not stored)
 
 
 def _hash_key(key: str) -> int:
@@ -263,6 +265,13 @@ class Index:
         chunk = self.chunks.get(cid)
         return chunk.heading if chunk is not None else None
 
+    def signature_of(self, doc_id: str) -> np.ndarray:
+        """The article's MinHash signature (computed once for indexes written before they were stored)."""
+        rec = self.docs[doc_id]
+        if rec.signature is None:
+            rec.signature = signature(rec.doc.text)
+        return rec.signature
+
     def paragraph_keys(self, exclude: Iterable[str] = ()) -> ParagraphKeys:
         """The shared-paragraph keys of all articles but `exclude`, for cross-article de-duplication."""
         skip = set(exclude)
@@ -336,6 +345,7 @@ class Index:
                 seg_name,
                 paragraph_hashes(doc),
                 dropped_keys,
+                signature(doc.text),
             )
             all_sentences += sentences
             all_chunks += chunks
@@ -538,9 +548,14 @@ def _doc_row(index: Index, rec: DocRecord) -> dict[str, Any]:
         "sha256": d.sha256,
         "text": d.text,
         "headings": d.headings,
+        "pages": d.pages,
+        "url": d.url,
+        "aliases": d.aliases,
+        "alias_paths": d.alias_paths,
         "dropped_shared": rec.dropped_shared,
         "para_keys": sorted(rec.para_keys) if rec.para_keys is not None else None,
         "dropped_keys": sorted(rec.dropped_keys) if rec.dropped_keys is not None else None,
+        "minhash": rec.signature.tolist() if rec.signature is not None else None,
         "sentences": [[s, index.sentences[s].start, index.sentences[s].end] for s in rec.sentence_ids],
         "chunks": [[c, index.chunks[c].sentence_ids, index.chunks[c].heading] for c in rec.chunk_ids],
     }
@@ -775,6 +790,10 @@ def _read_docs(path: Path, segment: str, live: dict[str, Any], index: Index) -> 
                 path=row["path"],
                 sha256=row["sha256"],
                 headings=[(int(o), h) for o, h in row["headings"]],
+                pages=[(int(o), int(n)) for o, n in row.get("pages") or []],
+                url=row.get("url"),
+                aliases=list(row.get("aliases") or []),
+                alias_paths=list(row.get("alias_paths") or []),
             )
             if live.get(doc.doc_id, {}).get("segment") != segment:
                 continue  # removed (or replaced) after this segment was written
@@ -795,6 +814,7 @@ def _read_docs(path: Path, segment: str, live: dict[str, Any], index: Index) -> 
                 segment,
                 frozenset(keys) if keys is not None else None,
                 frozenset(row["dropped_keys"]) if row.get("dropped_keys") is not None else None,
+                np.array(row["minhash"], dtype=np.uint64) if row.get("minhash") else None,
             )
 
 

@@ -16,9 +16,19 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
+from .formats import (
+    BINARY_SUFFIXES,
+    PDF_SUFFIX,
+    FormatError,
+    html_tables,
+    markdown_tables,
+    page_starts,
+    read_docx,
+    read_pdf,
+)
 from .schema import Document
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", *BINARY_SUFFIXES)
 
 
 class IngestError(ValueError):
@@ -139,6 +149,10 @@ _ROLE = re.compile(r"记者|通讯员|作者|撰文|撰稿|编译|整理|报道"
 _BYLINE = re.compile(
     rf"^(?:[\u4e00-\u9fff、]{{0,16}}(?:记者|通讯员|作者|撰文|撰稿|文|图|编译|整理)\s*[:：/|]?\s*)+{_CJK_NAME}"
     rf"(?:[\s、,，]+{_CJK_NAME})*$"
+)
+# A byline inside a longer line: "来源：某报 作者：李晓冬 发布时间：…", "（记者 王小明）", "文/张三".
+_AUTHOR_IN_LINE = re.compile(
+    r"(?:作者|记者|撰文|文)\s*[:：/\s]\s*([\u4e00-\u9fff·]{2,4}?)(?=$|[\s,，;；|/)）]|来源|发布|时间|日期|编辑|通讯员)"
 )
 _SOURCE = re.compile(r"(?:来源|稿源|出处)\s*[:：]\s*([^\d\s:：][^\s]{1,30})")
 # Words a byline ends with that are not part of a name ("记者 王小明 报道").
@@ -322,11 +336,11 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     meta: dict[str, str | None] = {}
     if kind == "html":
         try:
-            text, meta = _html_to_text(text)
+            text, meta = _html_to_text(html_tables(text))
         except IngestError as exc:
             raise IngestError(f"{name}: {exc}") from None
     elif kind == "md":
-        text = _strip_markdown(text)
+        text = _strip_markdown(markdown_tables(text))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     blocks = _blocks(text.split("\n"))
     if not blocks:
@@ -334,7 +348,9 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     captions = {id(b) for b in blocks} - {id(b) for b in _drop_captions(blocks)}
 
     title = (meta.get("title") or "").strip()
-    if not title or _key(title) == _key(blocks[0].text):
+    if not title and _is_body_line(blocks[0].text):
+        title = _derived_title(blocks[0].text, name)  # an untitled snippet: its first line is text
+    elif not title or _key(title) == _key(blocks[0].text):
         title = blocks[0].text
         blocks = blocks[1:]
     title, site = clean_title(title)
@@ -351,12 +367,16 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
                 date = _iso(m)
             if not author and _BYLINE.match(line):
                 author = _byline_name(line)
+            elif not author and (m := _AUTHOR_IN_LINE.search(line)):
+                author = m.group(1)
             if (m := _SOURCE.search(line)) and not source:
                 source = m.group(1)
             continue
         if header and not date and len(line) <= 40 and (m := _DATE.search(line)) and m.group(0) == line:
             date = _iso(m)
             continue
+        if header and not author and (m := _AUTHOR_IN_LINE.search(line[:40])):
+            author = m.group(1)  # "本报讯（记者 王小明）…": the byline opens the first paragraph
         if _key(line) == _key(title) or id(b) in captions:
             continue
         body.append(b)
@@ -389,6 +409,22 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     )
 
 
+def _is_body_line(line: str) -> bool:
+    """A first line that is a paragraph of text (long, ending a sentence), not a title."""
+    return len(line) > HEADING_MAX and line[-1] in "。！？!?"
+
+
+def _derived_title(text: str, name: str) -> str:
+    """Title of an article without a title line: its first sentence, shortened; else the file name."""
+    first = re.split(r"(?<=[。！？!?；;])", text, maxsplit=1)[0].rstrip("。！？!?；;")
+    if not _WORDISH_RE.search(first):
+        return Path(name).stem
+    return first if len(first) <= TITLE_MAX else first[:TITLE_MAX] + "…"
+
+
+TITLE_MAX = 30  # characters of a derived title
+
+
 def has_body(text: str) -> bool:
     """Whether cleaned article text has at least one paragraph that is not a heading."""
     return any(p.strip() and not _is_heading(p) for p in text.split("\n"))
@@ -419,8 +455,23 @@ def read_bytes(data: bytes, name: str, max_bytes: int = 20 * 1024 * 1024) -> Doc
         raise IngestError(f"{name}: unsupported file type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
     if len(data) > max_bytes:
         raise IngestError(_too_large(name, len(data), max_bytes))
+    sha256 = hashlib.sha256(data).hexdigest()
+    if Path(name).suffix.lower() in BINARY_SUFFIXES:
+        return _read_binary(data, name, sha256)
     text = decode_bytes(data, name)
-    return parse_article(text, name, kind_of(name), sha256=hashlib.sha256(data).hexdigest())
+    return parse_article(text, name, kind_of(name), sha256=sha256)
+
+
+def _read_binary(data: bytes, name: str, sha256: str) -> Document:
+    """A PDF or Word file through the same cleaning as text; a PDF keeps where its pages start."""
+    try:
+        if Path(name).suffix.lower() == PDF_SUFFIX:
+            pages = read_pdf(data, name)
+            doc = parse_article("\n\n".join(pages), name, "txt", sha256=sha256)
+            return replace(doc, pages=page_starts(doc.text, pages))
+        return parse_article(read_docx(data, name), name, "txt", sha256=sha256)
+    except FormatError as exc:
+        raise IngestError(str(exc)) from None
 
 
 def _too_large(name: str, size: int, limit: int) -> str:
@@ -430,6 +481,11 @@ def _too_large(name: str, size: int, limit: int) -> str:
 
 def read_file(path: str | Path, max_bytes: int = 20 * 1024 * 1024) -> Document:
     path = Path(path)
+    if path.is_dir():
+        raise IngestError(
+            f"{path}: is a folder, not an article file; name its files, "
+            "or copy them into the corpus folder and run dadong-qa sync"
+        )
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     size = path.stat().st_size

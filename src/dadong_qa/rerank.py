@@ -13,6 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
+from .embed import offline_hub
+
 
 class RerankerError(RuntimeError):
     pass
@@ -31,7 +33,8 @@ class CrossEncoderReranker:
         try:
             from sentence_transformers import CrossEncoder
 
-            self._model = CrossEncoder(name_or_path, max_length=max_length, device="cpu")
+            with offline_hub():  # fail at once, no hub retries
+                self._model = CrossEncoder(name_or_path, max_length=max_length, device="cpu", local_files_only=True)
         except Exception as exc:  # the library raises many types for "not found" / "offline"
             raise RerankerError(
                 f"cannot load cross-encoder {name_or_path!r}: {exc}. Give a local model folder or a "

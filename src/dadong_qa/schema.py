@@ -23,6 +23,10 @@ class Document:
     path: str | None = None  # file name inside the corpus folder
     sha256: str = ""  # hash of the raw file bytes, to detect changes
     headings: list[tuple[int, str]] = field(default_factory=list)  # (char offset, heading)
+    pages: list[tuple[int, int]] = field(default_factory=list)  # PDF: (char offset, page from 1) where a page starts
+    url: str | None = None  # the web address it was fetched from (add by URL or feed)
+    aliases: list[str] = field(default_factory=list)  # other sources of the same story (near-duplicates)
+    alias_paths: list[str] = field(default_factory=list)  # their files in the corpus folder
 
 
 @dataclass
@@ -83,6 +87,9 @@ class Citation:
     sentence_id: int = -1
     passage: str = ""  # surrounding chunk text, for showing the sentence in context
     score: float = 0.0
+    page: int | None = None  # PDF page (from 1) of the sentence
+    url: str | None = None  # the article's web address, when it was added from one
+    aliases: list[str] = field(default_factory=list)  # other sources that published the same story
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

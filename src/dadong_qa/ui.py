@@ -30,7 +30,7 @@ from .schema import Answer, Citation, Passage
 log = logging.getLogger(__name__)
 
 TITLE = "大东区新闻问答"
-SUPPORTED_UPLOADS = [".txt", ".md", ".html", ".htm"]
+SUPPORTED_UPLOADS = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 WRITE_QUEUE = "index-write"  # uploads, removals and rebuilds share one slot
 INTERNAL_ERROR = "内部错误，这个问题暂时无法回答；请换个问法再试（internal error, logged on the server）。"
 
@@ -111,9 +111,21 @@ def _meta(title: str, date: str | None) -> str:
     return f'《{esc(title or "无标题")}》 <span class="dq-meta">{esc(date or "日期不详")}</span>'
 
 
+def _source_html(c: Citation) -> str:
+    """PDF page, web address (a link) and the other sources of the same story, after the title."""
+    parts = [f"第{c.page}页"] if c.page else []
+    extra = "".join(f'<span class="dq-meta"> · {esc(p)}</span>' for p in parts)
+    if c.url and c.url.startswith(("http://", "https://")):
+        href = html.escape(c.url, quote=True)
+        extra += f' <a class="dq-meta" href="{href}" target="_blank" rel="noopener noreferrer">原文链接</a>'
+    if c.aliases:
+        extra += f'<div class="dq-meta">另见：{esc("；".join(c.aliases))}</div>'
+    return extra
+
+
 def _citation_html(n: int, c: Citation) -> str:
     return (
-        f'<div class="dq-cite"><div class="dq-cite-head">[{n}] {_meta(c.title, c.date)}</div>'
+        f'<div class="dq-cite"><div class="dq-cite-head">[{n}] {_meta(c.title, c.date)}{_source_html(c)}</div>'
         f'<blockquote class="dq-passage">{_highlight(c.passage, c.sentence)}</blockquote></div>'
     )
 
@@ -214,7 +226,7 @@ def chat_stream(qa: QA, message: str, history: list[dict[str, Any]]) -> Iterator
 
 def status_line(qa: QA) -> str:
     try:
-        s = qa.status()
+        s = qa.status(pending=False)
     except Exception as exc:  # a missing or damaged index is reported, not raised into the page
         return f"⚠️ 索引不可用：{esc(exc)}"
     return (
@@ -252,6 +264,7 @@ def report_lines(report: ChangeReport, rebuilt: bool = False) -> list[str]:
     ):
         if ids:
             lines.append(f"{label}：{'、'.join(ids)}")
+    lines.extend(f"ℹ️ {note}" for note in report.notes)
     if report.errors:
         lines.append("❌ 以下文件未处理，索引保持原样：")
         lines.extend(f"  • {err}" for err in report.errors)
@@ -303,6 +316,30 @@ def add_uploads(qa: QA, files: list[str] | None, progress: gr.Progress | None = 
     return report
 
 
+def add_url_text(qa: QA, text: str | None, progress: gr.Progress | None = None) -> ChangeReport:
+    """Add the pages whose addresses were typed (one per line or separated by spaces)."""
+    from .fetch import add_urls, is_url
+
+    words = (text or "").split()
+    report = add_urls(qa, [u for u in words if is_url(u)], _GradioProgress(progress) if progress else None)
+    report.errors = [f"{u}: 不是 http/https 网址" for u in words if not is_url(u)] + report.errors
+    return report
+
+
+def set_meta_form(qa: QA, doc_id: str | None, title: str | None, date: str | None) -> str:
+    """The editor's title/date correction for one article, as a message for the page."""
+    if not doc_id:
+        return "请先选择要修改的文章。"
+    title, date = (title or "").strip() or None, (date or "").strip() or None
+    if title is None and date is None:
+        return "请填写新的标题或日期（YYYY-MM-DD）。"
+    try:
+        report = qa.set_meta(doc_id, title=title, date=date)
+    except (ValueError, IndexStoreError) as exc:
+        return esc(f"❌ 未修改：{exc}")
+    return "➖ 与原来相同，未修改。" if report.unchanged else esc(f"✅ 已修改 {doc_id} 的标题/日期。")
+
+
 # ---------------------------------------------------------------- the app
 
 
@@ -323,6 +360,11 @@ def build_app(qa: QA) -> gr.Blocks:
             return ("请先选择要上传的文件。", None, *refresh())
         return (report_markdown(add_uploads(qa, files, progress)), None, *refresh())
 
+    def add_by_url(text: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        if not (text or "").strip():
+            return ("请先输入网址。", text, *refresh())
+        return (report_markdown(add_url_text(qa, text, progress)), "", *refresh())
+
     def remove(doc_id: str | None) -> tuple[Any, ...]:
         if not doc_id:
             return ("请先选择要删除的文章。", *refresh())
@@ -340,7 +382,7 @@ def build_app(qa: QA) -> gr.Blocks:
             raise gr.Error(str(exc)) from exc
 
     def add_articles(files: list[str] | None) -> dict:
-        """Add article files (.txt/.md/.html, UTF-8 or GBK) to the index; returns the change report."""
+        """Add article files (.txt/.md/.html UTF-8 or GBK, .pdf, .docx) to the index; returns the change report."""
         report = add_uploads(qa, files)
         return {
             "added": report.added,
@@ -382,12 +424,17 @@ def build_app(qa: QA) -> gr.Blocks:
             with gr.Tab("文章管理", id="articles"):
                 status = gr.Markdown(elem_id="index-status")
                 files = gr.File(
-                    label="上传文章（.txt / .md / .html，UTF-8 或 GBK，可多选）",
+                    label="上传文章（.txt / .md / .html / .pdf / .docx，可多选）",
                     file_count="multiple",
-                    file_types=SUPPORTED_UPLOADS,
+                    # No file_types: Gradio would refuse other files with an English toast;
+                    # add_uploads refuses them with a Chinese message instead.
+                    file_types=None,
                     elem_id="upload",
                 )
                 add_btn = gr.Button("添加到索引", variant="primary", elem_id="add")
+                with gr.Row():
+                    url_box = gr.Textbox(label="按网址添加（http/https 网页，每行一个）", elem_id="add-url", scale=4)
+                    url_btn = gr.Button("抓取并添加", elem_id="add-url-button", scale=1)
                 report = gr.Markdown(elem_id="change-report")
                 table = gr.Dataframe(
                     headers=["标题", "日期", "句子数", "doc_id"],
@@ -402,6 +449,10 @@ def build_app(qa: QA) -> gr.Blocks:
                     pick = gr.Dropdown(label="选择要删除的文章", choices=[], elem_id="remove-pick", scale=4)
                     remove_btn = gr.Button("删除文章", variant="stop", elem_id="remove", scale=1)
                     rebuild_btn = gr.Button("重建索引", elem_id="rebuild", scale=1)
+                with gr.Row():
+                    new_title = gr.Textbox(label="新标题（留空则不改）", elem_id="meta-title", scale=3)
+                    new_date = gr.Textbox(label="新日期 YYYY-MM-DD（留空则不改）", elem_id="meta-date", scale=2)
+                    meta_btn = gr.Button("修改所选文章的标题/日期", elem_id="meta", scale=1)
 
         chat_io = {"fn": respond, "inputs": [box, chatbot], "outputs": [chatbot, box], "api_visibility": "private"}
         box.submit(**chat_io)
@@ -413,15 +464,22 @@ def build_app(qa: QA) -> gr.Blocks:
         listing = [status, table, pick]
         write = {"concurrency_limit": 1, "concurrency_id": WRITE_QUEUE, "api_visibility": "private"}
         add_btn.click(upload, inputs=[files], outputs=[report, files, *listing], **write)
+        url_btn.click(add_by_url, inputs=[url_box], outputs=[report, url_box, *listing], **write)
         remove_btn.click(remove, inputs=[pick], outputs=[report, *listing], **write)
         rebuild_btn.click(rebuild, outputs=[report, *listing], **write)
+        meta_btn.click(
+            lambda d, t, day: (set_meta_form(qa, d, t, day), *refresh()),
+            inputs=[pick, new_title, new_date],
+            outputs=[report, *listing],
+            **write,
+        )
         app.load(refresh, outputs=listing, api_visibility="private")
 
         gr.api(ask, api_name="ask")
         # Files go through a (hidden) File component, so Gradio checks that every path is an
         # upload of this client and not any file on the server.
         with gr.Row(visible=False):
-            api_files = gr.File(file_count="multiple", file_types=SUPPORTED_UPLOADS)
+            api_files = gr.File(file_count="multiple", file_types=None)  # checked by add_uploads
             api_report = gr.JSON()
             api_trigger = gr.Button()
         api_trigger.click(
