@@ -20,7 +20,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .periods import Figure, Period, same_period
+from .figures import Figure
+from .periods import Period, same_period
 from .text import normalize
 
 # Common short forms of statistical quantities, to the full name (the regex matches a whole name).

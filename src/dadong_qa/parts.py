@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import jieba
 
-from .periods import _TIME, _places
+from .figures import _places
+from .periods import _TIME
 
 _RESPECTIVELY = re.compile(r"分别|各自|各(?=是|为|有|多少|几|达|占|在|增长|下降|增加|减少|需要|要)")
 _CONJUNCTIONS = frozenset({"和", "与", "及", "以及", "、", "跟", "同", "还有"})
@@ -38,8 +39,9 @@ _ONE_QUESTION = re.compile(
     r"相比|比较|对比|之间|关系|区别|差距|差别|差异|相差|哪个|哪一个|哪家|哪项|更|谁|总和|之和|合计|一共|总共|共计|"
     r"加起来|合起来|合作|联系|共同|一起|同时|相同|不同|异同|(?<![同环占])比(?![例重率])"
 )
-_FOLLOW_UP = re.compile(r"^(?P<a>.+?)[，,；;。？?！!]\s*(?:那么?|还有|以及|另外)?(?P<b>[^，,；;。？?！!]+?)呢\s*(?P<end>[？?]?)\s*$")
-_QUESTION_END = re.compile(r"[？?]\s*$")
+_FOLLOW_UP = re.compile(
+    r"^(?P<a>.+?)[，,；;。？?！!]\s*(?:那么?|还有|以及|另外)?(?P<b>[^，,；;。？?！!]+?)呢\s*(?P<end>[？?]?)\s*$"
+)
 _QUOTED = re.compile(r"《[^》]*》|“[^”]*”|「[^」]*」|\"[^\"]*\"")
 _ENDS = "？?。！!，,；; \u3000"
 
@@ -68,7 +70,7 @@ def _split(q: str) -> list[str]:
 
 
 def _split_questions(q: str) -> list[str] | None:
-    """"A是多少？B有几个？": several questions, each asking something."""
+    """ "A是多少？B有几个？": several questions, each asking something."""
     pieces = [p for p in re.split(r"(?<=[？?])", q) if p.strip(_ENDS)]
     if len(pieces) < 2 or not all(_PREDICATE.search(p) for p in pieces):
         return None
@@ -84,7 +86,7 @@ def _split_questions(q: str) -> list[str] | None:
 
 
 def _split_follow_up(q: str) -> list[str] | None:
-    """"A是多少，B呢？": B asked the way A is."""
+    """ "A是多少，B呢？": B asked the way A is."""
     m = _FOLLOW_UP.match(q)
     if not m or not _PREDICATE.search(m.group("a")):
         return None
@@ -105,7 +107,7 @@ def _split_follow_up(q: str) -> list[str] | None:
 
 
 def _split_list(q: str) -> list[str] | None:
-    """"A和B分别是多少", "2022年和2023年的X是多少", "大东区A和B是多少"."""
+    """ "A和B分别是多少", "2022年和2023年的X是多少", "大东区A和B是多少"."""
     signal = _RESPECTIVELY.search(q)
     if signal:
         subject, predicate = q[: signal.start()], q[signal.end() :]
@@ -138,7 +140,7 @@ def _split_list(q: str) -> list[str] | None:
 
 
 def _split_context_list(elements: list[str], predicate: str) -> list[str] | None:
-    """"大东区2022年和2023年的X": the list is of years (or places); the shared noun follows the last."""
+    """ "大东区2022年和2023年的X": the list is of years (or places); the shared noun follows the last."""
     last_items, tail = _leading_items(elements[-1])
     if not last_items:
         return None
@@ -157,11 +159,11 @@ def _split_context_list(elements: list[str], predicate: str) -> list[str] | None
 
 
 def _shared_head(elements: list[str]) -> str:
-    """"A和B的作者": the last element's "的X" belongs to every element (when no other has a 的)."""
-    last = elements[-1]
-    if "的" not in last or any("的" in e for e in elements[:-1]):
+    """ "A和B的作者": the last element's "的X" belongs to every element (when no other has a 的)."""
+    bare = [_QUOTED.sub("", e) for e in elements]
+    if "的" not in bare[-1] or any("的" in e for e in bare[:-1]):
         return ""
-    return last[last.rindex("的") :]
+    return elements[-1][elements[-1].rindex("的") :]
 
 
 def _names_two_years(elements: list[str]) -> bool:
