@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 import jieba.posseg as pseg
 
@@ -55,12 +56,17 @@ _TARGET_CUE = re.compile(r"力争|争取|确保|目标")
 _CLAUSE_END = re.compile(r"[，,；;。：:！？!?\n、（(）)“”\"]")
 # Words around a quantity's name that are not part of it.
 _LEAD_WORDS = re.compile(
-    r"^(?:其中|同时|以及|全年|全区|全市|全省|全国|累计|共计|总共|一共|共|预计|预期|计划|力争|争取|目标|确保|将|拟|"
+    r"^(?:(?:某|该|本|我|全)[省市区县镇乡]|其中|同时|以及|全年|全国|累计|共计|总共|一共|共|预计|预期|计划|力争|争取|目标|确保|将|拟|"
     r"实现|完成|达到|达|为|是|有|在|和|与|及|并|的|了|约|其|当年|年底|年末|年初|分别|比|较)+"
 )
 _TAIL_WORDS = re.compile(r"(?:分别|约为|达到|达|为|是|有|了|的|共|累计|实现|完成|突破|超过|超|逾|近|约|等)+$")
-_ADMIN_PLACE = re.compile(r"..+?(?:省|市|区|县|州|镇|乡|旗)$")
-_NOT_PLACE = re.compile(r"(?:开发|示范|产业|工业|园|城|辖|社|小|街|景|片|商|全|地|都|市|新城)区$|^(?:全|城|都)市$")
+_ADMIN_PLACE = re.compile(r"[\u4e00-\u9fff]{2,6}(?:省|市|区|县|州|镇|乡|旗)$")
+# Words with an administrative suffix that name no place ("开发区", "老旧小区", "上市", "城市").
+_NOT_PLACE = re.compile(
+    r"(?:开发|示范|产业|工业|服务|保护|风景|试验|实验|功能|核心|集聚|自贸|生活|居住|商业|新城|"
+    r"[园城辖社小街景片商全地都市校厂矿院营灾疫库战学])区$|(?:[上超城都股楼车夜集门入开全]|城市)市$|(?:全|各)[省县镇乡]$"
+)
+_PLACE_CUT = frozenset("p c u uj ul d r m x v q f".split())  # tags a place name never continues over
 _NOUN_TAGS = ("n", "a", "b", "j", "l", "eng", "m")  # tags a noun phrase after a figure may continue with
 
 
@@ -180,12 +186,17 @@ def _places(sentence: str) -> list[tuple[int, str]]:
     Only names with an administrative suffix: jieba tags many ordinary words as places
     ("上市", "新建", "中欧" in 中欧班列), so a bare ns tag is not trusted.
     """
-    found, pos = [], 0
+    found, pos, previous = [], 0, None
     for tok in pseg.lcut(sentence):
-        word = tok.word
-        if tok.flag.startswith("n") and _ADMIN_PLACE.match(word) and not _NOT_PLACE.search(word):
-            found.append((pos, word))
+        word, start = tok.word, pos
         pos += len(word)
+        # jieba cuts some names ("浑|南区", "沈北|新区"): join a short suffix word to the word before.
+        if len(word) <= 2 and previous is not None and previous.flag not in _PLACE_CUT:
+            if len(previous.word) == 1 or previous.flag == "ns":
+                word, start = previous.word + word, start - len(previous.word)
+        previous = tok
+        if _ADMIN_PLACE.match(word) and not _NOT_PLACE.search(word):
+            found.append((start, word))
     return found
 
 
@@ -291,7 +302,7 @@ def _build(
         end=m.end(),
         value=value,
         unit=(m.group("mult") or "") + (m.group("unit") or ""),
-        base_value=value * factor,
+        base_value=_scale(value, factor),
         base_unit=base_unit,
         quantity=quantity,
         qualifier=qualifier,
@@ -300,9 +311,14 @@ def _build(
         period=period,
         kind=_kind(sentence, m.start(), period, article_year),
         place=next((p for pos, p in reversed(places) if pos < m.start()), None),
-        value_high=high * factor if high is not None else None,
-        precision=step * factor,
+        value_high=_scale(high, factor) if high is not None else None,
+        precision=_scale(step, factor),
     )
+
+
+def _scale(value: float, factor: float) -> float:
+    """value * factor without binary noise (512.3亿 is 51230000000, not 51229999999.99999)."""
+    return float(Decimal(repr(value)) * Decimal(repr(factor)))
 
 
 def _assign_respectively(sentence: str, found: list[Figure], article_year: int | None) -> list[Figure]:

@@ -240,3 +240,20 @@ def figures(sentence: str, *, article_date: str | None, context_year: str | int 
     from .figures import figures as read_figures  # figures.py builds on this module
 
     return read_figures(sentence, article_date=article_date, context_year=context_year)
+
+
+def context_years(sentences: list[str], article_date: str | None) -> list[int | None]:
+    """For each sentence of an article, the last year stated in the sentences before it (None
+    before the first): the `context_year` for figures(). 今年/去年 count when the article is
+    dated. News text states a year once and then stays in it ("2022年，… 。整车产量超46万辆")."""
+    base = _year_of(article_date)
+    out: list[int | None] = []
+    current: int | None = None
+    for sentence in sentences:
+        out.append(current)
+        for m in _TIME.finditer(sentence):
+            if m.group("year"):
+                current = int(m.group("year"))
+            elif m.group("rel") and not m.group("same") and base is not None:
+                current = base + _REL_OFFSET[m.group("rel")]
+    return out
