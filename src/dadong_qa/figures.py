@@ -59,7 +59,10 @@ _LEAD_WORDS = re.compile(
     r"^(?:(?:某|该|本|我|全)[省市区县镇乡]|其中|同时|以及|全年|全国|累计|共计|总共|一共|共|预计|预期|计划|力争|争取|目标|确保|将|拟|"
     r"实现|完成|达到|达|为|是|有|在|和|与|及|并|的|了|约|其|当年|年底|年末|年初|分别|比|较)+"
 )
-_TAIL_WORDS = re.compile(r"(?:分别|约为|达到|达|为|是|有|了|的|共|累计|实现|完成|突破|超过|超|逾|近|约|等)+$")
+_TAIL_WORDS = re.compile(
+    r"(?:分别|约为|达到|达|为|是|有|了|的|共|累计|实现|完成|突破|超过|超|逾|近|约|等|首次|均|从|力争|争取|计划|预计|将|"
+    r"(?:增|升|提升|提高|跃升|增加|下降|降|保持)(?:至|到|在))+$"
+)
 _ADMIN_PLACE = re.compile(r"[\u4e00-\u9fff]{2,6}(?:省|市|区|县|州|镇|乡|旗)$")
 # Words with an administrative suffix that name no place ("开发区", "老旧小区", "上市", "城市").
 _NOT_PLACE = re.compile(
@@ -124,9 +127,15 @@ def _is_figure(m: re.Match[str], times: list[re.Match[str]]) -> bool:
         return False  # a bare number: a code, a model name ("5系")
     if any(t.start() < m.end() and m.start() < t.end() for t in times):
         return False  # part of a year or month
+    if m.string[m.end() : m.end() + 1] in ("级", "”", "」", "》"):
+        return False  # "百亿级平台", "“民生十条”": a class or a name, not a count
     raw = m.group("num")
-    # "一件事", "三年行动": a lone Chinese digit is rarely a figure; "二十家" and "两万人" are.
-    return bool(re.match(r"\d", raw) or re.search(r"[十百千]", raw) or m.group("mult"))
+    if re.match(r"\d", raw):
+        return True
+    # "一件事", "三年行动": a lone Chinese digit is rarely a figure; "二十家" and "两万人" are;
+    # "数百名", "上千人" are no definite number.
+    vague = m.string[max(0, m.start() - 1) : m.start()] in ("数", "几", "上", "成")
+    return bool((re.search(r"[十百千]", raw) or m.group("mult")) and not vague)
 
 
 class _PeriodTracker:
@@ -191,9 +200,9 @@ def _places(sentence: str) -> list[tuple[int, str]]:
         word, start = tok.word, pos
         pos += len(word)
         # jieba cuts some names ("浑|南区", "沈北|新区"): join a short suffix word to the word before.
-        if len(word) <= 2 and previous is not None and previous.flag not in _PLACE_CUT:
-            if len(previous.word) == 1 or previous.flag == "ns":
-                word, start = previous.word + word, start - len(previous.word)
+        joinable = previous is not None and previous.flag not in _PLACE_CUT
+        if len(word) <= 2 and joinable and (len(previous.word) == 1 or previous.flag == "ns"):
+            word, start = previous.word + word, start - len(previous.word)
         previous = tok
         if _ADMIN_PLACE.match(word) and not _NOT_PLACE.search(word):
             found.append((start, word))
@@ -229,7 +238,9 @@ def _quantity(before: str, after: str, places: list[tuple[int, str]]) -> str:
         before = before.replace(place, "")
     name = _clean_name(before)
     examples = before.rstrip().endswith("等")
-    if (len(name) <= 2 and not re.search(r"[A-Za-z]", name)) or examples:
+    words = pseg.lcut(before.strip()) if name else []
+    ends_in_verb = bool(words) and words[-1].flag == "v"  # "高标准完成121个老旧小区": the object follows
+    if (len(name) <= 2 and not re.search(r"[A-Za-z]", name)) or examples or ends_in_verb:
         noun = _noun_after(after)
         if noun:
             verb = "" if examples else name
