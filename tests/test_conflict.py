@@ -15,7 +15,8 @@ REVIEW = "2022-12-21"  # a year-end review of 2022
 
 
 def _sourced(doc_id: str, date: str | None, sentence: str, context_year: int | None = None) -> list[SourcedFigure]:
-    return [SourcedFigure(f, sentence, doc_id, date) for f in figures(sentence, article_date=date, context_year=context_year)]
+    found = figures(sentence, article_date=date, context_year=context_year)
+    return [SourcedFigure(f, sentence, doc_id, date) for f in found]
 
 
 def _conflicts(*articles: tuple[str, str | None, str, int | None]) -> list[Conflict]:
