@@ -124,7 +124,7 @@ def _split_list(q: str) -> list[str] | None:
         return _split_context_list(elements, predicate)
     if not signal and not _ASKS_QUANTITY.search(predicate) and not _names_two_years(elements):
         return None  # "A和B是什么": two things asked without 分别 only for a figure
-    head = _shared_head(elements)
+    head, owner = _shared_head(elements), _shared_owner(elements)
     out = []
     for i, element in enumerate(elements):
         if i < len(elements) - 1:
@@ -132,6 +132,9 @@ def _split_list(q: str) -> list[str] | None:
         items, rest = _leading_items(element)
         if i and items and not rest:  # "X在2022年和2023年": replace the year inside the first
             out.append(_replace_items(elements[0], items) + predicate)
+            continue
+        if i and owner and not items:  # "某公司的员工人数、营业收入": 某公司的营业收入
+            out.append(owner + element + predicate)
             continue
         kinds = {it.kind for it in items}
         shared = "" if i == 0 else "".join(it.text for it in first_items if it.kind not in kinds)
@@ -164,6 +167,14 @@ def _shared_head(elements: list[str]) -> str:
     if "的" not in bare[-1] or any("的" in e for e in bare[:-1]):
         return ""
     return elements[-1][elements[-1].rindex("的") :]
+
+
+def _shared_owner(elements: list[str]) -> str:
+    """ "某公司的A、B": the first element's "X的" belongs to every element (when no other has a 的)."""
+    bare = [_QUOTED.sub("", e) for e in elements]
+    if "的" not in bare[0] or any("的" in e for e in bare[1:]):
+        return ""
+    return elements[0][: elements[0].rindex("的") + 1]
 
 
 def _names_two_years(elements: list[str]) -> bool:
