@@ -162,3 +162,14 @@ def test_context_years_carry_the_last_stated_year_forward():
 def test_periods_figures_is_the_figure_reader():
     (figure,) = figures("2021年平山县粮食产量12.5万吨。", article_date=None)
     assert figure.period == Period(2021) and figure.quantity == "粮食产量" and figure.place == "平山县"
+
+
+def test_follow_up_about_2023_is_not_answered_by_an_undated_articles_figures():
+    # An undated article reporting January-August data: neither its 今年 nor its figures have a year.
+    undated = figures("今年1至8月，限额以上社会消费品零售总额增速6.6%。", article_date=None, context_year=None)
+    wanted = question_period("那2023年呢？")
+    assert wanted == Period(2023)
+    assert [matches(wanted, f.period) for f in undated] == [None]
+    dated = figures("今年1至8月，限额以上社会消费品零售总额增速6.6%。", article_date="2022-09-20")
+    assert [matches(wanted, f.period) for f in dated] == [False]
+    assert [describe(f.period) for f in dated] == ["2022年1-8月"]
