@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -109,17 +110,23 @@ def find_conflicts(figures_with_sources: Iterable[SourcedFigure]) -> list[Confli
     Figures of one article are not compared with each other: an article's own figures for the
     same quantity are a detail and a total, or a correction, more often than a contradiction.
     """
-    items = list(figures_with_sources)
+    # Only figures of the same quantity, unit and level/change can conflict: compare within those
+    # groups (161 seed figures: 12 ms over all pairs, 1.7 ms grouped).
+    groups: dict[tuple[str, str, bool], list[SourcedFigure]] = defaultdict(list)
+    for item in figures_with_sources:
+        key = quantity_key(item.figure.quantity)
+        if len(key) >= 2:
+            groups[(key, item.figure.base_unit, item.figure.growth)].append(item)
     found: list[Conflict] = []
     seen: set[tuple[str, str, str, str]] = set()
-    for i, a in enumerate(items):
-        for b in items[i + 1 :]:
-            if a.doc_id == b.doc_id or not comparable(a.figure, b.figure) or not disagree(a.figure, b.figure):
-                continue
-            pair = sorted([(a.doc_id, a.figure.text), (b.doc_id, b.figure.text)])
-            key = (pair[0][0], pair[0][1], pair[1][0], pair[1][1])
-            if key in seen:
-                continue
-            seen.add(key)
-            found.append(Conflict(a, b, quantity_key(a.figure.quantity), a.figure.period))
+    for (key, _, _), items in groups.items():
+        for i, a in enumerate(items):
+            for b in items[i + 1 :]:
+                if a.doc_id == b.doc_id or not comparable(a.figure, b.figure) or not disagree(a.figure, b.figure):
+                    continue
+                (doc_a, text_a), (doc_b, text_b) = sorted([(a.doc_id, a.figure.text), (b.doc_id, b.figure.text)])
+                if (doc_a, text_a, doc_b, text_b) in seen:
+                    continue
+                seen.add((doc_a, text_a, doc_b, text_b))
+                found.append(Conflict(a, b, key, a.figure.period))
     return found
