@@ -262,3 +262,13 @@ def test_any_text_gives_consistent_figures(parts: list[str], date: str | None):
         assert sentence[f.start : f.end] == f.text
         assert f.base_unit and f.precision > 0
         assert f.period is None or f.period.year in (None, 2021, 2022)
+
+
+def test_context_year_may_be_text_or_number_and_results_are_fresh_lists():
+    a = figures("整车产量46万辆。", article_date="2022-12-20", context_year="2022")
+    b = figures("整车产量46万辆。", article_date="2022-12-20", context_year=2022)
+    assert a == b and a is not b
+    a.clear()  # a caller changing its list does not change the next caller's
+    assert figures("整车产量46万辆。", article_date="2022-12-20", context_year=2022) == b
+    assert figures("整车产量46万辆。", article_date=None, context_year="2022年")[0].period == Period(2022)
+    assert figures("整车产量46万辆。", article_date="unknown", context_year="")[0].period is None

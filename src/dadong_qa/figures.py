@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 
 import jieba.posseg as pseg
 
@@ -107,8 +108,12 @@ def figures(sentence: str, *, article_date: str | None, context_year: str | int 
     their year unknown. context_year: the last explicit year stated earlier in the same article,
     the year of figures whose own sentence names none.
     """
-    article_year = _year_of(article_date)
-    start_year = int(context_year) if context_year not in (None, "") else None
+    year = _year_of(str(context_year)) if context_year is not None else None
+    return list(_figures(sentence, _year_of(article_date), year))
+
+
+@lru_cache(maxsize=8192)  # the same candidate sentences come back for many questions (~2 ms each)
+def _figures(sentence: str, article_year: int | None, start_year: int | None) -> tuple[Figure, ...]:
     times = [m for m in _time_spans(sentence) if not m.group("skip")]
     places = _places(sentence)
     periods = _PeriodTracker(sentence, times, _TimeState(year=start_year), article_year)
@@ -119,7 +124,7 @@ def figures(sentence: str, *, article_date: str | None, context_year: str | int 
         parsed = _parse_number(m.group("num"))
         if parsed is not None:
             out.append(_build(sentence, m, parsed, periods.at(m.start()), article_year, places, out))
-    return _assign_respectively(sentence, out, article_year)
+    return tuple(_assign_respectively(sentence, out, article_year))
 
 
 def _is_figure(m: re.Match[str], times: list[re.Match[str]]) -> bool:
