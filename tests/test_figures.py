@@ -272,3 +272,10 @@ def test_context_year_may_be_text_or_number_and_results_are_fresh_lists():
     assert figures("整车产量46万辆。", article_date="2022-12-20", context_year=2022) == b
     assert figures("整车产量46万辆。", article_date=None, context_year="2022年")[0].period == Period(2022)
     assert figures("整车产量46万辆。", article_date="unknown", context_year="")[0].period is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=60), st.one_of(st.none(), st.text(max_size=12)), st.one_of(st.none(), st.integers(-5, 3000)))
+def test_arbitrary_input_never_breaks(sentence: str, date: str | None, year: int | None):
+    for f in figures(sentence, article_date=date, context_year=year):
+        assert sentence[f.start : f.end] == f.text

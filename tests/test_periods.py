@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dadong_qa.periods import (
     Period,
@@ -173,3 +175,11 @@ def test_follow_up_about_2023_is_not_answered_by_an_undated_articles_figures():
     dated = figures("今年1至8月，限额以上社会消费品零售总额增速6.6%。", article_date="2022-09-20")
     assert [matches(wanted, f.period) for f in dated] == [False]
     assert [describe(f.period) for f in dated] == ["2022年1-8月"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=60), st.one_of(st.none(), st.integers(1900, 2100)))
+def test_question_period_of_any_text_is_describable(question: str, today: int | None):
+    period = question_period(question, today_year=today)
+    assert isinstance(describe(period), str)
+    assert matches(period, period) in (True, None)
