@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import jieba.posseg as pseg
 
-from .periods import _CN_NUM, _DASH, _TIME, Period, _apply, _time_spans, _TimeState, _year_of, cn_number
+from .periods import CN_NUMERAL, DASH, TIME, Period, TimeState, apply_time, cn_number, time_spans, year_of
 
 # Units: base unit and the factor to it. Measure words are their own base unit: 辆 and 台 are
 # not compared (a sales figure in 台 may count something else than production in 辆).
@@ -33,7 +33,7 @@ _UNIT_WORDS = sorted({*_UNIT_FACTORS, *_MEASURE_WORDS}, key=len, reverse=True)  
 _MULTIPLIERS = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _FIGURE = re.compile(
-    rf"(?<![A-Za-z\d.])(?P<num>(?:{_NUM})(?:{_DASH}(?:{_NUM}))?|{_CN_NUM})"
+    rf"(?<![A-Za-z\d.])(?P<num>(?:{_NUM})(?:{DASH}(?:{_NUM}))?|{CN_NUMERAL})"
     r"(?P<approx1>余|多)?(?P<mult>万亿|亿|万|千(?![米克瓦]))?(?P<approx2>余|多)?"
     rf"(?P<unit>{'|'.join(map(re.escape, _UNIT_WORDS))})?(?P<post>以上|以下|以内|左右|上下)?"
 )
@@ -108,15 +108,15 @@ def figures(sentence: str, *, article_date: str | None, context_year: str | int 
     their year unknown. context_year: the last explicit year stated earlier in the same article,
     the year of figures whose own sentence names none.
     """
-    year = _year_of(str(context_year)) if context_year is not None else None
-    return list(_figures(sentence, _year_of(article_date), year))
+    year = year_of(str(context_year)) if context_year is not None else None
+    return list(_figures(sentence, year_of(article_date), year))
 
 
 @lru_cache(maxsize=8192)  # the same candidate sentences come back for many questions (~2 ms each)
 def _figures(sentence: str, article_year: int | None, start_year: int | None) -> tuple[Figure, ...]:
-    times = [m for m in _time_spans(sentence) if not m.group("skip")]
-    places = _places(sentence)
-    periods = _PeriodTracker(sentence, times, _TimeState(year=start_year), article_year)
+    times = [m for m in time_spans(sentence) if not m.group("skip")]
+    places = place_names(sentence)
+    periods = _PeriodTracker(sentence, times, TimeState(year=start_year), article_year)
     out: list[Figure] = []
     for m in _FIGURE.finditer(sentence):
         if not _is_figure(m, times):
@@ -151,23 +151,23 @@ class _PeriodTracker:
     semicolon.
     """
 
-    def __init__(self, sentence: str, times: list[re.Match[str]], state: _TimeState, base_year: int | None) -> None:
+    def __init__(self, sentence: str, times: list[re.Match[str]], state: TimeState, base_year: int | None) -> None:
         events: list[tuple[int, str, re.Match[str] | None]] = [(t.start(), "time", t) for t in times]
         events += [(m.start(), "detail", None) for m in re.finditer("其中", sentence)]
         events += [(m.start(), "restore", None) for m in re.finditer("[；;]", sentence)]
         self._events = sorted(events, key=lambda e: e[0])
         self._state, self._saved, self._base, self._i = state, None, base_year, 0
-        self._saved: _TimeState | None = None
+        self._saved: TimeState | None = None
 
     def at(self, pos: int) -> Period | None:
         while self._i < len(self._events) and self._events[self._i][0] < pos:
             _, what, m = self._events[self._i]
             if what == "detail":
-                self._saved = _TimeState(**vars(self._state))
+                self._saved = TimeState(**vars(self._state))
             elif what == "restore" and self._saved is not None:
                 self._state, self._saved = self._saved, None
             elif m is not None and not m.group("date"):
-                _apply(self._state, m, self._base)
+                apply_time(self._state, m, self._base)
             self._i += 1
         return self._state.period()
 
@@ -179,7 +179,7 @@ def _parse_number(raw: str) -> tuple[float, float | None, float] | None:
     integer may be rounding ("940" ~ 935-945), but at most a tenth of the value, so that "100"
     and "140" still differ.
     """
-    parts = re.split(_DASH, raw)
+    parts = re.split(DASH, raw)
     values = [cn_number(p) for p in parts]
     if not values or any(v is None for v in values):
         return None
@@ -194,7 +194,7 @@ def _parse_number(raw: str) -> tuple[float, float | None, float] | None:
     return values[0], (values[1] if len(values) > 1 else None), step  # type: ignore[return-value]
 
 
-def _places(sentence: str) -> list[tuple[int, str]]:
+def place_names(sentence: str) -> list[tuple[int, str]]:
     """(offset, name) of administrative places named in the sentence ("沈阳市", "大东区").
 
     Only names with an administrative suffix: jieba tags many ordinary words as places
@@ -217,7 +217,7 @@ def _places(sentence: str) -> list[tuple[int, str]]:
 def _clean_name(name: str) -> str:
     """Strip time words, verbs and particles around a quantity's name."""
     for _ in range(3):
-        name = _TIME.sub("", name)
+        name = TIME.sub("", name)
         name = _LEAD_WORDS.sub("", name)
         name = _TAIL_WORDS.sub("", name).strip(" \u3000")
     return name
@@ -276,7 +276,7 @@ def _new_time_after(sentence: str, cue_end: int, before: int) -> bool:
     boundary = _CLAUSE_END.search(sentence, cue_end, before)
     if boundary is None:
         return False
-    return any(t.group("year") or t.group("rel") for t in _TIME.finditer(sentence, boundary.end(), before))
+    return any(t.group("year") or t.group("rel") for t in TIME.finditer(sentence, boundary.end(), before))
 
 
 def _clause_start(sentence: str, pos: int, previous: Figure | None) -> int:
@@ -367,15 +367,15 @@ def _respectively_list(sentence: str, first: Figure, article_year: int | None) -
     pieces = re.split(r"[、和与及]", m.group(1))
     if len(pieces) < 2:
         return []
-    times = [[t for t in _time_spans(p) if t.group("year") or t.group("rel")] for p in pieces]
+    times = [[t for t in time_spans(p) if t.group("year") or t.group("rel")] for p in pieces]
     if all(times):  # a list of years: each figure gets its year, all share the quantity
         shared = _clean_name(pieces[-1]) or first.quantity
         months = first.period.months if first.period else None
         listed = []
         for piece in pieces:
-            state = _TimeState(year=None, months=months)
-            for t in _time_spans(piece):
-                _apply(state, t, article_year)
+            state = TimeState(year=None, months=months)
+            for t in time_spans(piece):
+                apply_time(state, t, article_year)
             listed.append((shared, state.period()))
         return listed
     names = [_clean_name(n) for n in pieces]

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import jieba
 
-from .figures import _places
-from .periods import _TIME
+from .figures import place_names
+from .periods import TIME
 
 _RESPECTIVELY = re.compile(r"分别|各自|各(?=是|为|有|多少|几|达|占|在|增长|下降|增加|减少|需要|要)")
 _CONJUNCTIONS = frozenset({"和", "与", "及", "以及", "、", "跟", "同", "还有"})
@@ -178,7 +178,7 @@ def _shared_owner(elements: list[str]) -> str:
 
 
 def _names_two_years(elements: list[str]) -> bool:
-    return sum(1 for e in elements if any(m.group("year") for m in _TIME.finditer(e))) >= 2
+    return sum(1 for e in elements if any(m.group("year") for m in TIME.finditer(e))) >= 2
 
 
 def _list_elements(subject: str) -> list[str]:
@@ -201,7 +201,7 @@ def _list_elements(subject: str) -> list[str]:
 
 def _leading_items(text: str) -> tuple[list[_Item], str]:
     """Places and time expressions at the start of `text`, and the rest."""
-    places = {pos: word for pos, word in _places(text)}
+    places = {pos: word for pos, word in place_names(text)}
     items: list[_Item] = []
     pos = 0
     while pos < len(text):
@@ -209,7 +209,7 @@ def _leading_items(text: str) -> tuple[list[_Item], str]:
             items.append(_Item("place", places[pos]))
             pos += len(places[pos])
             continue
-        m = _TIME.match(text, pos)
+        m = TIME.match(text, pos)
         if m and not m.group("skip"):
             items.append(_Item("time", m.group(0)))
             pos = m.end()
@@ -222,8 +222,8 @@ def _leading_items(text: str) -> tuple[list[_Item], str]:
 
 
 def _items_anywhere(text: str) -> list[_Item]:
-    times = [_Item("time", m.group(0)) for m in _TIME.finditer(text) if m.group("year") or m.group("rel")]
-    return times + [_Item("place", word) for _, word in _places(text)]
+    times = [_Item("time", m.group(0)) for m in TIME.finditer(text) if m.group("year") or m.group("rel")]
+    return times + [_Item("place", word) for _, word in place_names(text)]
 
 
 def _time_class(m: re.Match[str]) -> str:
@@ -232,8 +232,8 @@ def _time_class(m: re.Match[str]) -> str:
 
 def _spans(text: str) -> list[tuple[str, int, int]]:
     """(class, start, end) of the years, parts of years and places in `text`."""
-    spans = [(_time_class(m), m.start(), m.end()) for m in _TIME.finditer(text) if not m.group("skip")]
-    return spans + [("place", p, p + len(w)) for p, w in _places(text)]
+    spans = [(_time_class(m), m.start(), m.end()) for m in TIME.finditer(text) if not m.group("skip")]
+    return spans + [("place", p, p + len(w)) for p, w in place_names(text)]
 
 
 def _replace_items(question: str, items: list[_Item]) -> str:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # Numbers
 _CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_SMALL = {"十": 10, "百": 100, "千": 1000}
-_CN_NUM = "[零〇一二两三四五六七八九十百千]+"
+CN_NUMERAL = "[零〇一二两三四五六七八九十百千]+"
 
 
 def cn_number(text: str) -> float | None:
@@ -50,8 +50,8 @@ def cn_number(text: str) -> float | None:
 # Time expressions. One regex, scanned left to right: each match updates the running
 # (year, months, to_date) state that the figures after it inherit.
 _M = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"  # a month number
-_DASH = r"\s*(?:-|—|–|~|～|至|到)\s*"
-_TIME = re.compile(
+DASH = r"\s*(?:-|—|–|~|～|至|到)\s*"
+TIME = re.compile(
     "|".join(
         [
             # "比去年同期多…": a comparison base, not the figure's period ("去年同期为150个" is one).
@@ -62,7 +62,7 @@ _TIME = re.compile(
             r"(?P<full>全年)",
             r"前(?P<qcum>[一二三1-3])(?:个)?季度",
             r"第?(?P<q>[一二三四1-4])季度",
-            rf"(?P<m1>{_M})\s*(?:月份?)?{_DASH}(?P<m2>{_M})\s*月份?",
+            rf"(?P<m1>{_M})\s*(?:月份?)?{DASH}(?P<m2>{_M})\s*月份?",
             rf"前(?P<first>{_M})个?月",
             rf"(?P<date>{_M}\s*月\s*\d{{1,2}}\s*[日号])",  # a day: an event, not a period
             rf"(?P<mon>{_M})\s*月份?",
@@ -116,7 +116,7 @@ def describe(period: Period | None) -> str:
 
 
 @dataclass
-class _TimeState:
+class TimeState:
     year: int | None
     months: tuple[int, int] | None = None
     to_date: bool = False
@@ -133,7 +133,7 @@ def _month(text: str) -> int:
     return int(value) if value else 0
 
 
-def _apply(state: _TimeState, m: re.Match[str], base_year: int | None) -> None:
+def apply_time(state: TimeState, m: re.Match[str], base_year: int | None) -> None:
     """Update the running time state with one time expression."""
     g = m.group
     if g("year"):
@@ -166,26 +166,26 @@ def _apply(state: _TimeState, m: re.Match[str], base_year: int | None) -> None:
             state.months, state.to_date = (month, month), False
 
 
-def _year_of(date: str | None) -> int | None:
+def year_of(date: str | None) -> int | None:
     m = re.match(r"\s*((?:19|20)\d{2})", date or "")
     return int(m.group(1)) if m else None
 
 
-def _time_spans(text: str) -> list[re.Match[str]]:
-    return list(_TIME.finditer(text))
+def time_spans(text: str) -> list[re.Match[str]]:
+    return list(TIME.finditer(text))
 
 
 def question_period(question: str, *, today_year: int | None = None) -> Period | None:
     """The period a question asks about, None when it names none (or names several years:
     split such questions with parts.split_question first). 今年/去年 are resolved against
     `today_year`; without it their year stays unknown while a part (1至8月) still counts."""
-    state = _TimeState(year=None)
+    state = TimeState(year=None)
     years: set[int | None] = set()
     found = False
-    for m in _time_spans(question):
+    for m in time_spans(question):
         if m.group("skip") or m.group("date"):
             continue
-        _apply(state, m, today_year)
+        apply_time(state, m, today_year)
         found = True
         if m.group("year") or m.group("rel"):
             years.add(state.year)
@@ -246,12 +246,12 @@ def context_years(sentences: list[str], article_date: str | None) -> list[int | 
     """For each sentence of an article, the last year stated in the sentences before it (None
     before the first): the `context_year` for figures(). 今年/去年 count when the article is
     dated. News text states a year once and then stays in it ("2022年，… 。整车产量超46万辆")."""
-    base = _year_of(article_date)
+    base = year_of(article_date)
     out: list[int | None] = []
     current: int | None = None
     for sentence in sentences:
         out.append(current)
-        for m in _TIME.finditer(sentence):
+        for m in TIME.finditer(sentence):
             if m.group("year"):
                 current = int(m.group("year"))
             elif m.group("rel") and not m.group("same") and base is not None:
