@@ -49,14 +49,14 @@ def cn_number(text: str) -> float | None:
 # ---------------------------------------------------------------------------------------------
 # Time expressions. One regex, scanned left to right: each match updates the running
 # (year, months, to_date) state that the figures after it inherit.
-_M = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"  # a month number
+_M = r"(?<![\d.])(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"  # a month number, not digits of a longer one
 DASH = r"\s*(?:-|—|–|~|～|至|到)\s*"
 TIME = re.compile(
     "|".join(
         [
             # "比去年同期多…": a comparison base, not the figure's period ("去年同期为150个" is one).
             r"(?P<skip>(?<=[比较与同和])(?:去年|上年|上一年)同期|(?<!年)同期)",
-            r"(?P<year>(?:19|20)\d{2})\s*年度?(?P<since>以来)?",
+            r"(?<![\d.])(?P<year>(?:19|20)\d{2})\s*年度?(?P<since>以来)?",
             r"(?P<rel>今年|去年|明年|前年|上年|本年)度?(?:(?P<rel_since>以来)|(?P<same>同期))?",
             r"(?P<half>上半年|下半年)",
             r"(?P<full>全年)",
