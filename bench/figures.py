@@ -3,7 +3,7 @@
     python bench/figures.py [CORPUS_DIR]
 
 Reads every article of CORPUS_DIR (default: corpus/), splits it into sentences, reads the
-figures of each sentence with its article's date and context year, then looks for conflicts
+figures of each sentence with its article's date and context period, then looks for conflicts
 among all of them. Prints sentences, figures, conflicts and milliseconds per sentence.
 """
 
@@ -20,7 +20,7 @@ from dadong_qa.chunk import split_sentences  # noqa: E402
 from dadong_qa.conflict import SourcedFigure, find_conflicts  # noqa: E402
 from dadong_qa.figures import figures  # noqa: E402
 from dadong_qa.ingest import corpus_files, read_file  # noqa: E402
-from dadong_qa.periods import context_years  # noqa: E402
+from dadong_qa.periods import context_periods  # noqa: E402
 from dadong_qa.text import warm_up  # noqa: E402
 
 
@@ -34,8 +34,9 @@ def main() -> None:
     for doc in docs:
         sentences = [doc.text[a:b] for a, b in split_sentences(doc.text)]
         n_sentences += len(sentences)
-        for sentence, year in zip(sentences, context_years(sentences, doc.date), strict=True):
-            found = figures(sentence, article_date=doc.date, context_year=year)
+        for sentence, context in zip(sentences, context_periods(sentences, doc.date), strict=True):
+            year, months = (context.year, context.months) if context else (None, None)
+            found = figures(sentence, article_date=doc.date, context_year=year, context_months=months)
             items.extend(SourcedFigure(f, sentence, doc.doc_id, doc.date) for f in found)
     read_s = time.perf_counter() - start
     start = time.perf_counter()

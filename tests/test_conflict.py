@@ -9,7 +9,7 @@ from dadong_qa.chunk import split_sentences
 from dadong_qa.conflict import Conflict, SourcedFigure, find_conflicts, interval, quantity_key
 from dadong_qa.figures import figures
 from dadong_qa.ingest import parse_article, read_file
-from dadong_qa.periods import Period, context_years
+from dadong_qa.periods import Period, context_periods
 
 REVIEW = "2022-12-21"  # a year-end review of 2022
 
@@ -154,8 +154,10 @@ _ADDED = {
 def _article_figures(doc_id: str, date: str | None, text: str) -> list[SourcedFigure]:
     sentences = [text[a:b] for a, b in split_sentences(text)]
     out = []
-    for sentence, year in zip(sentences, context_years(sentences, date), strict=True):
-        out.extend(_sourced(doc_id, date, sentence, year))
+    for sentence, context in zip(sentences, context_periods(sentences, date), strict=True):
+        year, months = (context.year, context.months) if context else (None, None)
+        found = figures(sentence, article_date=date, context_year=year, context_months=months)
+        out.extend(SourcedFigure(f, sentence, doc_id, date) for f in found)
     return out
 
 

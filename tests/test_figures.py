@@ -74,6 +74,7 @@ def test_qualifiers(sentence: str, text: str, qualifier: str | None, bound: str)
         ("增加1.5个百分点。", 1.5, "个百分点"),
         ("企业二十家。", 20, "家"),
         ("带动两万人就业。", 20_000, "人"),
+        ("带动十万人就业。", 100_000, "人"),
     ],
 )
 def test_units_convert_to_a_base(sentence: str, base_value: float, base_unit: str):
@@ -89,6 +90,7 @@ def test_units_convert_to_a_base(sentence: str, base_value: float, base_unit: st
         "宝马x5和5系车型上市，5g网络覆盖全区，pm2.5浓度下降。",
         "推进“一件事一次办”，完成三年行动。",
         "第二届大会在此举办。",
+        "服务走进千家万户，打造“民生十条”品牌，建设百亿级平台，数百名工人参加。",
         "1月至8月，项目建设顺利。",
     ],
 )

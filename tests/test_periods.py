@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from dadong_qa.periods import (
     Period,
     cn_number,
+    context_periods,
     context_years,
     describe,
     figures,
@@ -183,3 +184,17 @@ def test_question_period_of_any_text_is_describable(question: str, today: int | 
     period = question_period(question, today_year=today)
     assert isinstance(describe(period), str)
     assert matches(period, period) in (True, None)
+
+
+def test_context_periods_carry_the_part_of_the_year_across_semicolons():
+    sentences = [
+        "1月至8月，完成工业总产值1251.3亿元，其中8月份产值创新高；",
+        "限额以上社会消费品零售总额增速6.6%；",
+        "全区603个事项实现一次办。",
+        "新增企业20家。",
+    ]
+    context = context_periods(sentences, None)
+    assert context == [None, Period(None, (1, 8)), Period(None, (1, 8)), None]
+    second = figures(sentences[1], article_date=None, context_months=context[1].months)
+    assert [(f.text, f.period) for f in second] == [("增速6.6%", Period(None, (1, 8)))]
+    assert context_periods(["2022年上半年，产值100亿元；", "增速5%。"], "2022-08-01") == [None, Period(2022, (1, 6))]

@@ -16,7 +16,18 @@ from functools import lru_cache
 
 import jieba.posseg as pseg
 
-from .periods import CN_NUMERAL, DASH, TIME, Period, TimeState, apply_time, cn_number, time_spans, year_of
+from .periods import (
+    CN_NUMERAL,
+    DASH,
+    TIME,
+    Period,
+    PeriodTracker,
+    TimeState,
+    apply_time,
+    cn_number,
+    time_spans,
+    year_of,
+)
 
 # Units: base unit and the factor to it. Measure words are their own base unit: 辆 and 台 are
 # not compared (a sales figure in 台 may count something else than production in 辆).
@@ -101,22 +112,31 @@ class Figure:
         return self.kind in ("plan", "target", "forecast")
 
 
-def figures(sentence: str, *, article_date: str | None, context_year: str | int | None = None) -> list[Figure]:
+def figures(
+    sentence: str,
+    *,
+    article_date: str | None,
+    context_year: str | int | None = None,
+    context_months: tuple[int, int] | None = None,
+) -> list[Figure]:
     """Every figure (number with a unit) in `sentence`, in order.
 
     article_date: the article's ISO date, against which 今年/去年/明年 are resolved; None leaves
     their year unknown. context_year: the last explicit year stated earlier in the same article,
-    the year of figures whose own sentence names none.
+    the year of figures whose own sentence names none. context_months: the part of the year a
+    sentence continues ("1月至8月，…；" then "增速6.6%；"): see periods.context_periods.
     """
     year = year_of(str(context_year)) if context_year is not None else None
-    return list(_figures(sentence, year_of(article_date), year))
+    return list(_figures(sentence, year_of(article_date), year, context_months))
 
 
 @lru_cache(maxsize=8192)  # the same candidate sentences come back for many questions (~2 ms each)
-def _figures(sentence: str, article_year: int | None, start_year: int | None) -> tuple[Figure, ...]:
+def _figures(
+    sentence: str, article_year: int | None, start_year: int | None, start_months: tuple[int, int] | None
+) -> tuple[Figure, ...]:
     times = [m for m in time_spans(sentence) if not m.group("skip")]
     places = place_names(sentence)
-    periods = _PeriodTracker(sentence, times, TimeState(year=start_year), article_year)
+    periods = PeriodTracker(sentence, TimeState(year=start_year, months=start_months), article_year)
     out: list[Figure] = []
     for m in _FIGURE.finditer(sentence):
         if not _is_figure(m, times):
@@ -137,39 +157,12 @@ def _is_figure(m: re.Match[str], times: list[re.Match[str]]) -> bool:
     raw = m.group("num")
     if re.match(r"\d", raw):
         return True
-    # "一件事", "三年行动": a lone Chinese digit is rarely a figure; "二十家" and "两万人" are;
-    # "数百名", "上千人" are no definite number.
-    vague = m.string[max(0, m.start() - 1) : m.start()] in ("数", "几", "上", "成")
-    return bool((re.search(r"[十百千]", raw) or m.group("mult")) and not vague)
-
-
-class _PeriodTracker:
-    """The time state at each position of a sentence, read left to right.
-
-    A time expression holds until the next one, except after 其中 ("1月至8月, X…, 其中8月份…;
-    Y…"): there it is a detail of its own clause, and the state before it returns at the next
-    semicolon.
-    """
-
-    def __init__(self, sentence: str, times: list[re.Match[str]], state: TimeState, base_year: int | None) -> None:
-        events: list[tuple[int, str, re.Match[str] | None]] = [(t.start(), "time", t) for t in times]
-        events += [(m.start(), "detail", None) for m in re.finditer("其中", sentence)]
-        events += [(m.start(), "restore", None) for m in re.finditer("[；;]", sentence)]
-        self._events = sorted(events, key=lambda e: e[0])
-        self._state, self._saved, self._base, self._i = state, None, base_year, 0
-        self._saved: TimeState | None = None
-
-    def at(self, pos: int) -> Period | None:
-        while self._i < len(self._events) and self._events[self._i][0] < pos:
-            _, what, m = self._events[self._i]
-            if what == "detail":
-                self._saved = TimeState(**vars(self._state))
-            elif what == "restore" and self._saved is not None:
-                self._state, self._saved = self._saved, None
-            elif m is not None and not m.group("date"):
-                apply_time(self._state, m, self._base)
-            self._i += 1
-        return self._state.period()
+    # Chinese numerals: "二十家", "两万人", "十万人" are figures; "一件事", "三年行动" (a lone digit)
+    # and "千家万户", "民生十条" (a lone 十/百/千) are words; "数百名", "上千人" are no definite number.
+    if m.string[max(0, m.start() - 1) : m.start()] in ("数", "几", "上", "成"):
+        return False
+    has_digit = bool(re.search("[零〇一二两三四五六七八九]", raw))
+    return bool(m.group("mult")) or (has_digit and bool(re.search("[十百千]", raw)))
 
 
 def _parse_number(raw: str) -> tuple[float, float | None, float] | None:

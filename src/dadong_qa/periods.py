@@ -235,11 +235,49 @@ def same_period(a: Period | None, b: Period | None) -> bool | None:
     return (a.months or (1, 12)) == (b.months or (1, 12))
 
 
-def figures(sentence: str, *, article_date: str | None, context_year: str | int | None = None) -> list[Figure]:
+def figures(
+    sentence: str,
+    *,
+    article_date: str | None,
+    context_year: str | int | None = None,
+    context_months: tuple[int, int] | None = None,
+) -> list[Figure]:
     """Every figure of `sentence` with its quantity, period and kind: see figures.figures."""
     from .figures import figures as read_figures  # figures.py builds on this module
 
-    return read_figures(sentence, article_date=article_date, context_year=context_year)
+    return read_figures(sentence, article_date=article_date, context_year=context_year, context_months=context_months)
+
+
+class PeriodTracker:
+    """The time state at each position of a sentence, read left to right.
+
+    A time expression holds until the next one, except after 其中 ("1月至8月, X…, 其中8月份…;
+    Y…"): there it is a detail of its own clause, and the state before it returns at the next
+    semicolon.
+    """
+
+    def __init__(self, sentence: str, state: TimeState, base_year: int | None) -> None:
+        events: list[tuple[int, str, re.Match[str] | None]] = [
+            (t.start(), "time", t) for t in TIME.finditer(sentence) if not t.group("skip") and not t.group("date")
+        ]
+        events += [(m.start(), "detail", None) for m in re.finditer("其中", sentence)]
+        events += [(m.start(), "restore", None) for m in re.finditer("[；;]", sentence)]
+        self._events = sorted(events, key=lambda e: e[0])
+        self._state, self._base, self._i = state, base_year, 0
+        self._saved: TimeState | None = None
+
+    def at(self, pos: int) -> Period | None:
+        """The period in force at `pos` (positions must be asked in increasing order)."""
+        while self._i < len(self._events) and self._events[self._i][0] < pos:
+            _, what, m = self._events[self._i]
+            if what == "detail":
+                self._saved = TimeState(**vars(self._state))
+            elif what == "restore" and self._saved is not None:
+                self._state, self._saved = self._saved, None
+            elif m is not None:
+                apply_time(self._state, m, self._base)
+            self._i += 1
+        return self._state.period()
 
 
 def context_years(sentences: list[str], article_date: str | None) -> list[int | None]:
@@ -256,4 +294,19 @@ def context_years(sentences: list[str], article_date: str | None) -> list[int | 
                 current = int(m.group("year"))
             elif m.group("rel") and not m.group("same") and base is not None:
                 current = base + _REL_OFFSET[m.group("rel")]
+    return out
+
+
+def context_periods(sentences: list[str], article_date: str | None) -> list[Period | None]:
+    """For each sentence of an article, the period it starts in: the year of context_years(), and
+    the part of the year when the sentence before ended in a semicolon (a list that goes on:
+    "1月至8月，完成产值1251.3亿元；" then "限额以上社会消费品零售总额增速6.6%；" is still 1-8月).
+    Pass `.year` and `.months` to figures() as context_year and context_months."""
+    base = year_of(article_date)
+    out: list[Period | None] = []
+    months: tuple[int, int] | None = None
+    for sentence, year in zip(sentences, context_years(sentences, article_date), strict=True):
+        out.append(TimeState(year=year, months=months).period())
+        end = PeriodTracker(sentence, TimeState(year=year, months=months), base).at(len(sentence))
+        months = end.months if end is not None and sentence.rstrip().endswith(("；", ";")) else None
     return out
