@@ -223,7 +223,8 @@ def _noun_after(text: str) -> str:
         text = text[: nxt.start()]
     words = []
     for i, tok in enumerate(pseg.lcut(text)):
-        if not tok.flag.startswith(_NOUN_TAGS) or (i and tok.flag == "nr"):
+        in_phrase = tok.flag.startswith(_NOUN_TAGS) or tok.word in ("以上", "以下")  # "亿元以上项目"
+        if not in_phrase or (i and tok.flag == "nr"):
             break  # a verb ends the phrase; "nr" after the first word is usually a mis-tagged verb
         words.append(tok.word)
     return _clean_name("".join(words))
