@@ -170,9 +170,9 @@ def test_parts_of_the_year(phrase: str, months: tuple[int, int]):
 def test_a_detail_after_qizhong_does_not_change_the_rest_of_the_sentence():
     sentence = "1月至8月，完成工业总产值1251.3亿元，其中8月份产值180亿元；限额以上社会消费品零售总额增速6.6%。"
     found = _by_text(sentence, article_date="2022-09-20")
-    assert found["1251.3亿元"].period == Period(None, (1, 8))
-    assert found["180亿元"].period == Period(None, (8, 8))
-    assert found["增速6.6%"].period == Period(None, (1, 8))
+    assert found["1251.3亿元"].period == Period(2022, (1, 8))
+    assert found["180亿元"].period == Period(2022, (8, 8))
+    assert found["增速6.6%"].period == Period(2022, (1, 8))
 
 
 def test_relative_years_resolve_against_the_article_date():

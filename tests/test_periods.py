@@ -198,3 +198,14 @@ def test_context_periods_carry_the_part_of_the_year_across_semicolons():
     second = figures(sentences[1], article_date=None, context_months=context[1].months)
     assert [(f.text, f.period) for f in second] == [("增速6.6%", Period(None, (1, 8)))]
     assert context_periods(["2022年上半年，产值100亿元；", "增速5%。"], "2022-08-01") == [None, Period(2022, (1, 6))]
+
+
+def test_a_part_of_the_year_without_a_year_is_the_articles_year():
+    (f,) = figures("1月至8月，整车生产28.2万辆。", article_date="2022-09-20")
+    assert f.period == Period(2022, (1, 8))
+    (f,) = figures("上半年，整车生产20万辆。", article_date="2023-07-20", context_year=2021)
+    assert f.period == Period(2021, (1, 6))  # a year stated earlier in the article comes first
+    (f,) = figures("1月至8月，整车生产28.2万辆。", article_date=None)
+    assert f.period == Period(None, (1, 8))
+    assert question_period("上半年的产值是多少？") == Period(None, (1, 6))
+    assert question_period("上半年的产值是多少？", today_year=2023) == Period(2023, (1, 6))

@@ -120,7 +120,6 @@ class TimeState:
     year: int | None
     months: tuple[int, int] | None = None
     to_date: bool = False
-    explicit_year: bool = False  # the year comes from this text, not from context
 
     def period(self) -> Period | None:
         if self.year is None and self.months is None and not self.to_date:
@@ -134,15 +133,21 @@ def _month(text: str) -> int:
 
 
 def apply_time(state: TimeState, m: re.Match[str], base_year: int | None) -> None:
-    """Update the running time state with one time expression."""
+    """Update the running time state with one time expression.
+
+    A part of a year with no year known ("上半年", "1月至8月" in an article dated 2022-09-20) is
+    the base year's, like 今年; with no base year (an undated article) the year stays unknown.
+    """
     g = m.group
+    if not (g("year") or g("rel") or g("date")) and state.year is None:
+        state.year = base_year
     if g("year"):
-        state.year, state.months, state.to_date, state.explicit_year = int(g("year")), None, bool(g("since")), True
+        state.year, state.months, state.to_date = int(g("year")), None, bool(g("since"))
     elif g("rel"):
         # 今年 in an undated article: the year is unknown, never guessed.
         year = base_year + _REL_OFFSET[g("rel")] if base_year is not None else None
         months = state.months if g("same") else None  # "今年上半年…，去年同期…": the same months
-        state.year, state.months, state.to_date, state.explicit_year = year, months, bool(g("rel_since")), True
+        state.year, state.months, state.to_date = year, months, bool(g("rel_since"))
     elif g("half"):
         state.months, state.to_date = ((1, 6) if g("half") == "上半年" else (7, 12)), False
     elif g("full"):
