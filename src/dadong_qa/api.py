@@ -12,6 +12,7 @@ from typing import Any
 
 from . import index as store
 from .answer import ExtractiveAnswerer
+from .audit import audited
 from .chunk import ChunkParams
 from .config import Settings, load_settings
 from .embed import Embedder, get_embedder
@@ -207,6 +208,7 @@ class QA:
 
     # ------------------------------------------------------------ corpus changes
 
+    @audited("build")  # one audit line per call; callers pass actor=
     def build(self, progress: Progress | None = None) -> ChangeReport:
         """Rebuild the whole index from the corpus folder."""
         t0 = time.perf_counter()
@@ -243,6 +245,7 @@ class QA:
         self.build(progress)
         return True
 
+    @audited("add")  # one audit line per call; callers pass actor=
     def add(self, paths: Iterable[str | Path], progress: Progress | None = None) -> ChangeReport:
         """Add or replace articles; only new or changed ones are embedded."""
         t0 = time.perf_counter()
@@ -291,6 +294,7 @@ class QA:
         report.seconds = time.perf_counter() - t0
         return report
 
+    @audited("remove")  # one audit line per call; callers pass actor=
     def remove(self, doc_ids: Iterable[str]) -> ChangeReport:
         """Remove articles from the index at once; their files move to corpus/.removed/."""
         t0 = time.perf_counter()
