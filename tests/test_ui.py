@@ -323,7 +323,7 @@ def test_add_articles_only_takes_files_uploaded_by_the_client(served_app, tmp_pa
     secret.write_text(NOTICE_ARTICLE.replace("图书馆", "档案馆"), "utf-8")
     before = qa.status()["docs"]
     forged = {"path": str(secret), "orig_name": "server_side.txt", "meta": {"_type": "gradio.FileData"}}
-    event = httpx.post(f"{url}gradio_api/call/add_articles", json={"data": [[forged]]}, timeout=30).json()
+    event = httpx.post(f"{url}gradio_api/call/add_articles", json={"data": [[forged], "replace"]}, timeout=30).json()
     result = httpx.get(f"{url}gradio_api/call/add_articles/{event['event_id']}", timeout=30).text
     assert "event: error" in result and "not uploaded by a user" in result
     assert qa.status()["docs"] == before

@@ -28,9 +28,9 @@ class RateLimited(Exception):
 
 
 class RateLimiter:
-    def __init__(self, limit: int, window: float = WINDOW_SECONDS) -> None:
+    def __init__(self, limit: int, window: float | None = None) -> None:
         self.limit = limit  # 0 or less: no limit
-        self.window = window
+        self.window = WINDOW_SECONDS if window is None else window
         self._calls: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
         self._since_sweep = 0

@@ -1,0 +1,27 @@
+"""The per-client question limit."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from dadong_qa.ratelimit import RateLimited, RateLimiter
+
+
+def test_limit_per_client_with_a_clear_message_then_recovery() -> None:
+    limiter = RateLimiter(3, window=0.5)
+    for _ in range(3):
+        limiter.check("a")
+    with pytest.raises(RateLimited, match="提问太频繁") as caught:
+        limiter.check("a")
+    assert 0 < caught.value.retry_after <= 0.5
+    limiter.check("b")  # other clients are not affected
+    time.sleep(0.55)
+    limiter.check("a")  # recovered
+
+
+def test_zero_means_no_limit() -> None:
+    limiter = RateLimiter(0)
+    for _ in range(1000):
+        limiter.check("a")
