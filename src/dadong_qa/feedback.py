@@ -10,6 +10,7 @@ No IP address, session, user name or browser data is stored.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,8 @@ FEEDBACK_FILE = "feedback.jsonl"
 _TOPICS = 15  # missing topics shown
 _EXAMPLES = 5  # refused questions listed per topic
 _DISLIKED = 50
+# Counting and relative-time words say how a question asks, not what about: never a topic.
+_NOT_TOPIC = re.compile(r"几|多少|今年|去年|明年|前年|目前|现在|最近|哪年|哪些")
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,18 @@ def _since(records: list[dict[str, Any]], since: date | None) -> list[dict[str, 
     return [r for r in records if str(r.get("time", ""))[:10] >= since.isoformat()]
 
 
+def topic_words(question: str) -> set[str]:
+    """The words of a question that name what it is about: content words, no counting or time
+    words ("几座", "今年"), and no word inside a longer one of the same question ("示例" in "示例县")."""
+    found = {w for w in vocab_words(question) if not _NOT_TOPIC.search(w)}
+    return {w for w in found if not any(w != other and w in other for other in found)}
+
+
 def missing_topics(refused: list[str], limit: int = _TOPICS) -> list[dict[str, Any]]:
     """Refused questions grouped by their content words, the most frequent word first."""
     by_word: dict[str, list[str]] = defaultdict(list)
     for q in refused:
-        for w in sorted(vocab_words(q)):
+        for w in sorted(topic_words(q)):
             by_word[w].append(q)
     ranked = sorted(by_word.items(), key=lambda kv: (-len(set(kv[1])), kv[0]))[:limit]
     return [{"word": w, "count": len(set(qs)), "questions": list(dict.fromkeys(qs))[:_EXAMPLES]} for w, qs in ranked]
