@@ -25,3 +25,15 @@ def test_zero_means_no_limit() -> None:
     limiter = RateLimiter(0)
     for _ in range(1000):
         limiter.check("a")
+
+
+def test_the_chat_says_so_in_chinese_and_keeps_the_question() -> None:
+    from dadong_qa.ui import over_limit
+
+    limiter = RateLimiter(1, window=60)
+    assert over_limit(limiter, "session-1", "第一个问题", []) is None
+    assert over_limit(limiter, "session-1", "   ", []) is None  # an empty box is not a question
+    chat = over_limit(limiter, "session-1", "第二个问题", [{"role": "user", "content": "x"}])
+    assert chat is not None and chat[-2] == {"role": "user", "content": "第二个问题"}
+    assert "提问太频繁" in chat[-1]["content"] and "dq-error" in chat[-1]["content"]
+    assert over_limit(limiter, "session-2", "别的用户", []) is None

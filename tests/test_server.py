@@ -55,7 +55,7 @@ def editor_app(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("editor")
     server, qa = _serve(root, "127.0.0.1", editors=(("alice", hash_password(PASSWORD)),), login_delay=LOGIN_DELAY)
     try:
-        yield server.local_url, qa, root
+        yield server.local_url, qa, root, server
     finally:
         server.close()
 
@@ -65,7 +65,7 @@ def _endpoints(url: str) -> set[str]:
 
 
 def test_readers_ask_without_login_and_see_no_editing(editor_app) -> None:
-    url, qa, _ = editor_app
+    url, qa, *_ = editor_app
     data = Client(url, verbose=False).predict(LAKE_QUESTION, None, api_name="/ask")
     assert data["answered"] and any("38万人次" in c["sentence"] for c in data["citations"])
     assert _endpoints(url) == {"/ask"}
@@ -77,7 +77,7 @@ def test_readers_ask_without_login_and_see_no_editing(editor_app) -> None:
 
 
 def test_without_credentials_nothing_changes(editor_app, tmp_path: Path) -> None:
-    url, qa, root = editor_app
+    url, qa, root, _ = editor_app
     before = _snapshot(root / "corpus", root / "index")
     audit_before = len(read_lines(audit_path(qa.settings)))
     article = tmp_path / "orchard.txt"
@@ -107,7 +107,7 @@ def test_without_credentials_nothing_changes(editor_app, tmp_path: Path) -> None
 
 
 def test_editor_changes_the_collection_and_is_audited(editor_app, tmp_path: Path) -> None:
-    url, qa, _ = editor_app
+    url, qa, *_ = editor_app
     editor = Client(f"{url}editor/", auth=("alice", PASSWORD), verbose=False)
     assert {f"/{name}" for name in EDITING} <= _endpoints_of(editor)
     start = len(read_lines(audit_path(qa.settings)))
@@ -137,6 +137,23 @@ def test_editor_changes_the_collection_and_is_audited(editor_app, tmp_path: Path
         ("alice", "restore", ["orchard-2"]),
     ]
     assert records[0]["files"][0]["sha256"] == hashlib.sha256(article.read_bytes()).hexdigest()
+
+
+def test_editor_sessions_expire(editor_app) -> None:
+    from dadong_qa.server import EDITOR_PATH, _mounted
+
+    url, *_, server = editor_app
+    info = f"{url}editor/gradio_api/info"
+    with httpx.Client(timeout=30) as browser:
+        assert browser.post(f"{url}editor/login", data={"username": "alice", "password": PASSWORD}).status_code == 200
+        assert browser.get(info).status_code == 200
+        sessions = _mounted(server.server.config.app, EDITOR_PATH).tokens
+        ttl, sessions.ttl = sessions.ttl, 0.5
+        try:
+            time.sleep(0.7)
+            assert browser.get(info).status_code == 401  # the session expired
+        finally:
+            sessions.ttl = ttl
 
 
 def _endpoints_of(client: Client) -> set[str]:

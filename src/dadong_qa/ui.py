@@ -349,13 +349,11 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
         message: str, history: list[dict[str, Any]], turns: dict[int, Turn], request: gr.Request
     ) -> Iterator[tuple[list[dict[str, Any]], str, dict[int, Turn]]]:
         turns = dict(turns or {})
-        if (message or "").strip():
-            try:
-                limiter.check(getattr(request, "session_hash", None) or _client_address(request))
-            except RateLimited as exc:
-                shown = [*(history or []), {"role": "user", "content": esc(message.strip())}]
-                yield [*shown, {"role": "assistant", "content": f'<div class="dq-error">⚠️ {esc(exc)}</div>'}], "", turns
-                return
+        client = getattr(request, "session_hash", None) or _client_address(request)
+        refused = over_limit(limiter, client, message, history)
+        if refused is not None:
+            yield refused, "", turns
+            return
 
         def record(answer: Answer) -> None:
             turn = turn_of(answer)
@@ -431,6 +429,20 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
         chatbot.like(vote, inputs=[turns], outputs=None, api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
     return app
+
+
+def over_limit(
+    limiter: RateLimiter, client: str, message: str, history: list[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    """The chat with the rate-limit message if `client` asked too often, else None (and counted)."""
+    if not (message or "").strip():
+        return None
+    try:
+        limiter.check(client)
+    except RateLimited as exc:
+        shown = [*(history or []), {"role": "user", "content": esc(message.strip())}]
+        return [*shown, {"role": "assistant", "content": f'<div class="dq-error">⚠️ {esc(exc)}</div>'}]
+    return None
 
 
 def _client_address(request: gr.Request | None) -> str:
