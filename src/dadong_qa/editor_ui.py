@@ -228,10 +228,18 @@ def editor_tabs(qa: QA) -> None:
     with gr.Tab("读者反馈", id="report"):
         report_md = gr.Markdown(elem_id="reader-report")
         with gr.Row():
+            # y from zero: with equal counts the axis would otherwise span one value and draw no bars.
             per_day_plot = gr.BarPlot(
-                x="日期", y="数量", color="类别", title="每天的提问：已回答 / 未能回答", elem_id="per-day-chart"
+                x="日期",
+                y="数量",
+                color="类别",
+                title="每天的提问：已回答 / 未能回答",
+                y_lim=[0, None],
+                elem_id="per-day-chart",
             )
-            topics_plot = gr.BarPlot(x="话题", y="问题数", title="资料缺少的话题", sort="-y", elem_id="topics-chart")
+            topics_plot = gr.BarPlot(
+                x="话题", y="问题数", title="资料缺少的话题", sort="-y", y_lim=[0, None], elem_id="topics-chart"
+            )
         report_btn = gr.Button("刷新", elem_id="report-refresh")
 
     view = [search, sort, desc]
