@@ -18,6 +18,7 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from . import index as store
 from .api import QA
 from .auth import EditMode, ExpiringSessions, LoginCheck, edit_mode
 from .ui import CSS, build_app
@@ -120,7 +121,8 @@ def serve(qa: QA, host: str | None = None, port: int | None = None, *, block: bo
     settings = qa.settings
     host = host or settings.server_host
     port = port or settings.server_port
-    qa.ensure_index()
+    if not store.exists(settings.index_dir):
+        qa.build(actor="server")  # first run (`make run`): the audit log says who built it
     qa.live()  # load the index and the embedder before the first user arrives
     app, mode = make_app(qa, host, port)
     message = startup_message(mode, host, port)
@@ -130,6 +132,7 @@ def serve(qa: QA, host: str | None = None, port: int | None = None, *, block: bo
         log.info(message)
     if not block:
         return RunningServer(app, host, port).start()
-    print(message, flush=True)
+    if mode is not EditMode.OFF:  # OFF was logged as a warning, on stderr, already
+        print(message, flush=True)
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
     return None
