@@ -139,6 +139,19 @@ def test_editor_changes_the_collection_and_is_audited(editor_app, tmp_path: Path
     assert records[0]["files"][0]["sha256"] == hashlib.sha256(article.read_bytes()).hexdigest()
 
 
+def test_editor_api_only_takes_files_uploaded_by_the_client(editor_app, tmp_path: Path) -> None:
+    url, qa, *_ = editor_app
+    secret = tmp_path / "server_side.txt"
+    secret.write_text(ORCHARD_ARTICLE.replace("苹果", "桃"), "utf-8")
+    forged = {"path": str(secret), "orig_name": "server_side.txt", "meta": {"_type": "gradio.FileData"}}
+    with httpx.Client(timeout=30) as browser:
+        assert browser.post(f"{url}editor/login", data={"username": "alice", "password": PASSWORD}).status_code == 200
+        event = browser.post(f"{url}editor/gradio_api/call/add_articles", json={"data": [[forged], "replace"]})
+        result = browser.get(f"{url}editor/gradio_api/call/add_articles/{event.json()['event_id']}").text
+    assert "event: error" in result and "not uploaded by a user" in result
+    assert "server_side" not in qa.index.docs
+
+
 def test_editor_sessions_expire(editor_app) -> None:
     from dadong_qa.server import EDITOR_PATH, _mounted
 

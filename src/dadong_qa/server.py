@@ -76,10 +76,22 @@ def make_app(qa: QA, host: str, port: int) -> tuple[FastAPI, EditMode]:
         )
         # Gradio keeps logins in a plain dict; this one forgets them after the session time.
         _mounted(app, EDITOR_PATH).tokens = ExpiringSessions(settings.editor_session_minutes * 60)
+        _check_upload_paths(editor)
     reader = build_app(qa, mode)
     reader.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     gr.mount_gradio_app(app, reader, "/", **common)
+    _check_upload_paths(reader)
     return app, mode
+
+
+def _check_upload_paths(blocks: gr.Blocks) -> None:
+    """Make Gradio refuse file paths a client did not upload (a request naming a server file).
+
+    Gradio 6.31 runs that check only once a Blocks `has_launched`, which `launch()` sets and
+    `mount_gradio_app` does not: without this a raw API call could add any server file.
+    tests/test_ui.py and tests/test_server.py send such a request.
+    """
+    blocks.has_launched = True
 
 
 def _mounted(app: FastAPI, path: str) -> Any:
