@@ -390,6 +390,21 @@ def test_editor_logs_in_uploads_removes_restores_and_reads_the_report(
     _until(driver, lambda d: "已添加：bridge" in d.find_element(By.ID, "change-report").text, "not restored")
     assert "bridge" in qa.index.docs
 
+    # Another article under the same file name: asked, then both kept.
+    other = tmp_path / "again" / "bridge.txt"
+    other.parent.mkdir()
+    other.write_text(BRIDGE_ARTICLE.replace("白沙河", "青石河"), "utf-8")
+    driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(other))
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#upload [aria-label='bridge.txt']"), "no upload")
+    driver.find_element(By.ID, "add").click()
+    _until(driver, lambda d: d.find_element(By.ID, "conflict-keep").is_displayed(), "same-name upload not asked")
+    assert "白沙河新桥" in driver.find_element(By.ID, "conflict-text").text  # names the article it would replace
+    _shot(driver, "editor-same-name.png")
+    driver.find_element(By.ID, "conflict-keep").click()
+    _until(driver, lambda d: "已添加：bridge-2" in d.find_element(By.ID, "change-report").text, "not kept both")
+    docs = qa.index.docs
+    assert docs["bridge"].doc.title.startswith("白沙河") and docs["bridge-2"].doc.title.startswith("青石河")
+
     _tab(driver, "修改记录")
     driver.find_element(By.ID, "audit-refresh").click()
     _until(driver, lambda d: "restore" in d.find_element(By.ID, "audit").text, "the audit log does not show it")
