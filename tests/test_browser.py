@@ -37,6 +37,14 @@ BRIDGE_ARTICLE = """白沙河新桥建成通车
 
 新桥建成后，两岸之间的通行时间由40分钟缩短到8分钟。大桥两侧还设置了人行步道和观景平台。
 """
+OTHER_BRIDGE_ARTICLE = """青石河老桥完成加固
+
+2025-08-15
+
+青石河老桥建于1978年，今年4月起封闭施工，加固桥墩并更换全部护栏。
+
+加固工程投资1200万元，完工后限载由20吨提高到40吨，公交线路随之恢复。
+"""
 WAIT = 60  # seconds; generous for a loaded 2-core machine
 
 # Records every text the newest answer bubble shows, to see the answer arrive in pieces.
@@ -231,6 +239,9 @@ def test_chat_upload_and_sources_in_browser(driver: Any, served_app: tuple[str, 
     )[0]
     option.click()
     driver.find_element(By.ID, "remove").click()
+    _until(driver, lambda d: d.find_element(By.ID, "remove-yes").is_displayed(), "no confirmation asked")
+    assert "bridge" in [d["doc_id"] for d in qa.list_docs()]  # asking changes nothing
+    driver.find_element(By.ID, "remove-yes").click()
     _until(driver, lambda d: "已删除：bridge" in d.find_element(By.ID, "change-report").text, "not removed")
     _until(driver, lambda d: "白沙河新桥" not in d.find_element(By.ID, "articles").text, "table still lists it")
     assert "bridge" not in [d["doc_id"] for d in qa.list_docs()]
@@ -271,3 +282,152 @@ def test_markup_in_articles_and_questions_stays_text_in_browser(
     for where in ("#chat", "#articles"):
         assert not driver.find_elements(By.CSS_SELECTOR, f"{where} img[onerror], {where} script"), where
     _shot(driver, "markup-as-text.png")
+
+
+# ---------------------------------------------------------------- readers and editors (issue 13)
+
+EDITOR_PASSWORD = "browser-editor-1"
+
+
+@pytest.fixture(scope="module")
+def login_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """The app with one editor configured: chat at /, editor pages at /editor behind the login."""
+    from conftest import SEED_CORPUS, free_port
+    from dadong_qa import QA, load_settings
+    from dadong_qa.auth import hash_password
+    from dadong_qa.ui import serve
+
+    root = tmp_path_factory.mktemp("login-app")
+    shutil.copytree(SEED_CORPUS, root / "corpus")
+    (root / "corpus" / "lake.txt").write_text(LAKE_ARTICLE, encoding="utf-8")
+    editors = (("alice", hash_password(EDITOR_PASSWORD)),)
+    qa = QA(load_settings(corpus_dir=root / "corpus", index_dir=root / "index", editors=editors, login_delay=0.2))
+    server = serve(qa, host="127.0.0.1", port=free_port(), block=False)
+    try:
+        yield server.local_url, qa
+    finally:
+        server.close()
+
+
+def _pick(drv: Any, picker: str, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    drv.find_element(By.CSS_SELECTOR, f"#{picker} input").click()
+    option = _until(
+        drv,
+        lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, f"#{picker} li[role=option]") if text in o.text],
+        f"{text!r} is not offered in #{picker}",
+    )[0]
+    option.click()
+
+
+def _tab(drv: Any, label: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    drv.find_element(By.XPATH, f"//button[@role='tab' and contains(., '{label}')]").click()
+
+
+def test_reader_sees_no_editing_and_gives_feedback(driver: Any, login_app: tuple[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    url, qa = login_app
+    driver.get(url)
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"), "the page did not load")
+    assert not driver.find_elements(By.XPATH, "//button[@role='tab' and contains(., '文章管理')]")
+    for control in ("upload", "add", "remove", "rebuild", "articles", "restore"):
+        assert not driver.find_elements(By.ID, control), control
+    _ask(driver, "青松湖湿地公园2024年接待了多少游客？")
+    _ask(driver, "示例县今年新建了几座机场？")
+    dislike = driver.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Dislike']")
+    assert len(dislike) >= 2, driver.find_element(By.ID, "chat").get_attribute("innerHTML")[-2000:]
+    dislike[-1].click()
+    from dadong_qa.feedback import ReaderLog
+
+    votes = ReaderLog(qa.settings).feedback
+    _until(driver, lambda d: votes.is_file() and "机场" in votes.read_text("utf-8"), "the dislike was not stored")
+    vote = json.loads(votes.read_text("utf-8").splitlines()[-1])
+    assert vote["liked"] is False and vote["answered"] is False and vote["question"] == "示例县今年新建了几座机场？"
+    _shot(driver, "reader.png")
+
+
+def test_editor_logs_in_uploads_removes_restores_and_reads_the_report(
+    driver: Any, login_app: tuple[str, Any], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    url, qa = login_app
+    from gradio_client import Client
+
+    refused = Client(url, verbose=False).predict("示例县今年新建了几座机场？", None, api_name="/ask")
+    assert not refused["answered"]  # a reader's refused question, logged for the report
+    driver.get(f"{url}editor/")
+    password = _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "input[type=password]"), "no login form")[0]
+    driver.find_element(By.CSS_SELECTOR, "input[type=text]").send_keys("alice")
+    password.send_keys("wrong-password")
+    driver.find_element(By.XPATH, "//button[contains(., 'Login')]").click()
+    _until(driver, lambda d: "Incorrect" in d.find_element(By.TAG_NAME, "body").text, "a wrong password got in")
+    _shot(driver, "editor-login-refused.png")
+    for selector, text in (("input[type=text]", "alice"), ("input[type=password]", EDITOR_PASSWORD)):
+        field = driver.find_element(By.CSS_SELECTOR, selector)
+        field.clear()
+        field.send_keys(text)
+    driver.find_element(By.XPATH, "//button[contains(., 'Login')]").click()
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#upload input[type=file]"), "login failed")
+
+    article = tmp_path / "bridge.txt"
+    article.write_text(BRIDGE_ARTICLE, "utf-8")
+    driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(article))
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#upload [aria-label='bridge.txt']"), "no upload")
+    driver.find_element(By.ID, "add").click()
+    _until(driver, lambda d: "已添加" in d.find_element(By.ID, "change-report").text, "the article was not added")
+    search = driver.find_element(By.CSS_SELECTOR, "#article-search textarea, #article-search input")
+    search.send_keys("白沙河")
+    _until(driver, lambda d: "青松湖" not in d.find_element(By.ID, "articles").text, "search did not filter")
+    assert "白沙河新桥建成通车" in driver.find_element(By.ID, "articles").text
+    _shot(driver, "editor-articles.png")
+
+    _pick(driver, "remove-pick", "bridge")
+    driver.find_element(By.ID, "remove").click()
+    _until(driver, lambda d: d.find_element(By.ID, "remove-yes").is_displayed(), "no confirmation asked")
+    _shot(driver, "editor-remove-confirm.png")
+    driver.find_element(By.ID, "remove-yes").click()
+    _until(driver, lambda d: "已删除：bridge" in d.find_element(By.ID, "change-report").text, "not removed")
+    assert "bridge" not in qa.index.docs
+    _pick(driver, "restore-pick", "bridge.txt")
+    driver.find_element(By.ID, "restore").click()
+    _until(driver, lambda d: "已添加：bridge" in d.find_element(By.ID, "change-report").text, "not restored")
+    assert "bridge" in qa.index.docs
+
+    # Another article under the same file name: asked, then both kept.
+    other = tmp_path / "again" / "bridge.txt"
+    other.parent.mkdir()
+    # A different story (a near-copy of the same story would be stored once, as an alias).
+    other.write_text(OTHER_BRIDGE_ARTICLE, "utf-8")
+    driver.find_element(By.CSS_SELECTOR, "#upload input[type=file]").send_keys(str(other))
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#upload [aria-label='bridge.txt']"), "no upload")
+    driver.find_element(By.ID, "add").click()
+    _until(driver, lambda d: d.find_element(By.ID, "conflict-keep").is_displayed(), "same-name upload not asked")
+    assert "白沙河新桥" in driver.find_element(By.ID, "conflict-text").text  # names the article it would replace
+    _shot(driver, "editor-same-name.png")
+    driver.find_element(By.ID, "conflict-keep").click()
+    _until(driver, lambda d: "已添加：bridge-2" in d.find_element(By.ID, "change-report").text, "not kept both")
+    docs = qa.index.docs
+    assert docs["bridge"].doc.title.startswith("白沙河") and docs["bridge-2"].doc.title.startswith("青石河")
+
+    _tab(driver, "修改记录")
+    driver.find_element(By.ID, "audit-refresh").click()
+    _until(driver, lambda d: "restore" in d.find_element(By.ID, "audit").text, "the audit log does not show it")
+    assert "alice" in driver.find_element(By.ID, "audit").text
+    _shot(driver, "editor-audit.png")
+
+    _tab(driver, "读者反馈")
+    driver.find_element(By.ID, "report-refresh").click()
+    _until(driver, lambda d: "机场" in d.find_element(By.ID, "reader-report").text, "no missing topic in the report")
+    _until(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#per-day-chart canvas, #per-day-chart svg"),
+        "no chart drawn",
+    )
+    _until(driver, lambda d: "processing" not in d.find_element(By.TAG_NAME, "body").text, "the report stays busy")
+    path = _shot(driver, "editor-report.png")
+    assert path.stat().st_size > 10_000

@@ -234,6 +234,10 @@ def test_upload_gbk_article_then_ask(client: Client, served_app, tmp_path: Path)
     data = client.predict("示例县苹果种植面积有多少亩？", None, api_name="/ask")
     assert data["answered"] and any("5.2万亩" in c["sentence"] for c in data["citations"])
     assert (qa.settings.corpus_dir / "orchard.txt").is_file()  # kept in the corpus for rebuilds
+    from dadong_qa.audit import audit_path, read_lines
+
+    last = read_lines(audit_path(qa.settings))[-1]  # no editor configured, loopback: the "local" actor
+    assert (last["actor"], last["action"], last["added"]) == ("local", "add", ["orchard"])
 
 
 @pytest.mark.slow
@@ -338,7 +342,7 @@ def test_add_articles_only_takes_files_uploaded_by_the_client(served_app, tmp_pa
     secret.write_text(NOTICE_ARTICLE.replace("图书馆", "档案馆"), "utf-8")
     before = qa.status()["docs"]
     forged = {"path": str(secret), "orig_name": "server_side.txt", "meta": {"_type": "gradio.FileData"}}
-    event = httpx.post(f"{url}gradio_api/call/add_articles", json={"data": [[forged]]}, timeout=30).json()
+    event = httpx.post(f"{url}gradio_api/call/add_articles", json={"data": [[forged], "replace"]}, timeout=30).json()
     result = httpx.get(f"{url}gradio_api/call/add_articles/{event['event_id']}", timeout=30).text
     assert "event: error" in result and "not uploaded by a user" in result
     assert qa.status()["docs"] == before
@@ -411,7 +415,7 @@ def test_upload_field_leaves_file_types_to_the_chinese_check(served_app) -> None
 
 def test_editor_corrects_title_and_date(tmp_path: Path) -> None:
     from dadong_qa import QA
-    from dadong_qa.ui import set_meta_form
+    from dadong_qa.editor_ui import set_meta_form
 
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "orchard.txt").write_text(ORCHARD_ARTICLE, encoding="utf-8")

@@ -13,6 +13,7 @@ from typing import Any
 from . import corpus_meta
 from . import index as store
 from .answer import AnswerParams, ExtractiveAnswerer
+from .audit import audited
 from .chunk import ChunkParams
 from .config import Settings, load_settings
 from .embed import Embedder, get_embedder
@@ -214,6 +215,7 @@ class QA:
 
     # ------------------------------------------------------------ corpus changes
 
+    @audited("build")  # one audit line per call; callers pass actor=
     def build(self, progress: Progress | None = None) -> ChangeReport:
         """Rebuild the whole index from the corpus folder."""
         t0 = time.perf_counter()
@@ -268,6 +270,7 @@ class QA:
         self.build(progress)
         return True
 
+    @audited("add")  # one audit line per call; callers pass actor=
     def add(self, paths: Iterable[str | Path], progress: Progress | None = None) -> ChangeReport:
         """Add or replace articles; only new or changed ones are embedded."""
         t0 = time.perf_counter()
@@ -329,6 +332,7 @@ class QA:
         report.seconds = time.perf_counter() - t0
         return report
 
+    @audited("remove")  # one audit line per call; callers pass actor=
     def remove(self, doc_ids: Iterable[str]) -> ChangeReport:
         """Remove articles from the index at once; their files move to corpus/.removed/."""
         t0 = time.perf_counter()

@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("serve", "start the chat web app")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    _roles_parsers(cmd)
     return parser
 
 
@@ -178,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command in ("editor", "report"):
+        return _run_roles(args)
     qa = _qa(args)
     if args.command in READ_ONLY and not store.exists(qa.settings.index_dir):
         # Reading never builds: a wrong --index must not create (or replace) an index.
@@ -294,6 +297,42 @@ def _eval_open(qa: QA, args: argparse.Namespace) -> int:
     print(format_rows([s]))
     print("\nrefusal trade-off over the decision threshold:")
     print(format_rows(result["curve"], marked=result["threshold"]))
+    return 0
+
+
+# ---------------------------------------------------------------- editors and reports (issue 13)
+
+
+def _roles_parsers(cmd: Any) -> None:
+    p = cmd("editor", "manage editor logins for the web app")
+    esub = p.add_subparsers(dest="editor_command", required=True)
+    e = esub.add_parser("add", help="add an editor or change their password (asked for; stdin when piped)")
+    e.add_argument("name")
+    e.add_argument("--config", default=None, help="TOML file to write (default dadong-qa.toml or DADONG_QA_CONFIG)")
+    p = cmd("report", "what readers asked that the articles could not answer, and their feedback")
+    p.add_argument("--since", default=None, help="YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")
+
+
+def _run_roles(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if args.command == "editor":
+        from .auth import add_editor, read_password
+        from .config import config_path
+
+        target = Path(args.config) if args.config else config_path()
+        add_editor(target, args.name, read_password(sys.stdin))
+        print(f"editor {args.name!r} saved in {target} (scrypt hash; restart the server to use it)")
+        return 0
+    from datetime import date
+
+    from .feedback import format_report, report
+
+    since = date.fromisoformat(args.since) if args.since else None
+    settings = load_settings(corpus_dir=getattr(args, "corpus", None), index_dir=getattr(args, "index", None))
+    data = report(settings, since)
+    print(json.dumps(data, ensure_ascii=False, indent=1) if args.json else format_report(data))
     return 0
 
 

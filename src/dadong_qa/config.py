@@ -101,6 +101,17 @@ class Settings:
     server_host: str = "127.0.0.1"
     server_port: int = 7860
     concurrency: int = 2  # questions answered at once (the machine has few cores)
+    queue_size: int = 64  # waiting requests beyond this are turned away at once (Gradio queue)
+
+    # Editors and readers (auth.py, audit.py, feedback.py, ratelimit.py). `editors`: user names
+    # with salted scrypt hashes (`dadong-qa editor add NAME` writes them); none = editing only
+    # from the CLI, or in the UI of a server bound to a loopback address.
+    editors: tuple[tuple[str, str], ...] = ()
+    editor_session_minutes: float = 480.0  # an editor login lasts one working day
+    login_delay: float = 1.0  # seconds after a failed login, doubled per failure in a row (cap 30)
+    audit_log: str = ""  # JSONL of every change; empty = audit.jsonl next to index_dir
+    reader_log: bool = True  # questions.jsonl + feedback.jsonl next to the audit log (no IP, no session)
+    rate_limit: int = 30  # questions per client per minute in the chat and /ask; 0 = no limit
     examples: tuple[str, ...] = (
         "大东区2022年社会消费品零售总额是多少？",
         "大东区连续几年入选全国工业百强区？",
@@ -120,6 +131,8 @@ class Settings:
         for key in ("corpus_dir", "index_dir"):
             if key in clean:
                 clean[key] = Path(clean[key])
+        if "editors" in clean:
+            clean["editors"] = parse_editors(clean["editors"])
         if clean.get("index_backend", self.index_backend) not in INDEX_BACKENDS:
             raise ValueError(
                 f"index_backend must be one of {', '.join(INDEX_BACKENDS)}, not {clean['index_backend']!r}"
@@ -145,6 +158,10 @@ _ENV = {
     "DADONG_QA_LLM_MODEL": "llm_model",
     "DADONG_QA_LLM_API_KEY": "llm_api_key",
     "DADONG_QA_LLM_TIMEOUT": "llm_total_timeout",
+    "DADONG_QA_EDITORS": "editors",
+    "DADONG_QA_AUDIT_LOG": "audit_log",
+    "DADONG_QA_READER_LOG": "reader_log",
+    "DADONG_QA_RATE_LIMIT": "rate_limit",
     "GRADIO_SERVER_NAME": "server_host",
     "GRADIO_SERVER_PORT": "server_port",
 }
@@ -162,15 +179,34 @@ def _coerce(name: str, value: Any) -> Any:
         return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
     if kind in ("Path", Path):
         return Path(value)
+    if name == "editors":
+        return parse_editors(value)
     if isinstance(value, list):
         return tuple(value)
     return value
 
 
+def parse_editors(value: Any) -> tuple[tuple[str, str], ...]:
+    """Editors from a TOML table {name = hash} or from DADONG_QA_EDITORS "name:hash,name:hash"."""
+    if isinstance(value, str):
+        pairs = [item.split(":", 1) for item in value.split(",") if item.strip()]
+        if any(len(p) != 2 for p in pairs):
+            raise ValueError("DADONG_QA_EDITORS must look like name:hash,name:hash")
+        value = {name.strip(): hash_.strip() for name, hash_ in pairs}
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+    return tuple((str(k), str(v)) for k, v in value)
+
+
+def config_path() -> Path:
+    """The configuration file: DADONG_QA_CONFIG, else dadong-qa.toml in the working directory."""
+    return Path(os.environ.get("DADONG_QA_CONFIG", CONFIG_FILE))
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from defaults, config file, environment and `overrides`, in that order."""
     values: dict[str, Any] = {}
-    path = Path(os.environ.get("DADONG_QA_CONFIG", CONFIG_FILE))
+    path = config_path()
     if path.is_file():
         with path.open("rb") as fh:
             data = tomllib.load(fh)

@@ -124,7 +124,7 @@ def url_doc_id(url: str) -> str:
     return f"{readable[:60]}_{hashlib.sha1(url.encode()).hexdigest()[:8]}"
 
 
-def add_urls(qa: QA, urls: list[str], progress: Progress | None = None) -> ChangeReport:
+def add_urls(qa: QA, urls: list[str], progress: Progress | None = None, actor: str = "cli") -> ChangeReport:
     """Fetch pages and add them as articles in one index change; failures are listed, not raised."""
     from .api import ChangeReport
 
@@ -147,7 +147,7 @@ def add_urls(qa: QA, urls: list[str], progress: Progress | None = None) -> Chang
             files.append(path)
             ids.append(doc_id)
         if files:
-            added = qa.add(files, progress=progress)
+            added = qa.add(files, progress=progress, actor=actor)
             report.added, report.replaced, report.unchanged = added.added, added.replaced, added.unchanged
             report.errors += added.errors
             report.notes += added.notes
@@ -157,7 +157,7 @@ def add_urls(qa: QA, urls: list[str], progress: Progress | None = None) -> Chang
     return report
 
 
-def add_feed(qa: QA, feed_url: str, progress: Progress | None = None) -> ChangeReport:
+def add_feed(qa: QA, feed_url: str, progress: Progress | None = None, actor: str = "cli") -> ChangeReport:
     """Add the items of an RSS/Atom feed that are not in the collection yet."""
     import feedparser
 
@@ -168,7 +168,7 @@ def add_feed(qa: QA, feed_url: str, progress: Progress | None = None) -> ChangeR
     known = _known_urls(qa)
     links = [urljoin(feed.url, e.get("link", "")) for e in parsed.entries if e.get("link")]
     new = [link for link in dict.fromkeys(links) if link not in known]
-    report = add_urls(qa, new, progress) if new else _empty_report()
+    report = add_urls(qa, new, progress, actor) if new else _empty_report()
     report.unchanged += [url_doc_id(link) for link in dict.fromkeys(links) if link in known]
     return report
 

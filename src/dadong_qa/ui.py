@@ -14,8 +14,9 @@ from __future__ import annotations
 import html
 import logging
 import re
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,7 +24,12 @@ import gradio as gr
 
 from .answer import CONFLICT_PREFIX
 from .api import QA, ChangeReport, QuestionError
+from .audit import LOCAL_ACTOR
+from .auth import EditMode
+from .editing import conflicts, renamed_copies
+from .feedback import ReaderLog, Turn, turn_of
 from .index import IndexStoreError
+from .ratelimit import RateLimited, RateLimiter
 from .rewrite import user_questions
 from .schema import Answer, Citation, Passage
 
@@ -186,11 +192,13 @@ def render_draft(text: str) -> str:
     return f'<div class="dq-draft">✍️ {_lines(text)}</div>'
 
 
-def chat_stream(qa: QA, message: str, history: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def chat_stream(
+    qa: QA, message: str, history: list[dict[str, Any]], on_answer: Callable[[Answer], None] | None = None
+) -> Iterator[list[dict[str, Any]]]:
     """Chat states for one question: the question, a searching note, the growing answer, the sources.
 
     A generative backend's drafts are shown as they are written; the extractive answer, which
-    comes whole, is revealed a few characters at a time.
+    comes whole, is revealed a few characters at a time. `on_answer` gets the final Answer.
     """
     history = list(history or [])
     question = (message or "").strip()
@@ -214,6 +222,8 @@ def chat_stream(qa: QA, message: str, history: list[dict[str, Any]]) -> Iterator
         log.exception("answering %r failed", question)
         yield [*shown, {"role": "assistant", "content": f'<div class="dq-error">⚠️ {INTERNAL_ERROR}</div>'}]
         return
+    if on_answer is not None:
+        on_answer(answer)
     if not drafted:
         for upto in range(_STREAM_CHARS, len(answer.text), _STREAM_CHARS):
             yield [*shown, *answer_messages(answer, upto)]
@@ -291,10 +301,19 @@ class _GradioProgress:
             self.progress((done, total), desc=self._LABELS.get(stage, stage), unit="项")
 
 
-def add_uploads(qa: QA, files: list[str] | None, progress: gr.Progress | None = None) -> ChangeReport:
+def add_uploads(
+    qa: QA,
+    files: list[str] | None,
+    progress: gr.Progress | None = None,
+    *,
+    actor: str = LOCAL_ACTOR,
+    keep_both: bool = False,
+) -> ChangeReport:
     """Add uploaded files to the index; too large or unsupported files are refused first.
 
-    Error messages name the files as uploaded, not by their temporary paths on the server.
+    With `keep_both`, an upload whose name is taken by a different article is added under a new
+    name instead of replacing it. Error messages name the files as uploaded, not by their
+    temporary paths on the server. `actor` is who the audit log names.
     """
     paths = [str(f) for f in files or []]
     limit = qa.settings.max_file_bytes
@@ -308,7 +327,12 @@ def add_uploads(qa: QA, files: list[str] | None, progress: gr.Progress | None = 
             refused.errors.append(f"{path.name}: 文件太大（{path.stat().st_size:,} 字节，上限 {limit:,} 字节）")
         else:
             accepted.append(p)
-    report = qa.add(accepted, progress=_GradioProgress(progress) if progress else None) if accepted else ChangeReport()
+    bar = _GradioProgress(progress) if progress else None
+    with tempfile.TemporaryDirectory(prefix="dq-upload-") as tmp:
+        if keep_both:
+            clash = {c.name for c in conflicts(qa, accepted)}
+            accepted = renamed_copies(qa, accepted, [Path(p).name for p in accepted], clash, Path(tmp))
+        report = qa.add(accepted, progress=bar, actor=actor) if accepted else ChangeReport()
     errors = refused.errors + report.errors
     for p in sorted(paths, key=len, reverse=True):
         errors = [e.replace(p, Path(p).name) for e in errors]
@@ -316,82 +340,57 @@ def add_uploads(qa: QA, files: list[str] | None, progress: gr.Progress | None = 
     return report
 
 
-def add_url_text(qa: QA, text: str | None, progress: gr.Progress | None = None) -> ChangeReport:
-    """Add the pages whose addresses were typed (one per line or separated by spaces)."""
-    from .fetch import add_urls, is_url
-
-    words = (text or "").split()
-    report = add_urls(qa, [u for u in words if is_url(u)], _GradioProgress(progress) if progress else None)
-    report.errors = [f"{u}: 不是 http/https 网址" for u in words if not is_url(u)] + report.errors
-    return report
-
-
-def set_meta_form(qa: QA, doc_id: str | None, title: str | None, date: str | None) -> str:
-    """The editor's title/date correction for one article, as a message for the page."""
-    if not doc_id:
-        return "请先选择要修改的文章。"
-    title, date = (title or "").strip() or None, (date or "").strip() or None
-    if title is None and date is None:
-        return "请填写新的标题或日期（YYYY-MM-DD）。"
-    try:
-        report = qa.set_meta(doc_id, title=title, date=date)
-    except (ValueError, IndexStoreError) as exc:
-        return esc(f"❌ 未修改：{exc}")
-    return "➖ 与原来相同，未修改。" if report.unchanged else esc(f"✅ 已修改 {doc_id} 的标题/日期。")
-
-
 # ---------------------------------------------------------------- the app
 
 
-def build_app(qa: QA) -> gr.Blocks:
-    """The Gradio app over `qa`. Launch it with `serve` (which adds the styles and the queue)."""
+def _like_turn(turns: dict[int, Turn], index: Any) -> Turn | None:
+    """The question behind a liked message: its answer bubble or the sources bubble after it."""
+    i = index[0] if isinstance(index, list | tuple) else index
+    return turns.get(int(i)) or turns.get(int(i) - 1)
+
+
+def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
+    """The Gradio app over `qa`: the chat and /ask for readers, plus the editor tabs in OPEN mode.
+
+    Launch it with `serve` (which adds the styles, the queue and, in LOGIN mode, the editor app).
+    """
     settings = qa.settings
+    limiter = RateLimiter(settings.rate_limit)
+    reader_log = ReaderLog(settings)
 
-    def respond(message: str, history: list[dict[str, Any]]) -> Iterator[tuple[list[dict[str, Any]], str]]:
-        for state in chat_stream(qa, message, history):
-            yield state, ""
+    def respond(
+        message: str, history: list[dict[str, Any]], turns: dict[int, Turn], request: gr.Request
+    ) -> Iterator[tuple[list[dict[str, Any]], str, dict[int, Turn]]]:
+        turns = dict(turns or {})
+        client = getattr(request, "session_hash", None) or _client_address(request)
+        refused = over_limit(limiter, client, message, history)
+        if refused is not None:
+            yield refused, "", turns
+            return
 
-    def refresh() -> tuple[str, list[list[Any]], Any]:
-        rows = article_rows(qa)
-        return status_line(qa), rows, gr.update(choices=_doc_choices(rows), value=None)
+        def record(answer: Answer) -> None:
+            turn = turn_of(answer)
+            turns[len(history or []) + 1] = turn  # the answer bubble follows the question
+            _log_question(reader_log, turn, "chat")
 
-    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        if not files:
-            return ("请先选择要上传的文件。", None, *refresh())
-        return (report_markdown(add_uploads(qa, files, progress)), None, *refresh())
+        for state in chat_stream(qa, message, history, on_answer=record):
+            yield state, "", turns
 
-    def add_by_url(text: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        if not (text or "").strip():
-            return ("请先输入网址。", text, *refresh())
-        return (report_markdown(add_url_text(qa, text, progress)), "", *refresh())
+    def vote(turns: dict[int, Turn], data: gr.LikeData) -> None:
+        turn = _like_turn(turns or {}, data.index)
+        if turn is not None and isinstance(data.liked, bool):
+            reader_log.vote(turn, data.liked)
 
-    def remove(doc_id: str | None) -> tuple[Any, ...]:
-        if not doc_id:
-            return ("请先选择要删除的文章。", *refresh())
-        return (report_markdown(qa.remove([doc_id])), *refresh())
-
-    def rebuild(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        return (report_markdown(qa.build(progress=_GradioProgress(progress)), rebuilt=True), *refresh())
-
-    def ask(question: str, history: list | None = None) -> dict:
+    def ask(question: str, history: list | None, request: gr.Request) -> dict:
         """Answer a question from the articles; `history` is the conversation so far
         ([{"role", "content"}] messages or [question, answer] pairs). Returns the Answer as JSON."""
         try:
-            return qa.ask(question, history=history).to_dict()
-        except QuestionError as exc:
+            limiter.check(_client_address(request))
+            answer = qa.ask(question, history=history)
+        except (QuestionError, RateLimited) as exc:
             raise gr.Error(str(exc)) from exc
-
-    def add_articles(files: list[str] | None) -> dict:
-        """Add article files (.txt/.md/.html UTF-8 or GBK, .pdf, .docx) to the index; returns the change report."""
-        report = add_uploads(qa, files)
-        return {
-            "added": report.added,
-            "replaced": report.replaced,
-            "unchanged": report.unchanged,
-            "errors": report.errors,
-            "report": "\n".join(report_lines(report)),
-            "docs": [r[3] for r in article_rows(qa)],
-        }
+        _log_question(reader_log, turn_of(answer), "api")
+        return answer.to_dict()
 
     with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True) as app:
         gr.Markdown(f"## {TITLE}\n根据已收录的新闻文章回答问题，答案逐句引用原文；资料中没有的内容会直说没有。")
@@ -402,9 +401,10 @@ def build_app(qa: QA) -> gr.Blocks:
                     elem_id="chat",
                     height="62vh",
                     latex_delimiters=[],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike") if settings.reader_log else None,
                     placeholder="可以追问，例如先问某一年的数字，再问“那下一年呢？”",
                 )
+                turns = gr.State({})
                 with gr.Row():
                     box = gr.Textbox(
                         show_label=False,
@@ -421,100 +421,58 @@ def build_app(qa: QA) -> gr.Blocks:
                     if settings.examples
                     else None
                 )
-            with gr.Tab("文章管理", id="articles"):
-                status = gr.Markdown(elem_id="index-status")
-                files = gr.File(
-                    label="上传文章（.txt / .md / .html / .pdf / .docx，可多选）",
-                    file_count="multiple",
-                    # No file_types: Gradio would refuse other files with an English toast;
-                    # add_uploads refuses them with a Chinese message instead.
-                    file_types=None,
-                    elem_id="upload",
-                )
-                add_btn = gr.Button("添加到索引", variant="primary", elem_id="add")
-                with gr.Row():
-                    url_box = gr.Textbox(label="按网址添加（http/https 网页，每行一个）", elem_id="add-url", scale=4)
-                    url_btn = gr.Button("抓取并添加", elem_id="add-url-button", scale=1)
-                report = gr.Markdown(elem_id="change-report")
-                table = gr.Dataframe(
-                    headers=["标题", "日期", "句子数", "doc_id"],
-                    datatype=["str", "str", "number", "str"],
-                    type="array",
-                    interactive=False,
-                    wrap=True,
-                    elem_id="articles",
-                    label="已收录文章",
-                )
-                with gr.Row():
-                    pick = gr.Dropdown(label="选择要删除的文章", choices=[], elem_id="remove-pick", scale=4)
-                    remove_btn = gr.Button("删除文章", variant="stop", elem_id="remove", scale=1)
-                    rebuild_btn = gr.Button("重建索引", elem_id="rebuild", scale=1)
-                with gr.Row():
-                    new_title = gr.Textbox(label="新标题（留空则不改）", elem_id="meta-title", scale=3)
-                    new_date = gr.Textbox(label="新日期 YYYY-MM-DD（留空则不改）", elem_id="meta-date", scale=2)
-                    meta_btn = gr.Button("修改所选文章的标题/日期", elem_id="meta", scale=1)
+                if mode is EditMode.LOGIN:
+                    gr.Markdown("编辑请从 [文章管理（需登录）](/editor/) 进入。", elem_id="editor-link")
+            if mode is EditMode.OPEN:
+                from .editor_ui import editor_tabs
 
-        chat_io = {"fn": respond, "inputs": [box, chatbot], "outputs": [chatbot, box], "api_visibility": "private"}
+                editor_tabs(qa)
+
+        chat_io = {
+            "fn": respond,
+            "inputs": [box, chatbot, turns],
+            "outputs": [chatbot, box, turns],
+            "api_visibility": "private",
+        }
         box.submit(**chat_io)
         send.click(**chat_io)
         if examples is not None:  # a click on an example asks it
             examples.load_input_event.then(**chat_io)
-        clear.click(lambda: ([], ""), outputs=[chatbot, box], api_visibility="private", queue=False)
-
-        listing = [status, table, pick]
-        write = {"concurrency_limit": 1, "concurrency_id": WRITE_QUEUE, "api_visibility": "private"}
-        add_btn.click(upload, inputs=[files], outputs=[report, files, *listing], **write)
-        url_btn.click(add_by_url, inputs=[url_box], outputs=[report, url_box, *listing], **write)
-        remove_btn.click(remove, inputs=[pick], outputs=[report, *listing], **write)
-        rebuild_btn.click(rebuild, outputs=[report, *listing], **write)
-        meta_btn.click(
-            lambda d, t, day: (set_meta_form(qa, d, t, day), *refresh()),
-            inputs=[pick, new_title, new_date],
-            outputs=[report, *listing],
-            **write,
-        )
-        app.load(refresh, outputs=listing, api_visibility="private")
-
+        clear.click(lambda: ([], "", {}), outputs=[chatbot, box, turns], api_visibility="private", queue=False)
+        chatbot.like(vote, inputs=[turns], outputs=None, api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
-        # Files go through a (hidden) File component, so Gradio checks that every path is an
-        # upload of this client and not any file on the server.
-        with gr.Row(visible=False):
-            api_files = gr.File(file_count="multiple", file_types=None)  # checked by add_uploads
-            api_report = gr.JSON()
-            api_trigger = gr.Button()
-        api_trigger.click(
-            add_articles,
-            inputs=[api_files],
-            outputs=[api_report],
-            api_name="add_articles",
-            concurrency_limit=1,
-            concurrency_id=WRITE_QUEUE,
-        )
     return app
 
 
-def serve(qa: QA, host: str | None = None, port: int | None = None, *, block: bool = True) -> gr.Blocks:
-    """Start the app on host:port (defaults from `Settings`: 127.0.0.1:7860, GRADIO_SERVER_PORT).
+def over_limit(
+    limiter: RateLimiter, client: str, message: str, history: list[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    """The chat with the rate-limit message if `client` asked too often, else None (and counted)."""
+    if not (message or "").strip():
+        return None
+    try:
+        limiter.check(client)
+    except RateLimited as exc:
+        shown = [*(history or []), {"role": "user", "content": esc(message.strip())}]
+        return [*shown, {"role": "assistant", "content": f'<div class="dq-error">⚠️ {esc(exc)}</div>'}]
+    return None
 
-    With `block=False` the server runs in a background thread and the app is returned
-    (tests; call `app.close()` to stop it).
-    """
-    settings = qa.settings
-    qa.ensure_index()
-    qa.live()  # load the index and the embedder before the first user arrives
-    app = build_app(qa)
-    app.queue(default_concurrency_limit=settings.concurrency, max_size=64)
-    app.launch(
-        server_name=host or settings.server_host,
-        server_port=port or settings.server_port,
-        max_file_size=settings.max_file_bytes,
-        prevent_thread_lock=not block,
-        share=False,
-        inbrowser=False,
-        show_error=True,
-        quiet=not block,
-        ssr_mode=False,
-        css=CSS,
-        theme=gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]),
-    )
-    return app
+
+def _client_address(request: gr.Request | None) -> str:
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
+
+
+def _log_question(reader_log: ReaderLog, turn: Turn, channel: str) -> None:
+    try:
+        reader_log.question(turn, channel)
+    except OSError:  # a full disk must not cost the reader the answer
+        log.exception("could not write the questions log")
+
+
+def serve(qa: QA, host: str | None = None, port: int | None = None, *, block: bool = True) -> Any:
+    """Start the app on host:port (see server.serve). With `block=False` returns the running server
+    (`.local_url`, `.close()`)."""
+    from .server import serve as serve_app
+
+    return serve_app(qa, host=host, port=port, block=block)
