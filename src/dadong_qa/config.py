@@ -115,7 +115,9 @@ class Settings:
     examples: tuple[str, ...] = (
         "大东区2022年社会消费品零售总额是多少？",
         "大东区连续几年入选全国工业百强区？",
-        "华晨宝马工厂在哪里？",
+        # Not "华晨宝马工厂在哪里？": the articles never say where the plant is, and an example
+        # question should show an answer.
+        "大东区2022年地区生产总值是多少？",
     )
 
     def __post_init__(self) -> None:
