@@ -58,6 +58,9 @@ class Settings:
     answer_sentences: int = 10  # plus this many sentences nearest to the question in meaning
     max_answer_sentences: int = 3
     refusal_threshold: float = 0.30  # support below this -> "not in the sources" (docs/quality.md)
+    # A short answer (the span of the answer sentence that answers a factoid question) is given
+    # when its model probability reaches this (short.py; chosen in bench/train_short.py).
+    short_answer_threshold: float = 0.2
     max_question_chars: int = 500  # longer questions are rejected with a clear message
     history_turns: int = 3  # earlier user questions a follow-up is read against
 
@@ -121,6 +124,7 @@ _ENV = {
     "DADONG_QA_REFUSAL_THRESHOLD": "refusal_threshold",
     "DADONG_QA_DENSE_WEIGHT": "dense_weight",
     "DADONG_QA_TOP_K": "top_k",
+    "DADONG_QA_SHORT_THRESHOLD": "short_answer_threshold",
     "DADONG_QA_RERANKER": "reranker",
     "DADONG_QA_GENERATOR": "generator",
     "DADONG_QA_LLM_BASE_URL": "llm_base_url",
