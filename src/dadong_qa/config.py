@@ -60,7 +60,7 @@ class Settings:
     refusal_threshold: float = 0.30  # support below this -> "not in the sources" (docs/quality.md)
     # A short answer (the span of the answer sentence that answers a factoid question) is given
     # when its model probability reaches this (short.py; chosen in bench/train_short.py).
-    short_answer_threshold: float = 0.2
+    short_answer_threshold: float = 0.1
     max_question_chars: int = 500  # longer questions are rejected with a clear message
     history_turns: int = 3  # earlier user questions a follow-up is read against
 

@@ -24,8 +24,8 @@ def _is_stripped(char: str) -> bool:
 
 
 def normalize_answer(text: str) -> str:
-    """Lower case, without punctuation or white space: the form EM compares."""
-    return "".join(c for c in text.lower().strip() if not _is_stripped(c))
+    """Lower case, without punctuation or white space (dots inside numbers kept): the form EM compares."""
+    return "".join(tokens(text))
 
 
 def tokens(text: str) -> list[str]:

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .spans import KINDS, PUNCT, Question, Span, Word, candidates, read_question, sentence_words
+from .spans import KINDS, PUNCT, QUALIFIER, Question, Span, Word, candidates, read_question, sentence_words
 from .text import STOPWORDS, normalize
 
 MODEL_FILE = "short_answer.json"
 MAX_CONTEXT_MATCH = 8  # characters of question context compared around a span
 NEAR_CHARS = 8  # a question word this close to a span counts as "right before/after" it
-_FUNCTION_CHARS = frozenset("的了是在和与及或等也都就而把被对从到为以于之其这那着过并且则")
+_FUNCTION_CHARS = frozenset("的了是在和与及或等也都就而把被对从到为以于之其这那着过并且则由向给跟让将")
 # Function characters a question shares with any sentence: they say nothing about overlap.
 _STOP_CHARS = frozenset(w for w in STOPWORDS if len(w) == 1) | _FUNCTION_CHARS
 _LENGTH_BUCKETS = (1, 2, 4, 8, 16, 32)
@@ -63,6 +63,8 @@ class SpanEvidence:
     words: int
     first_pos: str  # coarse jieba flag of the span's first word ("" when the span cuts a word)
     last_pos: str
+    context_overlap: float  # share of the characters around the span (NEAR_CHARS each side) in the question
+    head_match: bool  # the span ends in a character of the noun after the wh-word ("哪一门语言" -> "…梵语")
     prev_pos: str  # coarse flag of the word right before the span ("^" at the sentence start)
     next_pos: str  # ... right after it ("$" at the end)
     verbs: int  # verbs inside the span (answers are mostly noun phrases)
@@ -115,6 +117,23 @@ def _edge_word(text: str, last: bool) -> str:
     return (found[-1] if last else found[0]) if found else ""
 
 
+def _head_noun(right: str) -> str:
+    """The noun the wh-word asks about: "哪一门语言撰写" -> "语言" (last of the first run of nouns)."""
+    head = ""
+    for i, w in enumerate(sentence_words(right)):
+        if w.flag.startswith("n") and not PUNCT.fullmatch(w.text):
+            head = w.text
+        elif head or i >= 2:
+            break
+    return head
+
+
+def _right_match(question: Question, head: str, after: str) -> int:
+    """Characters of the question after its wh-word (or after the noun it asks about) starting `after`."""
+    rest = question.right[question.right.find(head) + len(head) :] if head else ""
+    return max(_common_prefix(question.right, after), _common_prefix(rest, after))
+
+
 def _occurrences(sentence: str, words: frozenset[str]) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for w in words for m in re.finditer(re.escape(w), sentence)]
 
@@ -139,22 +158,28 @@ def evidence(question: Question, sentence: str, span: Span, *, title: str = "") 
     after = sentence[span.end : span.end + NEAR_CHARS + len(right_word)]
     inner = [words[i] for i in range(span.first_word, span.last_word + 1)] if span.first_word >= 0 else []
     content = _strip(span.text)
+    qchars = set(question.text)
+    head = _head_noun(question.right)
     return SpanEvidence(
         answer_type=question.answer_type,
         kinds=frozenset(span.kinds),
         type_match=_type_match(question.answer_type, frozenset(span.kinds)),
         unit_match=bool(question.asked_unit) and _strip(span.text).endswith(question.asked_unit),
-        question_overlap=_char_share(span.text, set(question.text)),
+        question_overlap=_char_share(span.text, qchars),
         repeats_question=any(w in span.text for w in question.words if len(w) >= 2),
         question_distance=_distance(span, hits, len(sentence)),
         left_match=_common_suffix(question.left, sentence[: span.start]),
-        right_match=_common_prefix(question.right, sentence[span.end :]),
+        right_match=_right_match(question, head, sentence[span.end :]),
         left_word_near=bool(left_word) and left_word in before,
         right_word_near=bool(right_word) and right_word in after,
         chars=len(content),
         words=len(inner),
         first_pos=_coarse(words[span.first_word].flag) if span.first_word >= 0 else "",
         last_pos=_coarse(words[span.last_word].flag) if span.last_word >= 0 else "",
+        context_overlap=_char_share(
+            sentence[max(0, span.start - NEAR_CHARS) : span.start] + sentence[span.end : span.end + NEAR_CHARS], qchars
+        ),
+        head_match=bool(head) and bool(content) and content[-1] in head,
         prev_pos=_neighbour_pos(words, span.start, before=True),
         next_pos=_neighbour_pos(words, span.end, before=False),
         verbs=sum(w.flag.startswith("v") for w in inner),
@@ -166,9 +191,7 @@ def evidence(question: Question, sentence: str, span: Span, *, title: str = "") 
         starts_function=bool(content) and content[0] in _FUNCTION_CHARS,
         ends_function=bool(content) and content[-1] in _FUNCTION_CHARS,
         title_overlap=_char_share(span.text, set(normalize(title))) if title else 0.0,
-        question_found=(
-            sum(w in sentence for w in question.words) / len(question.words) if question.words else 0.0
-        ),
+        question_found=(sum(w in sentence for w in question.words) / len(question.words) if question.words else 0.0),
     )
 
 
@@ -210,6 +233,9 @@ def features(ev: SpanEvidence) -> dict[str, float]:
         "left_match": ev.left_match / MAX_CONTEXT_MATCH,
         "right_match": ev.right_match / MAX_CONTEXT_MATCH,
         "left_word_near": float(ev.left_word_near),
+        "context_overlap": ev.context_overlap,
+        "head_match": float(ev.head_match),
+        f"{qt}&head_match": float(ev.head_match),
         "right_word_near": float(ev.right_word_near),
         "chars": math.log1p(ev.chars) / 5,
         "words": min(ev.words, 10) / 10,
@@ -325,7 +351,22 @@ def extract_short(
     """
     if not question.strip() or not sentence.strip() or not read_question(question).factoid:
         return None
-    best = next(iter(score_spans(question, sentence, title=title, model=model)), None)
-    if best is None or best.probability < threshold:
+    scored = score_spans(question, sentence, title=title, model=model)
+    if not scored or scored[0].probability < threshold:
         return None
+    return _with_qualifier(scored[0], scored)
+
+
+def _with_qualifier(best: ShortAnswer, scored: list[ShortAnswer]) -> ShortAnswer:
+    """A figure keeps the qualifier written before it: "超46万辆", not "46万辆".
+
+    The gold spans often leave qualifiers out, so the model prefers the bare figure; but
+    "46万辆" alone states more than the source does.
+    """
+    if best.kind != "number":
+        return best
+    for other in scored:
+        qualifier = other.text[: len(other.text) - len(best.text)]
+        if other.end == best.end and other.start < best.start and QUALIFIER.fullmatch(qualifier):
+            return ShortAnswer(other.text, other.start, other.end, best.kind, best.probability)
     return best

@@ -20,16 +20,23 @@ from .text import STOPWORDS, normalize
 # Answer kinds a question can ask for, most specific first: the first pattern found decides.
 # "几年" asks a number of years, "哪年" a date, so date patterns name the year explicitly.
 QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("date", re.compile(r"哪一?年|何年|哪一?天|何时|什么时[候间]|几时|哪个?时[候期]|何日|哪一?个?月|几月|几号|哪个?年代|何年代|哪个?世纪")),
+    (
+        "date",
+        re.compile(
+            r"哪一?年|何年|哪一?天|何时|什么时[候间]|几时|哪个?时[候期]|何日|哪一?个?月|几[月号]|哪个?(?:年代|世纪)"
+        ),
+    ),
     ("person", re.compile(r"谁|哪一?位|什么人|何人|哪个人|哪些人|哪一?名")),
-    ("place", re.compile(r"哪里|哪儿|哪个?地方|什么地方|何地|何处|在哪|哪个?国家?|哪一国|哪座?城市?|哪个?省|哪个?州")),
+    ("place", re.compile(r"哪里|哪儿|哪个?地方|什么地方|何[地处]|在哪|哪个?国家?|哪一国|哪[个座]?城市|哪个?[省州]")),
     ("title", re.compile(r"哪一?[部本首篇]|什么[书歌曲]|什么电影|什么作品|哪部作品")),
     ("number", re.compile(r"多少|几|多[大长高远重久深宽厚快]|百分之")),
     ("noun", re.compile(r"什么|哪[个些一种类]?|何")),
 )
 # Why / how / describe questions want an explanation, not a span.
 NON_FACTOID = re.compile(r"为什么|为何|怎么样|怎样|如何|怎么|介绍|原因|何以|什么样|有何影响|有何意义")
-KINDS = ("number", "date", "title", "quote", "person", "place", "org", "name", "clause", "clauses", "sentence", "generic")
+# Kinds of candidate span, most specific first (a span found as several kinds is named by the first).
+KINDS = ("number", "date", "title", "quote", "person", "place", "org", "name")
+KINDS += ("clause", "clauses", "sentence", "generic")
 
 _DIGITS = r"\d[\d,.]*|[零〇一二三四五六七八九十两百千万亿]+"
 _UNIT = (
@@ -39,6 +46,7 @@ _UNIT = (
     r"|%|％|‰)?"
 )
 _QUALIFIER = r"(?:大约|约|超过|超|近|逾|达到|达|共|仅|多达|将近|不到|至少|高达|不足|接近)?"
+QUALIFIER = re.compile(_QUALIFIER)
 _CHANGE = r"(?:同比)?(?:增长|下降|增加|减少|提高|降低|上升)了?"
 NUMBER = re.compile(rf"(?P<change>{_CHANGE})?(?P<qual>{_QUALIFIER})(?:{_DIGITS})(?:多|余)?{_UNIT}")
 DATE = re.compile(
@@ -123,8 +131,14 @@ def read_question(question: str) -> Question:
         if m:
             unit = re.match(_UNIT, text[m.end() :]) if name == "number" else None
             return Question(
-                text, name, factoid, m.group(), text[: m.start()], text[m.end() :],
-                content_words(text[: m.start()] + " " + text[m.end() :]), unit.group() if unit else "",
+                text,
+                name,
+                factoid,
+                m.group(),
+                text[: m.start()],
+                text[m.end() :],
+                content_words(text[: m.start()] + " " + text[m.end() :]),
+                unit.group() if unit else "",
             )
     return Question(text, "other", factoid, "", text, "", content_words(text), "")
 
