@@ -26,6 +26,7 @@ from .text import STOPWORDS, normalize
 MODEL_FILE = "short_answer.json"
 MAX_CONTEXT_MATCH = 8  # characters of question context compared around a span
 NEAR_CHARS = 8  # a question word this close to a span counts as "right before/after" it
+WINDOW_CHARS = 15  # question words counted on each side of a span
 _FUNCTION_CHARS = frozenset("的了是在和与及或等也都就而把被对从到为以于之其这那着过并且则由向给跟让将")
 # Function characters a question shares with any sentence: they say nothing about overlap.
 _STOP_CHARS = frozenset(w for w in STOPWORDS if len(w) == 1) | _FUNCTION_CHARS
@@ -64,7 +65,12 @@ class SpanEvidence:
     first_pos: str  # coarse jieba flag of the span's first word ("" when the span cuts a word)
     last_pos: str
     context_overlap: float  # share of the characters around the span (NEAR_CHARS each side) in the question
+    head_suffix: bool  # the span ends with that whole noun ("哪一种疾病" -> "心血管疾病")
+    window_left: float  # share of the question's words found in the WINDOW_CHARS before the span
+    window_right: float  # ... after it
     head_match: bool  # the span ends in a character of the noun after the wh-word ("哪一门语言" -> "…梵语")
+    last_char: str  # the span's last character ("市", "年", "人": what kind of thing it names)
+    prev_word: str  # the word right before the span when it is a short function word ("位于", "为", "是"), else ""
     prev_pos: str  # coarse flag of the word right before the span ("^" at the sentence start)
     next_pos: str  # ... right after it ("$" at the end)
     verbs: int  # verbs inside the span (answers are mostly noun phrases)
@@ -134,6 +140,10 @@ def _right_match(question: Question, head: str, after: str) -> int:
     return max(_common_prefix(question.right, after), _common_prefix(rest, after))
 
 
+def _window_share(words: frozenset[str], window: str) -> float:
+    return sum(w in window for w in words) / len(words) if words else 0.0
+
+
 def _occurrences(sentence: str, words: frozenset[str]) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for w in words for m in re.finditer(re.escape(w), sentence)]
 
@@ -179,7 +189,12 @@ def evidence(question: Question, sentence: str, span: Span, *, title: str = "") 
         context_overlap=_char_share(
             sentence[max(0, span.start - NEAR_CHARS) : span.start] + sentence[span.end : span.end + NEAR_CHARS], qchars
         ),
+        head_suffix=bool(head) and content.endswith(head) and len(content) > len(head),
+        window_left=_window_share(question.words, sentence[max(0, span.start - WINDOW_CHARS) : span.start]),
+        window_right=_window_share(question.words, sentence[span.end : span.end + WINDOW_CHARS]),
         head_match=bool(head) and bool(content) and content[-1] in head,
+        last_char=content[-1:] if content else "",
+        prev_word=_prev_function_word(words, span.start),
         prev_pos=_neighbour_pos(words, span.start, before=True),
         next_pos=_neighbour_pos(words, span.end, before=False),
         verbs=sum(w.flag.startswith("v") for w in inner),
@@ -193,6 +208,13 @@ def evidence(question: Question, sentence: str, span: Span, *, title: str = "") 
         title_overlap=_char_share(span.text, set(normalize(title))) if title else 0.0,
         question_found=(sum(w in sentence for w in question.words) / len(question.words) if question.words else 0.0),
     )
+
+
+def _prev_function_word(words: tuple[Word, ...], offset: int) -> str:
+    for w in words:
+        if w.end == offset:
+            return w.text if len(w.text) <= 2 and w.flag[:1] in ("p", "v", "u", "c", "d") else ""
+    return ""
 
 
 def _neighbour_pos(words: tuple[Word, ...], offset: int, *, before: bool) -> str:
@@ -235,6 +257,11 @@ def features(ev: SpanEvidence) -> dict[str, float]:
         "left_word_near": float(ev.left_word_near),
         "context_overlap": ev.context_overlap,
         "head_match": float(ev.head_match),
+        "head_suffix": float(ev.head_suffix),
+        f"{qt}&head_suffix": float(ev.head_suffix),
+        "window_left": ev.window_left,
+        "window_right": ev.window_right,
+        "window_both": min(ev.window_left, ev.window_right),
         f"{qt}&head_match": float(ev.head_match),
         "right_word_near": float(ev.right_word_near),
         "chars": math.log1p(ev.chars) / 5,
@@ -249,6 +276,9 @@ def features(ev: SpanEvidence) -> dict[str, float]:
         f"next:{ev.next_pos}": 1.0,
         f"{qt}&prev:{ev.prev_pos}": 1.0,
         f"{qt}&next:{ev.next_pos}": 1.0,
+        f"{qt}&last_char:{ev.last_char}": 1.0,
+        f"prev_word:{ev.prev_word}": 1.0,
+        f"{qt}&prev_word:{ev.prev_word}": 1.0,
         "verbs": min(ev.verbs, 3) / 3,
         "no_verb": float(ev.verbs == 0),
         "cuts_word": float(ev.cuts_word),

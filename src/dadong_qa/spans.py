@@ -40,7 +40,7 @@ KINDS += ("clause", "clauses", "sentence", "generic")
 
 _DIGITS = r"\d[\d,.]*|[零〇一二三四五六七八九十两百千万亿]+"
 _UNIT = (
-    r"(?:[十百千万亿]*(?:平方公里|平方千米|平方米|千米|公里|厘米|毫米|米|英里|英尺|公斤|千克|公顷|亿美元|万美元|美元|"
+    r"(?:[十百千万亿]*(?:平方公里|平方千米|平方米|千米|公里|公尺|公分|公厘|厘米|毫米|米|英里|英尺|公斤|千克|公顷|亿美元|万美元|美元|"
     r"亿元|万元|千元|元|人次|万人|亿人|吨|克|亩|辆|台|个|人|名|位|户|家|所|座|项|件|种|次|年|岁|天|日|月|小时|分钟|"
     r"秒|倍|度|届|场|部|本|首|集|层|条|只|头|块|张|篇|字|册|卷|分|点|号|期|代|世纪|磅|架|艘|枚|间|栋|款|批|株|棵)"
     r"|%|％|‰)?"
@@ -48,12 +48,17 @@ _UNIT = (
 _QUALIFIER = r"(?:大约|约|超过|超|近|逾|达到|达|共|仅|多达|将近|不到|至少|高达|不足|接近)?"
 QUALIFIER = re.compile(_QUALIFIER)
 _CHANGE = r"(?:同比)?(?:增长|下降|增加|减少|提高|降低|上升)了?"
-NUMBER = re.compile(rf"(?P<change>{_CHANGE})?(?P<qual>{_QUALIFIER})(?:{_DIGITS})(?:多|余)?{_UNIT}")
+# "第4", "百分之三十", "百万分之一弧秒": ordinals and fractions are figures too.
+NUMBER = re.compile(
+    rf"(?P<change>{_CHANGE})?(?P<qual>{_QUALIFIER})第?(?:(?:{_DIGITS})分之)?(?:{_DIGITS})(?:多|余)?{_UNIT}"
+)
 DATE = re.compile(
     r"(?:公元前?|西元前?)?(?:\d{1,4}|[〇零一二三四五六七八九]{2,4})年(?:代|\d{1,2}月(?:\d{1,2}[日号])?)?(?:[（(][^）)]{1,12}[）)])?"
     r"|\d{1,2}月\d{1,2}[日号]|\d{1,2}世纪(?:\d{2}年代)?|\d{1,2}月"
 )
 RANGE = re.compile(rf"\s*(?:至|到|-|–|—|~|～)\s*(?:{DATE.pattern})")
+# Transliterated names joined by a middle dot ("艾萨克·牛顿"), which jieba cuts apart.
+DOTTED_NAME = re.compile(r"[\u4e00-\u9fff]{1,8}(?:[·‧・][\u4e00-\u9fff]{1,8})+")
 TITLE = re.compile(r"《([^《》]{1,40})》")
 QUOTE = re.compile(r"“([^“”]{1,30})”|「([^「」]{1,30})」|『([^『』]{1,30})』|‘([^‘’]{1,30})’")
 # Punctuation that ends a clause; 、 and quotes stay inside clauses (lists, names).
@@ -173,6 +178,8 @@ def _pattern_spans(sentence: str, spans: dict[tuple[int, int], Span]) -> None:
         if paren > 0:  # "永禄5年（1562年）": the era year alone and the year in brackets
             _add(spans, sentence, m.start(), m.start() + paren, "date")
             _add(spans, sentence, m.start() + paren + 1, m.end() - 1, "date")
+    for m in DOTTED_NAME.finditer(sentence):
+        _add(spans, sentence, m.start(), m.end(), "person")
     for m in TITLE.finditer(sentence):
         _add(spans, sentence, m.start(), m.end(), "title")
         _add(spans, sentence, m.start(1), m.end(1), "title")
