@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,8 +113,12 @@ def matrix(scored: list[Scored], names: dict[str, int]) -> tuple[sparse.csr_matr
     return sparse.csr_matrix((vals, (rows, cols)), shape=(r, len(names)), dtype=np.float64), np.array(y)
 
 
+MIN_COUNT = 5  # features seen on fewer candidates are dropped: lexical ones are long-tailed
+
+
 def train(scored: list[Scored], c: float) -> ShortModel:
-    names = sorted({n for s in scored for f in s.feats for n in f})
+    counts = Counter(n for s in scored for f in s.feats for n in f)
+    names = sorted(n for n, k in counts.items() if k >= MIN_COUNT)
     index = {n: i for i, n in enumerate(names)}
     x, y = matrix(scored, index)
     lr = LogisticRegression(C=c, max_iter=2000)

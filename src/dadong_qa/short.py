@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .spans import KINDS, PUNCT, QUALIFIER, Question, Span, Word, candidates, read_question, sentence_words
+from .spans import CLAUSE_END, KINDS, PUNCT, QUALIFIER, Question, Span, Word, candidates, read_question, sentence_words
 from .text import STOPWORDS, normalize
 
 MODEL_FILE = "short_answer.json"
@@ -66,6 +66,7 @@ class SpanEvidence:
     last_pos: str
     context_overlap: float  # share of the characters around the span (NEAR_CHARS each side) in the question
     head_suffix: bool  # the span ends with that whole noun ("哪一种疾病" -> "心血管疾病")
+    clause_overlap: float  # share of the question's words in the rest of the span's clause
     window_left: float  # share of the question's words found in the WINDOW_CHARS before the span
     window_right: float  # ... after it
     head_match: bool  # the span ends in a character of the noun after the wh-word ("哪一门语言" -> "…梵语")
@@ -140,6 +141,13 @@ def _right_match(question: Question, head: str, after: str) -> int:
     return max(_common_prefix(question.right, after), _common_prefix(rest, after))
 
 
+def _clause_share(words: frozenset[str], sentence: str, span: Span) -> float:
+    """Question words in the span's clause outside the span: "总值完成125亿元" vs "，同比增长6%"."""
+    start = max((m.end() for m in CLAUSE_END.finditer(sentence, 0, span.start)), default=0)
+    end = next((m.start() for m in CLAUSE_END.finditer(sentence, span.end)), len(sentence))
+    return _window_share(words, sentence[start : span.start] + " " + sentence[span.end : end])
+
+
 def _window_share(words: frozenset[str], window: str) -> float:
     return sum(w in window for w in words) / len(words) if words else 0.0
 
@@ -190,6 +198,7 @@ def evidence(question: Question, sentence: str, span: Span, *, title: str = "") 
             sentence[max(0, span.start - NEAR_CHARS) : span.start] + sentence[span.end : span.end + NEAR_CHARS], qchars
         ),
         head_suffix=bool(head) and content.endswith(head) and len(content) > len(head),
+        clause_overlap=_clause_share(question.words, sentence, span),
         window_left=_window_share(question.words, sentence[max(0, span.start - WINDOW_CHARS) : span.start]),
         window_right=_window_share(question.words, sentence[span.end : span.end + WINDOW_CHARS]),
         head_match=bool(head) and bool(content) and content[-1] in head,
@@ -259,6 +268,8 @@ def features(ev: SpanEvidence) -> dict[str, float]:
         "head_match": float(ev.head_match),
         "head_suffix": float(ev.head_suffix),
         f"{qt}&head_suffix": float(ev.head_suffix),
+        "clause_overlap": ev.clause_overlap,
+        f"{qt}&clause_overlap": ev.clause_overlap,
         "window_left": ev.window_left,
         "window_right": ev.window_right,
         "window_both": min(ev.window_left, ev.window_right),
@@ -314,7 +325,7 @@ class ShortModel:
         names = sorted(self.weights)
         return {
             "features": names,
-            "coefficients": [self.weights[n] for n in names],
+            "coefficients": [round(self.weights[n], 6) for n in names],
             "intercept": self.intercept,
             "provenance": self.provenance,
         }
@@ -388,11 +399,14 @@ def extract_short(
 
 
 def _with_qualifier(best: ShortAnswer, scored: list[ShortAnswer]) -> ShortAnswer:
-    """A figure keeps the qualifier written before it: "超46万辆", not "46万辆".
+    """A figure keeps the qualifier written before it ("超46万辆", not "46万辆"), a title its 《》.
 
     The gold spans often leave qualifiers out, so the model prefers the bare figure; but
     "46万辆" alone states more than the source does.
     """
+    if best.kind in ("title", "quote"):
+        marked = next((o for o in scored if o.start == best.start - 1 and o.end == best.end + 1), None)
+        return ShortAnswer(marked.text, marked.start, marked.end, best.kind, best.probability) if marked else best
     if best.kind != "number":
         return best
     for other in scored:
