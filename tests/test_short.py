@@ -73,6 +73,20 @@ def test_head_noun_of_the_question_matches_the_end_of_the_span() -> None:
     assert _evidence("最早宗教文本以哪一门语言撰写？", sentence, "吠陀梵语").head_match
 
 
+def test_clause_overlap_and_question_word_windows() -> None:
+    sentence = "示例县去年地区生产总值完成125亿元，同比增长6%。"
+    question = "示例县去年地区生产总值是多少？"
+    total, growth = _evidence(question, sentence, "125亿元"), _evidence(question, sentence, "6%")
+    assert total.clause_overlap > growth.clause_overlap == 0.0
+    assert total.window_left > growth.window_left
+
+
+def test_last_character_and_the_function_word_before_the_span() -> None:
+    ev = _evidence("工厂在哪个城市？", "华晨宝马工厂位于沈阳市。", "沈阳市")
+    assert (ev.last_char, ev.prev_word, ev.prev_pos, ev.next_pos) == ("市", "位于", "v", "x")
+    assert _evidence("工厂在哪个城市？", "华晨宝马工厂位于沈阳市。", "华晨宝马工厂").prev_word == ""
+
+
 def test_length_position_boundaries_and_word_cuts() -> None:
     sentence = "工厂产量超46万辆，占全市八成。"
     ev = _evidence("工厂产量是多少？", sentence, "超46万辆")
