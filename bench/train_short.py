@@ -27,7 +27,11 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
+
+try:
+    from sklearn.linear_model import LogisticRegression
+except ImportError:  # answering never needs it; only training does
+    raise SystemExit('training needs scikit-learn: pip install -e ".[train]"') from None
 
 from dadong_qa.chunk import split_sentences
 from dadong_qa.metrics import em, f1
