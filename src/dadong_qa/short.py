@@ -402,7 +402,8 @@ def _with_qualifier(best: ShortAnswer, scored: list[ShortAnswer]) -> ShortAnswer
     """A figure keeps the qualifier written before it ("超46万辆", not "46万辆"), a title its 《》.
 
     The gold spans often leave qualifiers out, so the model prefers the bare figure; but
-    "46万辆" alone states more than the source does.
+    "46万辆" alone states more than the source does. Measured (2 folds by article, gold
+    sentence): the rule changes 12 of 861 CMRC and 25 of 3,257 DRCD answers, EM +0.005 / -0.004.
     """
     if best.kind in ("title", "quote"):
         marked = next((o for o in scored if o.start == best.start - 1 and o.end == best.end + 1), None)
