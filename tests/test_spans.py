@@ -20,6 +20,8 @@ from dadong_qa.spans import candidates, read_question
         ("苹果节在哪里举办？", "place"),
         ("他写了哪本书？", "title"),
         ("图书馆新增了什么设备？", "noun"),
+        ("这本书是哪一位作家写的？", "person"),
+        ("工厂位于哪一个省？", "place"),
         ("示例县图书馆延长开放时间", "other"),
     ],
 )

@@ -32,6 +32,11 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", re.compile(r"多少|几|多[大长高远重久深宽厚快]|百分之")),
     ("noun", re.compile(r"什么|哪[个些一种类]?|何")),
 )
+# A "什么/哪个" question whose noun names a person or a place asks for one: "哪一位作家", "哪一国".
+NOUN_HEADS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("person", re.compile(r"[一个位名]{0,2}(?:人|者|作家|学者|皇帝|国王|总统|将军|家族)")),
+    ("place", re.compile(r"[一个座]{0,2}(?:国家?|省|城市?|地区?|州|县|岛|洲|山|河)(?![家语文人])")),
+)
 # Why / how / describe questions want an explanation, not a span.
 NON_FACTOID = re.compile(r"为什么|为何|怎么样|怎样|如何|怎么|介绍|原因|何以|什么样|有何影响|有何意义")
 # Kinds of candidate span, most specific first (a span found as several kinds is named by the first).
@@ -134,6 +139,8 @@ def read_question(question: str) -> Question:
     for name, pattern in QUESTION_TYPES:
         m = pattern.search(text)
         if m:
+            if name == "noun":
+                name = next((kind for kind, head in NOUN_HEADS if head.match(text, m.end())), name)
             unit = re.match(_UNIT, text[m.end() :]) if name == "number" else None
             return Question(
                 text,
