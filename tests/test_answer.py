@@ -95,3 +95,15 @@ def test_relative_year_in_source_is_resolved_from_article_date(qa: QA):
 def test_answers_are_deterministic(qa: QA):
     q = "清水县开通了几条社区公交线路？"
     assert qa.ask(q).to_dict() | {"timings_ms": {}} == qa.ask(q).to_dict() | {"timings_ms": {}}
+
+
+def test_factoid_answer_has_a_short_answer_from_the_cited_sentence(qa: QA):
+    a = qa.ask("湖滨镇新建了多少家民宿？")
+    assert a.answered and a.short == "80家" and a.short in a.citations[0].sentence
+    assert a.to_dict()["short"] == "80家"
+
+
+def test_refusal_and_why_questions_have_no_short_answer(qa: QA):
+    assert qa.ask("清水县的县委书记是谁？").short is None
+    why = qa.ask("湖滨镇为什么新建民宿？")
+    assert why.short is None

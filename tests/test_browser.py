@@ -176,7 +176,8 @@ def test_chat_upload_and_sources_in_browser(driver: Any, served_app: tuple[str, 
     assert cited[:10] in final, final
     assert any("正在检索" in s for s in seen), seen
     shown = [s.split("|", 1)[1].strip() for s in seen]
-    pieces = [s for s in shown if 0 < len(s) < len(final) - 2 and final.startswith(s[:6])]
+    # (the finished bubble may open with the short answer, so a piece is found inside it)
+    pieces = [s for s in shown if 0 < len(s) < len(final) - 2 and s[:6] in final]
     assert pieces, f"the answer did not arrive in pieces: {seen[:20]}"
 
     # 2. Open the sources: the cited sentence is there, highlighted, with title and date.
@@ -227,6 +228,11 @@ def test_chat_upload_and_sources_in_browser(driver: Any, served_app: tuple[str, 
     driver.find_element(By.XPATH, f"//button[contains(., '{example}')]").click()
     _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat .thought"), "the example was not asked")
     assert example in driver.find_element(By.ID, "chat").text
+    # The short answer (the figure) comes first, in bold, above the cited sentence.
+    short = _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat .dq-short b"), "no short answer shown")
+    expected = qa.ask(example).short
+    assert expected and short[-1].text == expected
+    _shot(driver, "chat-short-answer.png")
 
     # 6. Remove the uploaded article, then rebuild the index.
     driver.find_element(By.XPATH, "//button[@role='tab' and contains(., '文章管理')]").click()

@@ -70,6 +70,13 @@ def test_answer_is_escaped_and_cites_with_markers() -> None:
     assert 'class="dq-answer"' in html and "dq-refusal" not in html
 
 
+def test_short_answer_comes_first_in_bold_and_escaped() -> None:
+    html = render_answer(_answer(short="2座<i>"))
+    assert html.index('class="dq-short"') < html.index('<sup class="dq-ref">')
+    assert "<b>2座&lt;i&gt;</b>" in html
+    assert "dq-short" not in render_answer(_answer())
+
+
 def test_streaming_prefix_renders_only_part_of_the_text() -> None:
     partial = render_answer(_answer(), upto=4)
     assert "甲地今年" in partial and "新桥" not in partial

@@ -24,6 +24,7 @@ from .policy import AnswerPolicy, shipped_policy
 from .query import WRITTEN_YEAR
 from .retrieve import Retrieval
 from .schema import Answer, Citation
+from .short import extract_short
 
 MIN_GAIN = 0.2  # share of the question's weight a further sentence must add to be included
 REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
@@ -41,6 +42,7 @@ class AnswerParams:
     answer_sentences: int = 10
     answer_docs: int = 2
     policy_path: str = ""  # "" = the shipped weights
+    short_threshold: float = 0.15
 
     @classmethod
     def of(cls, settings: Settings) -> AnswerParams:
@@ -51,6 +53,7 @@ class AnswerParams:
             settings.answer_sentences,
             settings.answer_docs,
             settings.answer_policy,
+            settings.short_answer_threshold,
         )
 
 
@@ -161,6 +164,8 @@ class ExtractiveAnswerer:
     ) -> Answer:
         citations = [self._citation(c, retrieval) for c in chosen]
         text = "".join(f"{c.sentence}[{n}]" for n, c in enumerate(citations, 1))
+        first = citations[0]
+        span = extract_short(question, first.sentence, title=first.title, threshold=self.params.short_threshold)
         return Answer(
             text=CONFLICT_PREFIX + text if conflict else text,
             answered=True,
@@ -169,6 +174,8 @@ class ExtractiveAnswerer:
             question=question,
             conflict=conflict,
             confidence=round(confidence, 4),
+            # the whole sentence is no short answer: the text already is that
+            short=span.text if span is not None and span.text != first.sentence else None,
         )
 
     def refusal(self, question: str, retrieval: Retrieval, confidence: float) -> Answer:

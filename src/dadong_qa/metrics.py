@@ -1,48 +1,81 @@
-"""Short-answer metrics with CMRC 2018's character-level definitions.
+"""Short-answer exact match and F1, as CMRC 2018's official evaluation defines them.
 
-Both sides are normalised (lower case, NFKC, punctuation and white space removed); exact match
-is 1 when the prediction equals any gold answer; F1 is the best over the gold answers of the
-harmonic mean of precision and recall of the longest common substring, in characters.
+CMRC compares answers character by character: punctuation and white space are dropped, each
+CJK character is one token and a run of Latin letters or digits is one token. EM is 1 when the
+prediction equals any gold answer so normalised; F1 takes, for each gold answer, precision and
+recall of the longest common *substring* of tokens (CMRC's `find_lcs` is contiguous) and keeps
+the best. The official script splits Latin runs with nltk; a run of letters, digits and the
+dots or commas inside numbers is the same token for the numbers and names we see here.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
-_DROP = re.compile(r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65!-/:-@\[-`{-~“”‘’《》—…·]")
+# Symbols CMRC's script strips beside Unicode punctuation (some are category S, not P).
+_EXTRA_STRIP = frozenset("-:_*^/\\~`+=－～")
+_LATIN_RUN = re.compile(r"[0-9a-z]+(?:[.,][0-9a-z]+)*")
+
+
+def _is_stripped(char: str) -> bool:
+    return char.isspace() or char in _EXTRA_STRIP or unicodedata.category(char).startswith("P")
 
 
 def normalize_answer(text: str) -> str:
-    return _DROP.sub("", unicodedata.normalize("NFKC", text).lower())
+    """Lower case, without punctuation or white space (dots inside numbers kept): the form EM compares."""
+    return "".join(tokens(text))
 
 
-def _lcs(a: str, b: str) -> int:
-    """Length of the longest common substring (CMRC's F1 uses it as the overlap)."""
+def tokens(text: str) -> list[str]:
+    """CMRC's mixed segmentation: one token per CJK character, one per Latin/digit run."""
+    out: list[str] = []
+    for piece in re.split(r"([0-9a-z]+(?:[.,][0-9a-z]+)*)", text.lower()):
+        if not piece:
+            continue
+        if _LATIN_RUN.fullmatch(piece):
+            out.append(piece)
+        else:
+            out.extend(c for c in piece if not _is_stripped(c))
+    return out
+
+
+def _longest_common_substring(a: list[str], b: list[str]) -> int:
     best = 0
-    prev = [0] * (len(b) + 1)
-    for ca in a:
-        cur = [0] * (len(b) + 1)
-        for j, cb in enumerate(b, 1):
-            if ca == cb:
-                cur[j] = prev[j - 1] + 1
-                best = max(best, cur[j])
-        prev = cur
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0] * (len(b) + 1)
+        for j, y in enumerate(b):
+            if x == y:
+                current[j + 1] = previous[j] + 1
+                best = max(best, current[j + 1])
+        previous = current
     return best
 
 
-def em(prediction: str, golds: list[str]) -> float:
-    p = normalize_answer(prediction)
-    return float(any(p == normalize_answer(g) for g in golds))
+def _f1_one(pred: list[str], gold: list[str]) -> float:
+    common = _longest_common_substring(gold, pred)
+    if common == 0:
+        return 0.0
+    precision = common / len(pred)
+    recall = common / len(gold)
+    return 2 * precision * recall / (precision + recall)
 
 
-def f1(prediction: str, golds: list[str]) -> float:
-    p = normalize_answer(prediction)
-    best = 0.0
-    for g in golds:
-        g = normalize_answer(g)
-        common = _lcs(p, g)
-        if common:
-            precision, recall = common / len(p), common / len(g)
-            best = max(best, 2 * precision * recall / (precision + recall))
-    return best
+def em(pred: str | None, golds: Iterable[str]) -> float:
+    """1.0 when `pred` equals any gold answer after normalisation, else 0.0 (None scores 0)."""
+    if pred is None:
+        return 0.0
+    norm = normalize_answer(pred)
+    return float(any(norm == normalize_answer(g) for g in golds))
+
+
+def f1(pred: str | None, golds: Iterable[str]) -> float:
+    """Best token F1 of `pred` against the gold answers (None or an empty prediction scores 0)."""
+    if pred is None:
+        return 0.0
+    pred_tokens = tokens(pred)
+    if not pred_tokens:
+        return 0.0
+    return max((_f1_one(pred_tokens, tokens(g)) for g in golds), default=0.0)

@@ -103,6 +103,9 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     question: str = ""
     rewritten_question: str | None = None  # standalone form of a follow-up question
+    # For a factoid question: the span of the first cited sentence that answers it ("940亿元"),
+    # verbatim; None for other questions, refusals, or when no span is probable enough.
+    short: str | None = None
     conflict: bool = False  # sources give different figures for the same thing
     confidence: float = 0.0  # support score the refusal decision was made on
     notes: list[str] = field(default_factory=list)  # what happened on the way, for the user to see

@@ -49,6 +49,7 @@ _CLOSEST_CHARS = 220
 
 CSS = """
 .dq-answer { line-height: 1.7; }
+.dq-short { font-size: 1.15em; margin-bottom: 0.2em; }
 .dq-ref { color: #2563eb; font-weight: 600; }
 .dq-refusal { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f;
   padding: 8px 12px; border-radius: 6px; }
@@ -97,6 +98,9 @@ def render_answer(answer: Answer, upto: int | None = None) -> str:
             f"或在“文章管理”中添加文章。</div>{notes}</div>"
         )
     body = _REF.sub(r'<sup class="dq-ref">[\1]</sup>', _lines(shown))
+    if answer.short and upto is None:
+        # The figure or name first, in bold; the evidence sentence(s) with their citations below.
+        body = f'<div class="dq-short"><b>{esc(answer.short)}</b></div>{body}'
     banner = (
         '<div class="dq-conflict">⚠️ 来源之间的数字不一致，下面列出了各自的说法，请对照来源核实。</div>'
         if answer.conflict
