@@ -4,13 +4,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dadong_qa.figures import figures
 from dadong_qa.periods import (
     Period,
     cn_number,
     context_periods,
     context_years,
     describe,
-    figures,
     matches,
     question_period,
     same_period,

@@ -6,7 +6,7 @@ place (when both name one), over the same period (periods.same_period), of the s
 plan, target or forecast is never compared with an outcome), and their values differ beyond
 what the written rounding and qualifiers allow ("超46万辆" and "46.2万辆" agree).
 
-预计 in a year-end article about its own year is an estimate of the outcome (periods.figures
+预计 in a year-end article about its own year is an estimate of the outcome (figures.figures
 gives it kind "estimate"), so it is compared with outcomes: an article claiming
 "大东区2022年地区生产总值是10000亿元" contradicts a year-end "预计实现地区生产总值940亿元".
 Anything not known for sure (an undated figure, 年初以来, an unnamed quantity) is never a

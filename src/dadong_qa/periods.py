@@ -4,7 +4,7 @@ Pure functions: strings and ISO dates in, dataclasses out, no index access. A pe
 and the part of it (全年, 上半年, 第三季度, 1-8月, a month, 年初以来). The answerer uses
 matches() to refuse a 2022 figure for a question about 2023 and describe() to say which period
 a figure covers; conflict.py uses same_period() so that 全年 is never compared with 1-8月.
-figures() (in figures.py, re-exported here) reads the figures of a sentence with their periods.
+figures.figures() reads the figures of a sentence with their periods, using this module.
 
 Years are never assumed: 今年/去年 are resolved against the article's date, and an article with
 no date leaves them unknown (only an explicit year stated earlier in the article, passed as
@@ -17,10 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .figures import Figure
 
 # ---------------------------------------------------------------------------------------------
 # Numbers
@@ -238,19 +234,6 @@ def same_period(a: Period | None, b: Period | None) -> bool | None:
     if a.year != b.year:
         return False
     return (a.months or (1, 12)) == (b.months or (1, 12))
-
-
-def figures(
-    sentence: str,
-    *,
-    article_date: str | None,
-    context_year: str | int | None = None,
-    context_months: tuple[int, int] | None = None,
-) -> list[Figure]:
-    """Every figure of `sentence` with its quantity, period and kind: see figures.figures."""
-    from .figures import figures as read_figures  # figures.py builds on this module
-
-    return read_figures(sentence, article_date=article_date, context_year=context_year, context_months=context_months)
 
 
 class PeriodTracker:
