@@ -107,3 +107,10 @@ def test_refusal_and_why_questions_have_no_short_answer(qa: QA):
     assert qa.ask("清水县的县委书记是谁？").short is None
     why = qa.ask("湖滨镇为什么新建民宿？")
     assert why.short is None
+
+
+@pytest.mark.parametrize("text", ["你好", "谢谢！", "How many schools were built?"])
+def test_greetings_and_other_languages_get_a_hint_not_a_refusal(qa: QA, text: str):
+    a = qa.ask(text)
+    assert not a.answered and not a.citations and not a.passages
+    assert ("没有找到" not in a.text and "中文" in a.text) or "请直接提问" in a.text

@@ -47,3 +47,20 @@ def test_slot_is_the_words_around_the_question_word():
     q = parse("玩家的生命数耗完算作什么？")
     assert (q.slot_left, q.slot_right) == ("玩家的生命数耗完算作", "")
     assert parse("介绍一下图书馆").slot_left == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("你好", "greeting"),
+        ("您好！", "greeting"),
+        ("谢谢你", "greeting"),
+        ("Hello!", "greeting"),
+        ("What is the GDP of Dadong in 2022?", "not_chinese"),
+        ("你好，大东区的GDP是多少？", None),
+        ("2022年GDP是多少？", None),
+        ("12345", None),
+    ],
+)
+def test_small_talk_is_told_apart_from_questions(text: str, kind: str | None):
+    assert parse(text).small_talk == kind

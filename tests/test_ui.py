@@ -17,6 +17,7 @@ from gradio_client import Client, handle_file
 
 from conftest import APP_MAX_FILE_BYTES, LAKE_ARTICLE, ORCHARD_ARTICLE, ROOT, free_port
 from dadong_qa import load_settings
+from dadong_qa.config import Settings
 from dadong_qa.schema import Answer, Citation, Passage
 from dadong_qa.ui import (
     add_uploads,
@@ -75,6 +76,13 @@ def test_short_answer_comes_first_in_bold_and_escaped() -> None:
     assert html.index('class="dq-short"') < html.index('<sup class="dq-ref">')
     assert "<b>2座&lt;i&gt;</b>" in html
     assert "dq-short" not in render_answer(_answer())
+
+
+def test_a_hint_without_passages_is_no_amber_refusal() -> None:
+    hint = Answer(text="请用中文提问。", answered=False)
+    messages = answer_messages(hint)
+    assert len(messages) == 1 and "dq-hint-only" in messages[0]["content"]
+    assert "dq-refusal" not in messages[0]["content"]
 
 
 def test_streaming_prefix_renders_only_part_of_the_text() -> None:
@@ -136,6 +144,8 @@ def test_notes_are_shown_with_the_final_answer_only() -> None:
 
 class _DraftingQA:
     """Stands in for a QA whose generator writes drafts before the checked answer."""
+
+    settings = Settings()
 
     def __init__(self, final: Answer) -> None:
         self.final = final
@@ -376,6 +386,8 @@ def test_upload_with_hostile_file_name_is_stored_under_a_safe_name(served_app, t
 
 
 class _BrokenQA:
+    settings = Settings()
+
     def ask_stream(self, question, history=None):
         raise RuntimeError("boom <b>")
         yield  # a generator, like QA.ask_stream

@@ -28,6 +28,11 @@ from .short import extract_short
 
 MIN_GAIN = 0.2  # share of the question's weight a further sentence must add to be included
 REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
+# Not a question for the articles: a short hint instead of "没有找到能回答“你好”".
+SMALL_TALK = {
+    "greeting": "你好！我根据已收录的文章回答问题，每个答案都引用原文。请直接提问，例如“某地某年的某项数字是多少？”",
+    "not_chinese": "请用中文提问：我根据已收录的中文文章回答问题（please ask in Chinese）。",
+}
 CONFLICT_PREFIX = "注意：不同来源的数字不一致。"
 _NUM_CONTEXT = re.compile(r"(\d+(?:\.\d+)?)(\s*[个家项所座名次辆台列套人元亿万%％公里公顷平方米吨倍])")
 
@@ -88,6 +93,8 @@ class ExtractiveAnswerer:
         return ranked
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
+        if retrieval.query.small_talk is not None:
+            return Answer(text=SMALL_TALK[retrieval.query.small_talk], answered=False, question=question)
         ranked = self.rank(retrieval)
         best = ranked[0] if ranked else None
         if best is None or best.probability < self.params.refusal_threshold:

@@ -70,6 +70,14 @@ _ASKS_LIST = re.compile(r"哪些|有什么|有哪|包括什么|包含什么|分�
 # Whether the question asks what is planned or what has happened.
 _ASKS_PLAN = re.compile(r"计划|打算|准备|目标|将要|将会|拟|力争|预计|要[^求]")
 _ASKS_DONE = re.compile(r"了|已经|已|去年|曾经|完成")
+# Not questions about the articles: greetings and thanks, and text with no Chinese at all.
+_GREETING = re.compile(
+    r"(?:你好|您好|大家好|嗨|哈喽|哈啰|早上好|上午好|中午好|下午好|晚上好|早安|晚安|谢谢|多谢|感谢|谢啦|再见|拜拜|在吗|在不在"
+    r"|hi|hello|hey|thanks|thank you|bye)(?:呀|啊|哦|呢|吗|你|您)?",
+    re.I,
+)
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_PUNCT_SPACE = re.compile(r"[\s，,。.！!？?~～、…]+")
 _SLOT_EDGE = re.compile(r"^[\s，,。？?！!、；;：:“”\"'（）()]+|[\s，,。？?！!、；;：:“”\"'（）()呢吗啊呀]+$")
 
 
@@ -90,6 +98,7 @@ class Query:
     wants_done: bool = False
     asks_reason: bool = False  # why / how: the answer is an explanation
     asks_list: bool = False  # which ones: the answer is a list
+    small_talk: str | None = None  # "greeting" or "not_chinese": no question for the articles
     # The question's words right before and after its question word: in the answer sentence the
     # answer usually stands between them ("生命数耗完即算为[什么]" ~ "…即算为踢爆").
     slot_left: str = ""
@@ -113,6 +122,7 @@ def parse(question: str) -> Query:
         wants_done=done,
         asks_reason=bool(_ASKS_REASON.search(question)),
         asks_list=bool(_ASKS_LIST.search(question)),
+        small_talk=_small_talk(question),
         slot_left=left,
         slot_right=right,
     )
@@ -143,6 +153,15 @@ def _terms(norm: str) -> tuple[list[str], set[str]]:
         if (flag in _NAME_TAGS and len(w) >= 2) or (flag == "nr" and len(w) >= 3):
             names.add(w)
     return terms, names
+
+
+def _small_talk(question: str) -> str | None:
+    bare = _PUNCT_SPACE.sub("", question)
+    if _GREETING.fullmatch(bare):
+        return "greeting"
+    if not _CJK_CHAR.search(question) and re.search(r"[^\W\d_]", question):
+        return "not_chinese"
+    return None
 
 
 def _answer_type(question: str) -> str | None:

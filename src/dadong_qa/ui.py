@@ -91,6 +91,8 @@ def render_answer(answer: Answer, upto: int | None = None) -> str:
         text = text[len(CONFLICT_PREFIX) :]
     shown = text if upto is None else text[:upto]
     notes = "".join(f'<div class="dq-note">{esc(n)}</div>' for n in answer.notes) if upto is None else ""
+    if not answer.answered and not answer.passages:  # a greeting or another language: a hint, no search
+        return f'<div class="dq-hint-only">💬 {_lines(shown)}</div>'
     if not answer.answered:
         return (
             f'<div class="dq-refusal">🚫 {_lines(shown)}'
@@ -172,7 +174,7 @@ def sources_title(answer: Answer) -> str:
 def answer_messages(answer: Answer, upto: int | None = None) -> list[dict[str, Any]]:
     """Chat messages for one answer: the answer, then (when complete) its sources, collapsed."""
     messages: list[dict[str, Any]] = [{"role": "assistant", "content": render_answer(answer, upto)}]
-    if upto is None:
+    if upto is None and (answer.answered or answer.passages):
         messages.append(
             {
                 "role": "assistant",
@@ -209,7 +211,10 @@ def chat_stream(
     if not question:
         yield history
         return
-    shown = [*history, {"role": "user", "content": esc(question)}]
+    # An over-long question is sent on and refused with the API's message; only its start is echoed.
+    limit = qa.settings.max_question_chars
+    echo = question if len(question) <= limit else question[:limit] + "……"
+    shown = [*history, {"role": "user", "content": esc(echo)}]
     yield [*shown, {"role": "assistant", "content": "🔎 正在检索资料……"}]
     drafted = False
     try:
@@ -416,7 +421,6 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
                         elem_id="question",
                         scale=8,
                         max_lines=4,
-                        max_length=settings.max_question_chars,
                     )
                     send = gr.Button("发送", variant="primary", elem_id="send", scale=1, min_width=80)
                     clear = gr.Button("清空对话", elem_id="clear", scale=1, min_width=80)
