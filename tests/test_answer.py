@@ -21,7 +21,7 @@ ARTICLES = {
 
 来源: 2022-12-15 09:30
 
-据统计，清水县共有36个社区完成改造，居民满意度明显提升。
+据统计，2022年清水县共有36个社区完成改造，居民满意度明显提升。
 县里开通了4条社区公交线路，方便老人出行。
 """,
     "lake.txt": """湖滨镇发展旅游业
@@ -114,3 +114,37 @@ def test_greetings_and_other_languages_get_a_hint_not_a_refusal(qa: QA, text: st
     a = qa.ask(text)
     assert not a.answered and not a.citations and not a.passages
     assert ("没有找到" not in a.text and "中文" in a.text) or "请直接提问" in a.text
+
+
+H1_2023 = """大东区2023年上半年经济运行情况
+
+2023-07-20
+
+2023年上半年，大东区社会消费品零售总额完成150.2亿元，同比增长8%。
+
+上半年，大东区整车产量达到25万辆。
+"""
+CONTRADICTION = """大东区经济数据通报
+
+2023-01-10
+
+2022年，大东区地区生产总值是10000亿元。
+"""
+
+
+@pytest.mark.slow
+def test_conflicts_only_for_the_same_quantity_period_and_kind(tmp_path: Path, seed_corpus: Path):
+    import shutil
+
+    shutil.copytree(seed_corpus, tmp_path / "corpus")
+    (tmp_path / "corpus" / "h1.txt").write_text(H1_2023, encoding="utf-8")
+    (tmp_path / "corpus" / "wrong.txt").write_text(CONTRADICTION, encoding="utf-8")
+    qa = QA(load_settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"))
+    qa.build()
+    # full year 2022 (超46万辆) vs January-August (28.2万辆), and 2022 vs 2023 H1: no banner
+    assert not qa.ask("大东区2022年一共造了多少辆汽车？").conflict
+    assert not qa.ask("大东区2022年社会消费品零售总额是多少？").conflict
+    # the planted contradiction: the same quantity, place, year and kind, both cited
+    a = qa.ask("大东区2022年地区生产总值是多少？")
+    assert a.conflict and "10000亿元" in a.text and "940亿元" in a.text
+    assert {"wrong", "000_0f957d856a3f9b1b"} <= {c.doc_id for c in a.citations}

@@ -13,15 +13,15 @@ into the probability that the sentence answers (`policy.py`), and this module de
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 from .config import Settings
+from .conflict import SourcedFigure, find_conflicts
 from .evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
+from .figures import figures
 from .formats import citation_source
+from .periods import Period, context_periods
 from .policy import AnswerPolicy, shipped_policy
-from .query import WRITTEN_YEAR
 from .retrieve import Retrieval
 from .schema import Answer, Citation
 from .short import extract_short
@@ -34,7 +34,7 @@ SMALL_TALK = {
     "not_chinese": "请用中文提问：我根据已收录的中文文章回答问题（please ask in Chinese）。",
 }
 CONFLICT_PREFIX = "注意：不同来源的数字不一致。"
-_NUM_CONTEXT = re.compile(r"(\d+(?:\.\d+)?)(\s*[个家项所座名次辆台列套人元亿万%％公里公顷平方米吨倍])")
+CONFLICT_CANDIDATES = 12  # the best sentence is compared with the next this-many candidates
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class ExtractiveAnswerer:
         self.store = store
         self.params = params
         self._policy = policy
+        self._periods: dict[str, dict[int, Period | None]] = {}  # per article, computed once
         self.gatherer = EvidenceGatherer(store, params.answer_passages, params.answer_sentences, params.answer_docs)
 
     @property
@@ -129,25 +130,37 @@ class ExtractiveAnswerer:
         return chosen
 
     def _conflicting(self, best: Candidate, ranked: list[Candidate]) -> Candidate | None:
-        """A sentence from another article giving a different figure for the same thing."""
-        first = self.store.sentences[best.sid]
-        mentions = _number_mentions(first.text)
-        if not mentions:
+        """A sentence from another article giving a different figure for the same quantity, place,
+        period and kind (plan or outcome) as the best one (conflict.py decides)."""
+        mine = self._figures(best.sid)
+        if not mine:
             return None
-        b = best.evidence
-        for cand in ranked[1:12]:
-            other = self.store.sentences[cand.sid]
-            e = cand.evidence
-            if other.doc_id == first.doc_id or e.coverage_ctx < 0.8 * b.coverage_ctx or e.cos < 0.8 * b.cos:
-                continue
-            years, other_years = set(WRITTEN_YEAR.findall(first.text)), set(WRITTEN_YEAR.findall(other.text))
-            if years and other_years and years != other_years:
-                continue
-            for num, unit, ctx in mentions:
-                for num2, unit2, ctx2 in _number_mentions(other.text):
-                    if unit == unit2 and num != num2 and _overlap(ctx, ctx2) >= 0.35:
-                        return cand
+        first = self.store.sentences[best.sid]
+        for cand in ranked[1:CONFLICT_CANDIDATES]:
+            if self.store.sentences[cand.sid].doc_id != first.doc_id and find_conflicts(
+                [*mine, *self._figures(cand.sid)]
+            ):
+                return cand
         return None
+
+    def _figures(self, sid: int) -> list[SourcedFigure]:
+        """The figures of a sentence with their periods, read in the context of its article."""
+        sentence = self.store.sentences[sid]
+        doc = self.store.doc_meta(sentence.doc_id)
+        period = self._contexts(sentence.doc_id).get(sid)
+        year, months = (period.year, period.months) if period is not None else (None, None)
+        return [
+            SourcedFigure(f, sentence.text, sentence.doc_id, doc.date, sid)
+            for f in figures(sentence.text, article_date=doc.date, context_year=year, context_months=months)
+        ]
+
+    def _contexts(self, doc_id: str) -> dict[int, Period | None]:
+        if doc_id not in self._periods:
+            sids = self.store.doc_sentence_ids(doc_id)
+            texts = [self.store.sentences[s].text for s in sids]
+            periods = context_periods(texts, self.store.doc_meta(doc_id).date)
+            self._periods[doc_id] = dict(zip(sids, periods, strict=True))
+        return self._periods[doc_id]
 
     # ---------------------------------------------------------------- the two outcomes
 
@@ -197,18 +210,3 @@ class ExtractiveAnswerer:
             question=question,
             confidence=round(confidence, 4),
         )
-
-
-def _number_mentions(text: str) -> list[tuple[str, str, set[str]]]:
-    """(number, unit, context bigrams) for each counted quantity in a sentence."""
-    norm = unicodedata.normalize("NFKC", text)
-    out = []
-    for m in _NUM_CONTEXT.finditer(norm):
-        window = norm[max(0, m.start() - 8) : m.start()] + norm[m.end() : m.end() + 10]
-        window = re.sub(r"[\d\s.,，、“”\"']", "", window)
-        out.append((m.group(1), m.group(2).strip(), {window[i : i + 2] for i in range(len(window) - 1)}))
-    return out
-
-
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / max(1, min(len(a), len(b)))

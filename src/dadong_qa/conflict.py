@@ -98,10 +98,11 @@ def comparable(a: Figure, b: Figure) -> bool:
 
 
 def disagree(a: Figure, b: Figure) -> bool:
-    """Whether the two figures' allowed values do not overlap."""
+    """Whether the two figures' allowed values do not overlap. Intervals that only touch disagree:
+    35个 and 36个 are two different counts, not one number rounded two ways."""
     low_a, high_a = interval(a)
     low_b, high_b = interval(b)
-    return high_a < low_b or high_b < low_a
+    return high_a <= low_b or high_b <= low_a
 
 
 def find_conflicts(figures_with_sources: Iterable[SourcedFigure]) -> list[Conflict]:
