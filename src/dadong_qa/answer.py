@@ -41,13 +41,14 @@ CONFLICT_CANDIDATES = 12  # the best sentence is compared with the next this-man
 class AnswerParams:
     """The settings answering uses."""
 
-    refusal_threshold: float = 0.5
-    max_answer_sentences: int = 3
-    answer_passages: int = 8
-    answer_sentences: int = 10
-    answer_docs: int = 2
-    policy_path: str = ""  # "" = the shipped weights
-    short_threshold: float = 0.15
+    # Defaults are the Settings' own, so the two cannot drift apart.
+    refusal_threshold: float = Settings.refusal_threshold
+    max_answer_sentences: int = Settings.max_answer_sentences
+    answer_passages: int = Settings.answer_passages
+    answer_sentences: int = Settings.answer_sentences
+    answer_docs: int = Settings.answer_docs
+    policy_path: str = Settings.answer_policy  # "" = the shipped weights
+    short_threshold: float = Settings.short_answer_threshold
 
     @classmethod
     def of(cls, settings: Settings) -> AnswerParams:

@@ -184,7 +184,7 @@ def contains_gold(text: str, answers: list[str]) -> bool:
 
 
 def score_open(item: OpenItem, answer: Answer) -> dict[str, Any]:
-    short = getattr(answer, "short", None) or (answer.text if answer.answered else "")
+    short = answer.short or (answer.text if answer.answered else "")
     docs = [p.doc_id for p in answer.passages[:5]]
     return {
         "id": item.id,
@@ -198,7 +198,7 @@ def score_open(item: OpenItem, answer: Answer) -> dict[str, Any]:
         "length": len(answer.text) if answer.answered else None,
         "confidence": answer.confidence,
         "text": answer.text,
-        "short": getattr(answer, "short", None),
+        "short": answer.short,
     }
 
 

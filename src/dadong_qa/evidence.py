@@ -331,6 +331,8 @@ class EvidenceGatherer:
                 )
             )
         _relative(out)
+        for r in out:  # the old score reads the finished record
+            r.support = legacy_support(r)
         return out
 
     # ---------------------------------------------------------------- parts
@@ -446,6 +448,7 @@ def _share(weights: dict[str, float], text: str) -> float:
 
 
 def legacy_support(e: SentenceEvidence) -> float:
+    """The replaced answerer's support score (meaning and coverage times its factors)."""
     factor = 0.8 ** (e.type_miss + e.unit_miss) * 0.35**e.year_conflict * 0.85**e.year_unknown
     factor *= 0.85**e.plan_conflict * 0.7 ** round(2 * e.unmatched)
     return (0.45 * e.cos + 0.55 * e.coverage_ctx) * factor
@@ -465,4 +468,3 @@ def _relative(records: list[SentenceEvidence]) -> None:
         r.cos_rank = 1.0 / (1 + rank)
         r.coverage_gap = r.coverage_ctx - best_cov
         r.bigram_gap = r.bigram_overlap - best_bigram
-        r.support = legacy_support(r)
