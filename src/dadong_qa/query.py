@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import jieba.posseg as pseg
 
+from .periods import Period, question_period
 from .text import STOPWORDS, normalize
 
 # Question words, as they stand in a question. Rewriting uses this to tell a question from a
@@ -103,6 +104,9 @@ class Query:
     # answer usually stands between them ("生命数耗完即算为[什么]" ~ "…即算为踢爆").
     slot_left: str = ""
     slot_right: str = ""
+    # The period asked about ("2023年上半年"); None when the question names none, or several years
+    # (parts.split_question answers those one year at a time).
+    period: Period | None = None
 
 
 def parse(question: str) -> Query:
@@ -125,6 +129,7 @@ def parse(question: str) -> Query:
         small_talk=_small_talk(question),
         slot_left=left,
         slot_right=right,
+        period=question_period(question),
     )
 
 
