@@ -13,6 +13,7 @@ into the probability that the sentence answers (`policy.py`), and this module de
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .config import Settings
@@ -26,6 +27,7 @@ from .retrieve import Retrieval
 from .schema import Answer, Citation, Claim, Conflict
 from .short import extract_short
 
+_ASKS_CHANGE = re.compile(r"增长|增速|增幅|下降|减少|增加|提高|降低|变化|同比|环比")
 MIN_GAIN = 0.2  # share of the question's weight a further sentence must add to be included
 REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
 # Not a question for the articles: a short hint instead of "没有找到能回答“你好”".
@@ -173,13 +175,15 @@ class ExtractiveAnswerer:
 
     def _named_figure(self, question: str, sid: int, short: str | None) -> str | None:
         """The figure of the quantity the question names, when the short span is a figure of
-        another one: "刑事、治安警情分别下降50.3%、22.2%" answers "治安警情下降了多少" with 22.2%."""
+        another one ("刑事、治安警情分别下降50.3%、22.2%" answers "治安警情下降了多少" with 22.2%),
+        or its growth rate when the question asks for the level ("…总值是多少": 320亿元, not 5%)."""
         found = [f.figure for f in self.figures.figures(sid)]
         mine = next((f for f in found if short and (short in f.text or f.text in short)), None)
-        if mine is None or not mine.quantity or mine.quantity in question:
+        change = bool(_ASKS_CHANGE.search(question))  # "地区生产总值是多少" asks the level, not its growth
+        if mine is not None and (not mine.quantity or mine.quantity in question) and (change or not mine.growth):
             return short
-        named = {f.text for f in found if f.quantity and f.quantity in question}
-        return named.pop() if len(named) == 1 else short
+        named = [f for f in found if f.quantity and f.quantity in question and (change or not f.growth)]
+        return named[0].text if len({f.text for f in named}) == 1 else short
 
     def _period(self, sid: int, short: str | None) -> str | None:
         """The period of the sentence's figure that is the short answer (else its first figure)."""

@@ -392,10 +392,15 @@ def extract_short(
     """
     if not question.strip() or not sentence.strip() or not read_question(question).factoid:
         return None
-    scored = score_spans(question, sentence, title=title, model=model)
+    # A figure the question itself states ("2022年" in "…2022年…是多少") is its context, not its answer.
+    scored = [s for s in score_spans(question, sentence, title=title, model=model) if not _stated(s, question)]
     if not scored or scored[0].probability < threshold:
         return None
     return _with_qualifier(scored[0], scored)
+
+
+def _stated(span: ShortAnswer, question: str) -> bool:
+    return span.kind == "number" and normalize(span.text) in normalize(question)
 
 
 def _with_qualifier(best: ShortAnswer, scored: list[ShortAnswer]) -> ShortAnswer:
