@@ -69,7 +69,9 @@ DIMENSION_OF = {
 _ASKS_REASON = re.compile(r"为什么|为何|什么原因|原因是|怎么|怎样|如何|什么作用|什么意义|什么影响")
 _ASKS_LIST = re.compile(r"哪些|有什么|有哪|包括什么|包含什么|分别")
 # Whether the question asks what is planned or what has happened.
-_ASKS_PLAN = re.compile(r"计划|打算|准备|目标|将要|将会|拟|力争|预计|要[^求]")
+# Not 预计: "2022年预计实现的…" in a year-end report is an estimate of the outcome, "2024年预计…" a
+# forecast; the question alone cannot tell (figures.py tells them apart by the article's date).
+_ASKS_PLAN = re.compile(r"计划|打算|准备|目标|将要|将会|拟|力争|要[^求]")
 _ASKS_DONE = re.compile(r"了|已经|已|去年|曾经|完成")
 # Not questions about the articles: greetings and thanks, and text with no Chinese at all.
 _GREETING = re.compile(
