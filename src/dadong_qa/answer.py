@@ -180,8 +180,8 @@ class ExtractiveAnswerer:
         found = [f.figure for f in self.figures.figures(sid)]
         mine = next((f for f in found if short and (short in f.text or f.text in short)), None)
         change = bool(_ASKS_CHANGE.search(question))  # "地区生产总值是多少" asks the level, not its growth
-        if mine is not None and (not mine.quantity or mine.quantity in question) and (change or not mine.growth):
-            return short
+        if mine is None or ((not mine.quantity or mine.quantity in question) and (change or not mine.growth)):
+            return short  # not a figure (a name, a title): nothing to compare; or the figure asked for
         named = [f for f in found if f.quantity and f.quantity in question and (change or not f.growth)]
         return named[0].text if len({f.text for f in named}) == 1 else short
 
