@@ -118,6 +118,14 @@ class ExtractiveAnswerer:
         """Candidate sentences, most probable answer first."""
         records = self.gatherer.gather(retrieval)
         probs = self.policy.probabilities(records)
+        asked = retrieval.query.period
+        if retrieval.query.answer_type == "quantity" and asked is not None and asked.year is not None:
+            # Figures are read (~2 ms a sentence) only for candidates that could answer: the
+            # period rule can only lower a probability.
+            for r, p in zip(records, probs, strict=True):
+                if p >= self.params.refusal_threshold:
+                    r.period_fit = self.figures.period_fit(r.sid, asked)
+            probs = self.policy.probabilities(records)
         ranked = [Candidate(r, float(p)) for r, p in zip(records, probs, strict=True)]
         ranked.sort(key=lambda c: (-c.probability, c.sid))
         return ranked

@@ -297,9 +297,6 @@ class EvidenceGatherer:
         _relative(out)
         for r in out:  # the old score reads the finished record
             r.support = legacy_support(r)
-        if retrieval.query.answer_type == "quantity":
-            for r in out:
-                r.period_fit = self.figures.period_fit(r.sid, retrieval.query.period)
         return out
 
     def _asked(self, query: Query) -> _Asked:
