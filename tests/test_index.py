@@ -10,6 +10,7 @@ from dadong_qa import QA, IndexCorruptError, IndexMismatchError, IndexMissingErr
 from dadong_qa import index as store
 from dadong_qa.chunk import ChunkParams
 from dadong_qa.embed import get_embedder
+from dadong_qa.index import storage
 
 NEW_ARTICLE = """西湖区建成智慧停车平台-测试新闻网
 
@@ -210,7 +211,7 @@ def test_load_follows_a_version_replaced_while_it_was_read(fresh_qa: QA, tmp_pat
     assert not (root / old).exists()
     real = store.current_version
     stale = iter([old])  # a reader that read CURRENT just before those switches
-    monkeypatch.setattr(store, "current_version", lambda d: next(stale, None) or real(d))
+    monkeypatch.setattr(storage, "current_version", lambda d: next(stale, None) or real(d))
     index = store.load(root)
     assert index.version == real(root) and "xihu_parking" not in index.docs
 

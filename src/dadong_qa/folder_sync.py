@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .index import Index
-from .index import _sha256 as file_sha256
+from .index import Index, file_sha256
 from .ingest import IngestError, corpus_files
 
 if TYPE_CHECKING:
