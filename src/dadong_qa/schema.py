@@ -72,9 +72,6 @@ class Passage:
     rerank: float | None = None  # cross-encoder score when a reranker is configured
     sentence_ids: list[int] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
 class Citation:
@@ -90,9 +87,6 @@ class Citation:
     page: int | None = None  # PDF page (from 1) of the sentence
     url: str | None = None  # the article's web address, when it was added from one
     aliases: list[str] = field(default_factory=list)  # other sources that published the same story
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
