@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import synth  # noqa: E402
 
-from dadong_qa.backends import faiss_backend as fb  # noqa: E402
 from dadong_qa.embed import get_embedder  # noqa: E402
+from dadong_qa.index.backends import faiss_backend as fb  # noqa: E402
 from dadong_qa.text import normalize  # noqa: E402
 
 

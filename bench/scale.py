@@ -40,6 +40,7 @@ import synth  # noqa: E402
 from dadong_qa import QA, load_settings  # noqa: E402
 from dadong_qa import index as store  # noqa: E402
 from dadong_qa.embed import get_embedder  # noqa: E402
+from dadong_qa.index.backends import BACKENDS  # noqa: E402
 
 
 class CachedEmbedder:
@@ -274,7 +275,7 @@ def phase_ann(work: Path, chunks: int, backend: str, seed: int) -> dict[str, Any
     """Recall@10 and latency of the FAISS index as built, against exact search over the same vectors."""
     import faiss
 
-    from dadong_qa.backends import faiss_backend as fb
+    from dadong_qa.index.backends import faiss_backend as fb
 
     _, index_dir, cache = _paths(work, chunks, backend)
     emb = _embedder(VECTORS, cache)
@@ -364,7 +365,7 @@ def machine() -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--chunks", type=int, nargs="+", default=[1000, 10000, 100000])
-    p.add_argument("--backends", nargs="+", default=["faiss", "milvus"], choices=["faiss", "milvus"])
+    p.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=list(BACKENDS))
     p.add_argument("--work", type=Path, default=Path("/tmp/dadong-qa-bench"))
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--vectors", choices=["use", "hash"], default="use", help="real USE vectors or fast stand-ins")

@@ -170,3 +170,74 @@ def test_sync_adds_changes_and_removes_to_match_the_folder(folder: Path, capsys:
     (corpus / "bad.txt").write_bytes(b"")
     assert _run(folder, "sync") == 2  # nothing could be done: the one file is refused
     assert _run(folder, "sync", corpus="corpuss") == 2
+
+
+def test_every_subcommand_has_a_function() -> None:
+    from dadong_qa.cli import COMMANDS, ROLE_COMMANDS, build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert set(sub.choices) == set(COMMANDS) | set(ROLE_COMMANDS)
+
+
+SUBCOMMANDS = ["build", "add", "sync", "remove", "meta", "list", "status", "ask", "eval", "eval-open", "serve"]
+
+
+@pytest.mark.parametrize("command", [*SUBCOMMANDS, "editor", "report"])
+def test_help_of_each_subcommand(command: str, capsys: pytest.CaptureFixture):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: dadong-qa {command}") and "--index" in out
+
+
+def test_unknown_subcommand_and_missing_arguments_exit_2(capsys: pytest.CaptureFixture):
+    for argv in (["biuld"], ["remove"], ["ask"], ["meta"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 2
+        assert "usage: dadong-qa" in capsys.readouterr().err
+
+
+def test_typo_in_the_index_path_says_there_is_no_index(folder: Path, capsys: pytest.CaptureFixture):
+    code = main(["--corpus", str(folder / "corpus"), "--index", str(folder / "indx"), "status"])
+    assert code == 2
+    assert f"no index in {folder / 'indx'}: run dadong-qa build" in capsys.readouterr().err
+    assert not (folder / "indx").exists()
+
+
+def test_status_prints_the_counts(folder: Path, capsys: pytest.CaptureFixture):
+    capsys.readouterr()
+    assert _run(folder, "status") == 0
+    lines = capsys.readouterr().out.splitlines()
+    index = store.load(folder / "index")
+    assert f"chunks: {len(index.chunks)}" in lines and f"docs: {len(index.docs)}" in lines
+    assert "not_indexed: " in lines  # every corpus file is indexed
+
+
+def test_status_and_list_json(folder: Path, capsys: pytest.CaptureFixture):
+    import json
+
+    capsys.readouterr()
+    assert _run(folder, "status", "--json") == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["docs"] == 1 and status["chunks"] >= 1
+    assert _run(folder, "list", "--json") == 0
+    assert [d["doc_id"] for d in json.loads(capsys.readouterr().out)] == ["library"]
+
+
+def test_ask_json_is_the_answer(folder: Path, capsys: pytest.CaptureFixture):
+    import json
+
+    capsys.readouterr()
+    assert _run(folder, "ask", "示例县图书馆每天开放到几点？", "--json") == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["question"] == "示例县图书馆每天开放到几点？"
+    assert {"text", "answered", "citations", "passages"} <= set(answer)
+    assert all(c["doc_id"] == "library" for c in answer["citations"])
+    assert answer["passages"] and answer["passages"][0]["doc_id"] == "library"
+
+
+def test_empty_question_exits_2_with_the_reason(folder: Path, capsys: pytest.CaptureFixture):
+    assert _run(folder, "ask", "   ") == 2
+    assert "请输入问题" in capsys.readouterr().err

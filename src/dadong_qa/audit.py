@@ -1,6 +1,6 @@
 """The audit log: one JSON line per change to the collection (add, replace, remove, restore, build).
 
-Written where the change happens, once: `QA.add` / `QA.remove` / `QA.build` are wrapped with
+Written where the change happens, once: `Library.add` / `remove` / `build` (library.py) are wrapped with
 `audited`, and every caller (CLI, editor UI, API) passes who it acts for as `actor=`.
 Each line goes out in a single `os.write` on an `O_APPEND` descriptor and is fsynced, so
 concurrent writers never interleave and a writer killed at any moment leaves whole lines only.
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from .api import QA, ChangeReport
     from .config import Settings
+    from .library import ChangeReport, Library
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def change_record(
     return record
 
 
-def _input_files(qa: QA, paths: Iterable[str | Path]) -> list[dict[str, str]]:
+def _input_files(qa: Library, paths: Iterable[str | Path]) -> list[dict[str, str]]:
     out = []
     for p in paths:
         path = Path(p)
@@ -116,7 +116,7 @@ def _input_files(qa: QA, paths: Iterable[str | Path]) -> list[dict[str, str]]:
     return out
 
 
-def _indexed_files(qa: QA, doc_ids: Iterable[str]) -> list[dict[str, str]]:
+def _indexed_files(qa: Library, doc_ids: Iterable[str]) -> list[dict[str, str]]:
     try:
         docs = qa.index.docs
     except Exception:  # no index yet: the removal reports that itself
@@ -124,11 +124,11 @@ def _indexed_files(qa: QA, doc_ids: Iterable[str]) -> list[dict[str, str]]:
     return [{"name": docs[d].doc.path or d, "sha256": docs[d].doc.sha256} for d in doc_ids if d in docs]
 
 
-def _no_files(qa: QA, _: Iterable[Any]) -> list[dict[str, str]]:
+def _no_files(qa: Library, _: Iterable[Any]) -> list[dict[str, str]]:
     return []
 
 
-FILES_OF: dict[str, Callable[[QA, Iterable[Any]], list[dict[str, str]]]] = {
+FILES_OF: dict[str, Callable[[Library, Iterable[Any]], list[dict[str, str]]]] = {
     "add": _input_files,
     "remove": _indexed_files,
     "build": _no_files,
@@ -136,7 +136,7 @@ FILES_OF: dict[str, Callable[[QA, Iterable[Any]], list[dict[str, str]]]] = {
 
 
 def audited(action: str) -> Callable[[_F], _F]:
-    """Wrap a QA change method so each call appends one audit line.
+    """Wrap a Library change method so each call appends one audit line.
 
     The wrapped method takes two extra keywords: `actor` (editor name, default "cli") and
     `audit_action` (to log e.g. a restore, which is an add, under its own name).
@@ -145,7 +145,7 @@ def audited(action: str) -> Callable[[_F], _F]:
 
     def wrap(method: _F) -> _F:
         @functools.wraps(method)
-        def run(qa: QA, *args: Any, actor: str = CLI_ACTOR, audit_action: str | None = None, **kwargs: Any) -> Any:
+        def run(qa: Library, *args: Any, actor: str = CLI_ACTOR, audit_action: str | None = None, **kwargs: Any) -> Any:
             targets: list[Any] = []
             if action != "build" and args:  # paths or doc_ids: a one-shot iterator must serve log and method
                 targets = list(args[0])

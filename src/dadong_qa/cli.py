@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import index as store
@@ -16,6 +16,7 @@ from .embed import EmbedderError
 from .index import IndexStoreError
 from .ingest import IngestError
 from .rerank import RerankerError
+from .schema import Answer
 
 
 class _Bars:
@@ -179,96 +180,124 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command in ("editor", "report"):
-        return _run_roles(args)
+    if args.command in ROLE_COMMANDS:
+        return ROLE_COMMANDS[args.command](args)
     qa = _qa(args)
     if args.command in READ_ONLY and not store.exists(qa.settings.index_dir):
         # Reading never builds: a wrong --index must not create (or replace) an index.
         print(f"dadong-qa: no index in {qa.settings.index_dir}: run dadong-qa build", file=sys.stderr)
         return 2
-    bars = _Bars(enabled=sys.stderr.isatty() or bool(os.environ.get("DADONG_QA_PROGRESS")))
-    if args.command == "build":
-        report = qa.build(progress=bars)
-        bars.close()
-        _print_report(report)
-        s = qa.status(pending=False)
-        print(f"index: {s['docs']} articles, {s['chunks']} chunks, {s['sentences']} sentences ({s['embedder']})")
-        return _exit_code(report)
-    if args.command == "add":
-        report = _add(qa, args, bars)
-        bars.close()
-        _print_report(report)
-        return _exit_code(report)
-    if args.command == "sync":
-        report = qa.sync()
-        _print_report(report)
-        print(
-            f"sync: {len(report.added)} added, {len(report.replaced)} replaced, {len(report.removed)} removed, "
-            f"{len(report.errors)} refused"
-        )
-        return _exit_code(report)
-    if args.command == "remove":
-        report = qa.remove(args.doc_ids)
-        _print_report(report)
-        return _exit_code(report)
-    if args.command == "meta":
-        report = qa.set_meta(args.doc_id, title=args.title, date=args.date)
-        _print_report(report)
-        return 0
-    if args.command == "list":
-        docs = qa.list_docs()
-        if args.json:
-            print(json.dumps(docs, ensure_ascii=False, indent=1))
-        else:
-            for d in docs:
-                print(f"{d['doc_id']}\t{d['date'] or '-'}\t{d['sentences']:>4} sentences\t{d['title']}")
-        return 0
-    if args.command == "status":
-        s = qa.status()
-        lines = [f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in s.items()]
-        print(json.dumps(s, ensure_ascii=False, indent=1) if args.json else "\n".join(lines))
-        return 0
-    if args.command == "ask":
-        answer = qa.ask(args.question, k=args.k, mode=args.mode)
-        if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
-            return 0
-        print(answer.text)
-        for n, c in enumerate(answer.citations, 1):
-            where = "".join(f" {x}" for x in (f"第{c.page}页" if c.page else "", c.url or "") if x)
-            print(f"  [{n}] 《{c.title}》 {c.date or '日期不详'}{where}：{c.sentence}")
-            if c.aliases:
-                print(f"      另见：{'；'.join(c.aliases)}")
-        if not answer.answered and answer.passages:
-            print("  最接近的资料：")
-            for p in answer.passages[:3]:
-                print(f"   - 《{p.title}》 {p.text[:60]}…")
-        for note in answer.notes:
-            print(f"  注：{note}", file=sys.stderr)
-        return 0
-    if args.command == "eval":
-        from .evaluate import format_curve, format_table, refusal_curve, run_eval
+    return COMMANDS[args.command](qa, args)
 
-        if args.curve:
-            curve = refusal_curve(qa, args.set)
-            print(json.dumps(curve) if args.json else format_curve(curve, qa.settings.refusal_threshold))
-            return 0
-        modes = ["bm25", "dense", "hybrid"] if args.compare else [args.mode]
-        results = [run_eval(qa, args.set, mode=m) for m in modes]
-        if args.json:
-            print(json.dumps(results if args.compare else results[0], ensure_ascii=False, indent=1))
-        else:
-            for r in results:
-                print(format_table(r["summary"], title=f"\n== {r['set']} ({r['mode']}) =="))
-        return 0
-    if args.command == "eval-open":
-        return _eval_open(qa, args)
-    if args.command == "serve":
-        from .ui import serve
 
-        serve(qa, host=args.host, port=args.port)
+def _bars() -> _Bars:
+    """Progress bars when stderr is a terminal (or DADONG_QA_PROGRESS is set)."""
+    return _Bars(enabled=sys.stderr.isatty() or bool(os.environ.get("DADONG_QA_PROGRESS")))
+
+
+def _cmd_build(qa: QA, args: argparse.Namespace) -> int:
+    bars = _bars()
+    report = qa.build(progress=bars)
+    bars.close()
+    _print_report(report)
+    s = qa.status(pending=False)
+    print(f"index: {s['docs']} articles, {s['chunks']} chunks, {s['sentences']} sentences ({s['embedder']})")
+    return _exit_code(report)
+
+
+def _cmd_add(qa: QA, args: argparse.Namespace) -> int:
+    bars = _bars()
+    report = _add(qa, args, bars)
+    bars.close()
+    _print_report(report)
+    return _exit_code(report)
+
+
+def _cmd_sync(qa: QA, args: argparse.Namespace) -> int:
+    report = qa.sync()
+    _print_report(report)
+    print(
+        f"sync: {len(report.added)} added, {len(report.replaced)} replaced, {len(report.removed)} removed, "
+        f"{len(report.errors)} refused"
+    )
+    return _exit_code(report)
+
+
+def _cmd_remove(qa: QA, args: argparse.Namespace) -> int:
+    report = qa.remove(args.doc_ids)
+    _print_report(report)
+    return _exit_code(report)
+
+
+def _cmd_meta(qa: QA, args: argparse.Namespace) -> int:
+    report = qa.set_meta(args.doc_id, title=args.title, date=args.date)
+    _print_report(report)
+    return 0
+
+
+def _cmd_list(qa: QA, args: argparse.Namespace) -> int:
+    docs = qa.list_docs()
+    if args.json:
+        print(json.dumps(docs, ensure_ascii=False, indent=1))
+    else:
+        for d in docs:
+            print(f"{d['doc_id']}\t{d['date'] or '-'}\t{d['sentences']:>4} sentences\t{d['title']}")
+    return 0
+
+
+def _cmd_status(qa: QA, args: argparse.Namespace) -> int:
+    s = qa.status()
+    lines = [f"{k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in s.items()]
+    print(json.dumps(s, ensure_ascii=False, indent=1) if args.json else "\n".join(lines))
+    return 0
+
+
+def _cmd_ask(qa: QA, args: argparse.Namespace) -> int:
+    answer = qa.ask(args.question, k=args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         return 0
-    raise AssertionError(args.command)
+    print(answer.text)
+    _print_citations(answer)
+    if not answer.answered and answer.passages:
+        print("  最接近的资料：")
+        for p in answer.passages[:3]:
+            print(f"   - 《{p.title}》 {p.text[:60]}…")
+    for note in answer.notes:
+        print(f"  注：{note}", file=sys.stderr)
+    return 0
+
+
+def _print_citations(answer: Answer) -> None:
+    for n, c in enumerate(answer.citations, 1):
+        where = "".join(f" {x}" for x in (f"第{c.page}页" if c.page else "", c.url or "") if x)
+        print(f"  [{n}] 《{c.title}》 {c.date or '日期不详'}{where}：{c.sentence}")
+        if c.aliases:
+            print(f"      另见：{'；'.join(c.aliases)}")
+
+
+def _cmd_eval(qa: QA, args: argparse.Namespace) -> int:
+    from .evaluate import format_curve, format_table, refusal_curve, run_eval
+
+    if args.curve:
+        curve = refusal_curve(qa, args.set)
+        print(json.dumps(curve) if args.json else format_curve(curve, qa.settings.refusal_threshold))
+        return 0
+    modes = ["bm25", "dense", "hybrid"] if args.compare else [args.mode]
+    results = [run_eval(qa, args.set, mode=m) for m in modes]
+    if args.json:
+        print(json.dumps(results if args.compare else results[0], ensure_ascii=False, indent=1))
+    else:
+        for r in results:
+            print(format_table(r["summary"], title=f"\n== {r['set']} ({r['mode']}) =="))
+    return 0
+
+
+def _cmd_serve(qa: QA, args: argparse.Namespace) -> int:
+    from .ui import serve
+
+    serve(qa, host=args.host, port=args.port)
+    return 0
 
 
 def _eval_open(qa: QA, args: argparse.Namespace) -> int:
@@ -277,7 +306,7 @@ def _eval_open(qa: QA, args: argparse.Namespace) -> int:
     if args.policy or args.threshold is not None:
         qa = QA(qa.settings.with_overrides(answer_policy=args.policy, refusal_threshold=args.threshold))
 
-    bars = _Bars(enabled=sys.stderr.isatty() or bool(os.environ.get("DADONG_QA_PROGRESS")))
+    bars = _bars()
     result = evaluate_file(
         qa,
         args.file,
@@ -314,17 +343,19 @@ def _roles_parsers(cmd: Any) -> None:
     p.add_argument("--json", action="store_true")
 
 
-def _run_roles(args: argparse.Namespace) -> int:
+def _cmd_editor(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    if args.command == "editor":
-        from .auth import add_editor, read_password
-        from .config import config_path
+    from .auth import add_editor, read_password
+    from .config import config_path
 
-        target = Path(args.config) if args.config else config_path()
-        add_editor(target, args.name, read_password(sys.stdin))
-        print(f"editor {args.name!r} saved in {target} (scrypt hash; restart the server to use it)")
-        return 0
+    target = Path(args.config) if args.config else config_path()
+    add_editor(target, args.name, read_password(sys.stdin))
+    print(f"editor {args.name!r} saved in {target} (scrypt hash; restart the server to use it)")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
     from datetime import date
 
     from .feedback import format_report, report
@@ -334,6 +365,23 @@ def _run_roles(args: argparse.Namespace) -> int:
     data = report(settings, since)
     print(json.dumps(data, ensure_ascii=False, indent=1) if args.json else format_report(data))
     return 0
+
+
+# Each subcommand's function: the ones that read or change the collection get a `QA`.
+COMMANDS: dict[str, Callable[[QA, argparse.Namespace], int]] = {
+    "build": _cmd_build,
+    "add": _cmd_add,
+    "sync": _cmd_sync,
+    "remove": _cmd_remove,
+    "meta": _cmd_meta,
+    "list": _cmd_list,
+    "status": _cmd_status,
+    "ask": _cmd_ask,
+    "eval": _cmd_eval,
+    "eval-open": _eval_open,
+    "serve": _cmd_serve,
+}
+ROLE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"editor": _cmd_editor, "report": _cmd_report}
 
 
 if __name__ == "__main__":

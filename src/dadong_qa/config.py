@@ -16,7 +16,6 @@ from typing import Any
 DEFAULT_EMBEDDER = "use-multilingual-v3"
 CONFIG_FILE = "dadong-qa.toml"
 GENERATORS = ("extractive", "openai", "transformers")
-INDEX_BACKENDS = ("faiss", "milvus")
 
 
 @dataclass(frozen=True)
@@ -140,10 +139,10 @@ class Settings:
                 clean[key] = Path(clean[key])
         if "editors" in clean:
             clean["editors"] = parse_editors(clean["editors"])
-        if clean.get("index_backend", self.index_backend) not in INDEX_BACKENDS:
-            raise ValueError(
-                f"index_backend must be one of {', '.join(INDEX_BACKENDS)}, not {clean['index_backend']!r}"
-            )
+        from .index.backends import BACKENDS  # here: the index package imports this module (embed.py)
+
+        if clean.get("index_backend", self.index_backend) not in BACKENDS:
+            raise ValueError(f"index_backend must be one of {', '.join(BACKENDS)}, not {clean['index_backend']!r}")
         return replace(self, **clean)
 
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .index import Index
-from .index import _sha256 as file_sha256
+from . import index as store
+from .index import Index, file_sha256
 from .ingest import IngestError, corpus_files
 
 if TYPE_CHECKING:
-    from .api import QA, ChangeReport
+    from .library import ChangeReport, Library
 
 
 @dataclass
@@ -48,26 +48,27 @@ def pending(corpus: Path, index: Index) -> Pending:
     return out
 
 
-def sync(qa: QA) -> ChangeReport:
+def sync(library: Library) -> ChangeReport:
     """Add new and changed corpus files, remove articles whose file was deleted; one report."""
-    from .api import ChangeReport
+    from .library import ChangeReport
 
-    corpus = qa.settings.corpus_dir
+    corpus = library.settings.corpus_dir
     if not corpus.is_dir():
         raise IngestError(f"corpus folder {corpus} does not exist (check --corpus); the index was not changed")
-    todo = pending(corpus, qa.live().index) if _has_index(qa) else Pending(new=[p.name for p in corpus_files(corpus)])
+    if _has_index(library):
+        todo = pending(corpus, library.index)
+    else:
+        todo = Pending(new=[p.name for p in corpus_files(corpus)])
     report = ChangeReport()
     if todo.new or todo.changed:
-        report = qa.add([corpus / name for name in todo.new + todo.changed])
+        report = library.add([corpus / name for name in todo.new + todo.changed])
     if todo.missing:
-        gone = qa.remove(todo.missing)
+        gone = library.remove(todo.missing)
         report.removed += gone.removed
         report.errors += gone.errors
         report.seconds += gone.seconds
     return report
 
 
-def _has_index(qa: QA) -> bool:
-    from . import index as store
-
-    return store.exists(qa.settings.index_dir)
+def _has_index(library: Library) -> bool:
+    return store.exists(library.settings.index_dir)

@@ -72,9 +72,6 @@ class Passage:
     rerank: float | None = None  # cross-encoder score when a reranker is configured
     sentence_ids: list[int] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
 class Citation:
@@ -92,9 +89,6 @@ class Citation:
     aliases: list[str] = field(default_factory=list)  # other sources that published the same story
     # The period the sentence's figures cover ("2022年", "2022年1-8月", "时间不详"), when it has any.
     period: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

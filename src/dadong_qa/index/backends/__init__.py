@@ -3,7 +3,7 @@
 `Index` keeps the articles, sentences, chunks and keyword statistics itself, in immutable
 segments under `index/`; a backend stores the vectors of those segments and answers nearest
 neighbour queries. Backends are immutable too: a change returns a new backend object, so a
-reader keeps answering from the version it started with.
+reader keeps answering from the version it started with. `BACKENDS` below is the one list of them.
 
 - `faiss` (default): FAISS files inside each segment folder of `index/`; exact search for
   small segments, HNSW above `FLAT_MAX` vectors.
@@ -13,14 +13,13 @@ reader keeps answering from the version it started with.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-
-BACKENDS = ("faiss", "milvus")
 
 
 @dataclass
@@ -75,44 +74,49 @@ class VectorBackend(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class StoredVersion:
+    """Where a saved version's vectors are: what a backend's `open` reads."""
+
+    info: dict[str, Any]  # the manifest's backend record (what `commit` returned)
+    folder: Path  # the version folder
+    segments: Sequence[str]
+    dead_chunks: Collection[int]
+    dead_sentences: Collection[int]
+    uri: str  # configured address overriding the recorded one ("" = as recorded)
+    index_dir: Path
+
+
+class BackendClass(Protocol):
+    """How the index makes a backend: empty for a new build, or opened for a saved version."""
+
+    def create(self, dim: int, uri: str, index_dir: Path) -> VectorBackend: ...
+
+    def open(self, dim: int, stored: StoredVersion) -> VectorBackend: ...
+
+
+# Every backend: name -> "module:class" in this package. Modules are imported when chosen, so an
+# optional backend's dependencies (pymilvus) are needed only by those who use it. A new backend
+# is one module with a class like these and one line here; config.py validates against this.
+BACKENDS: dict[str, str] = {
+    "faiss": "faiss_backend:FaissBackend",
+    "milvus": "milvus_backend:MilvusBackend",
+}
+
+
+def backend_class(kind: str) -> BackendClass:
+    module, _, name = BACKENDS[kind].partition(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
 def new_backend(kind: str, dim: int, uri: str, index_dir: Path) -> VectorBackend:
-    if kind == "faiss":
-        from .faiss_backend import FaissBackend
-
-        return FaissBackend(dim)
-    if kind == "milvus":
-        from .milvus_backend import MilvusBackend
-
-        return MilvusBackend.create(dim, resolve_uri(uri, index_dir), index_dir)
-    raise ValueError(f"unknown index backend {kind!r}; choose one of {', '.join(BACKENDS)}")
+    if kind not in BACKENDS:
+        raise ValueError(f"unknown index backend {kind!r}; choose one of {', '.join(BACKENDS)}")
+    return backend_class(kind).create(dim, uri, index_dir)
 
 
-def load_backend(
-    info: dict[str, Any],
-    dim: int,
-    folder: Path,
-    segments: Sequence[str],
-    dead_chunks: Collection[int],
-    dead_sentences: Collection[int],
-    uri: str,
-    index_dir: Path,
-) -> VectorBackend:
-    kind = info.get("kind", "faiss")
-    if kind == "faiss":
-        from .faiss_backend import FaissBackend
-
-        return FaissBackend.read(dim, folder, segments, dead_chunks, dead_sentences)
-    if kind == "milvus":
-        from .milvus_backend import MilvusBackend
-
-        return MilvusBackend.open(dim, resolve_uri(uri or info.get("uri", ""), index_dir), info)
-    raise ValueError(f"unknown index backend {kind!r} in the manifest")
-
-
-def resolve_uri(uri: str, index_dir: Path) -> str:
-    """Milvus URI: http(s)://host:port as given; a file path is relative to the working directory;
-    empty means `milvus.db` inside the index folder."""
-    if uri.startswith(("http://", "https://", "tcp://")):
-        return uri
-    path = Path(uri) if uri else Path(index_dir) / "milvus.db"
-    return str(path.resolve())
+def load_backend(dim: int, stored: StoredVersion) -> VectorBackend:
+    kind = stored.info.get("kind", "faiss")
+    if kind not in BACKENDS:
+        raise ValueError(f"unknown index backend {kind!r} in the manifest")
+    return backend_class(kind).open(dim, stored)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import SegmentRows
+from . import SegmentRows, StoredVersion
 
 BATCH = 1000
 TEXT_MAX = 65535
@@ -45,6 +45,15 @@ def _client(uri: str) -> Any:
         return _clients[uri]
 
 
+def resolve_uri(uri: str, index_dir: Path) -> str:
+    """Milvus URI: http(s)://host:port as given; a file path is relative to the working directory;
+    empty means `milvus.db` inside the index folder."""
+    if uri.startswith(("http://", "https://", "tcp://")):
+        return uri
+    path = Path(uri) if uri else Path(index_dir) / "milvus.db"
+    return str(path.resolve())
+
+
 def namespace(index_dir: Path) -> str:
     return "dq_" + hashlib.sha1(str(Path(index_dir).resolve()).encode()).hexdigest()[:10]
 
@@ -63,10 +72,16 @@ class MilvusBackend:
     def create(cls, dim: int, uri: str, index_dir: Path) -> MilvusBackend:
         ns = namespace(index_dir)
         build = secrets.token_hex(4)
+        uri = resolve_uri(uri, index_dir)
         return cls(dim, uri, ns, f"{ns}_{build}_chunks", f"{ns}_{build}_sentences", (("create",),))
 
     @classmethod
-    def open(cls, dim: int, uri: str, info: dict[str, Any]) -> MilvusBackend:
+    def open(cls, dim: int, stored: StoredVersion) -> MilvusBackend:
+        info = stored.info
+        return cls.connect(dim, resolve_uri(stored.uri or info.get("uri", ""), stored.index_dir), info)
+
+    @classmethod
+    def connect(cls, dim: int, uri: str, info: dict[str, Any]) -> MilvusBackend:
         backend = cls(dim, uri, info["namespace"], info["chunks"], info["sentences"])
         client = _client(uri)
         for name in backend.names.values():

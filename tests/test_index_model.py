@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from dadong_qa import index as store
-from dadong_qa.backends import faiss_backend
 from dadong_qa.chunk import ChunkParams
-from dadong_qa.index import Index
+from dadong_qa.index import Index, model, records, storage
+from dadong_qa.index.backends import faiss_backend
 from dadong_qa.schema import Document
 from dadong_qa.text import normalize, tokenize
 
@@ -128,7 +128,7 @@ def test_replacing_an_article_keeps_one_copy(emb: HashEmbedder, tmp_path: Path):
 
 
 def test_many_small_adds_are_merged_and_answers_do_not_change(emb, tmp_path, monkeypatch):
-    monkeypatch.setattr(store, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(model, "MAX_SEGMENTS", 3)
     index = _built(emb)
     for n in range(40, 46):
         index = index.with_documents([(_doc(n), 0)], emb)
@@ -179,7 +179,7 @@ def test_interrupted_save_leaves_old_index_and_no_partial_version(emb, tmp_path,
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "_write_json", boom)
+    monkeypatch.setattr(storage, "_write_json", boom)
     with pytest.raises(KeyboardInterrupt):
         store.save(new, tmp_path)
     monkeypatch.undo()
@@ -224,7 +224,7 @@ def test_paragraph_keys_are_stored_not_recomputed(emb, tmp_path, monkeypatch):
     def recomputed(doc):
         raise AssertionError("paragraph keys recomputed")
 
-    monkeypatch.setattr(store, "shared_keys", recomputed)
+    monkeypatch.setattr(records, "shared_keys", recomputed)
     keys = back.paragraph_keys()
     assert all(k in keys for k in expected)
     assert not any(k in back.paragraph_keys(exclude={"doc001"}) for k in expected)

@@ -20,7 +20,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from . import SegmentRows
+from . import SegmentRows, StoredVersion
 
 FLAT_MAX = 20_000
 HNSW_M = 32
@@ -184,6 +184,14 @@ class FaissBackend:
 
     def collect_garbage(self, keep: Sequence[dict[str, Any]]) -> None:
         return None  # everything lives in the version folders
+
+    @classmethod
+    def create(cls, dim: int, uri: str, index_dir: Path) -> FaissBackend:
+        return cls(dim)  # the files live in the version folders: no address
+
+    @classmethod
+    def open(cls, dim: int, stored: StoredVersion) -> FaissBackend:
+        return cls.read(dim, stored.folder, stored.segments, stored.dead_chunks, stored.dead_sentences)
 
     @classmethod
     def read(

@@ -6,7 +6,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from dadong_qa.keyword import KeywordSegment, KeywordStats, score
+from dadong_qa.index.keyword import KeywordSegment, KeywordStats, score
 
 DOCS = [
     "大东区 地区 生产总值 940 亿元 增长".split(),

@@ -1,0 +1,137 @@
+"""The build pipeline: articles -> sentences and chunks -> vectors and BM25 term counts -> one segment.
+
+Nothing here touches disk or the live index: `build_segment` returns what `Index.with_documents`
+adds, so a failure on the way leaves the index as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..chunk import ChunkParams, chunk_document
+from ..embed import Embedder
+from ..near_dup import signature
+from ..schema import Chunk, Document, Sentence
+from ..text import normalize, tokenize, vocab_words
+from .backends import SegmentRows
+from .keyword import KeywordSegment
+from .records import DocRecord, Progress, Segment, paragraph_hashes, segment_name
+
+# (article, paragraphs dropped as duplicates[, hashed keys of those paragraphs])
+NewDocument = tuple[Document, int] | tuple[Document, int, frozenset[int]]
+
+
+@dataclass
+class SegmentBatch:
+    """One new segment with everything the index adds for it."""
+
+    segment: Segment
+    records: dict[str, DocRecord]
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    rows: SegmentRows | None  # vectors for the backend; set to None once handed over (memory at 100k)
+    next_sid: int
+    next_cid: int
+
+
+def build_segment(
+    docs: Sequence[NewDocument],
+    embedder: Embedder,
+    params: ChunkParams,
+    next_sid: int,
+    next_cid: int,
+    known_words: set[str],
+    progress: Progress | None = None,
+) -> SegmentBatch:
+    """Chunk, embed and tokenise `docs` as one segment; ids start at `next_sid` / `next_cid`."""
+    name = segment_name()
+    records, sentences, chunks = _chunk_documents(docs, name, params, next_sid, next_cid)
+    chunk_texts = [normalize(c.search_text) for c in chunks]
+    cvec, svec = _embed(chunk_texts, sentences, embedder, progress)
+    keywords = KeywordSegment.from_tokens(_tokens(chunks, progress))
+    if progress:
+        progress("index", 0, 1)
+    words, word_vectors = _new_words(sentences, known_words, embedder)
+    chunk_ids = np.array([c.cid for c in chunks], dtype=np.int64)
+    sentence_ids = np.array([s.sid for s in sentences], dtype=np.int64)
+    rows = SegmentRows(
+        chunk_ids=chunk_ids,
+        chunk_vectors=cvec,
+        chunk_texts=chunk_texts,
+        chunk_doc_ids=[c.doc_id for c in chunks],
+        sentence_ids=sentence_ids,
+        sentence_vectors=svec,
+        sentence_doc_ids=[s.doc_id for s in sentences],
+    )
+    del cvec, svec, chunk_texts  # `rows` holds them now; a backend may release them (memory at 100k)
+    segment = Segment(name, chunk_ids, sentence_ids, keywords, words=words, word_vectors=word_vectors)
+    return SegmentBatch(
+        segment, records, sentences, chunks, rows, next_sid + len(sentences), next_cid + len(chunks)
+    )
+
+
+def _chunk_documents(
+    docs: Sequence[NewDocument], seg_name: str, params: ChunkParams, next_sid: int, next_cid: int
+) -> tuple[dict[str, DocRecord], list[Sentence], list[Chunk]]:
+    """Sentences and chunks of every article, numbered on from the given ids, and their records."""
+    all_sentences: list[Sentence] = []
+    all_chunks: list[Chunk] = []
+    records = {}
+    for item in docs:
+        doc, dropped = item[0], item[1]
+        dropped_keys = item[2] if len(item) > 2 else (frozenset() if not dropped else None)
+        sentences, chunks = chunk_document(doc, next_sid, next_cid, params)
+        next_sid += len(sentences)
+        next_cid += len(chunks)
+        records[doc.doc_id] = DocRecord(
+            doc,
+            [s.sid for s in sentences],
+            [c.cid for c in chunks],
+            dropped,
+            seg_name,
+            paragraph_hashes(doc),
+            dropped_keys,
+            signature(doc.text),
+        )
+        all_sentences += sentences
+        all_chunks += chunks
+    return records, all_sentences, all_chunks
+
+
+def _embed(
+    chunk_texts: list[str], sentences: list[Sentence], embedder: Embedder, progress: Progress | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors of the chunks and of the sentences, reporting progress over both."""
+    total = len(sentences) + len(chunk_texts)
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("embed", done, total)
+
+    cvec = embedder.encode(chunk_texts, progress=step)
+    svec = embedder.encode([normalize(s.text) for s in sentences], progress=step)
+    return cvec, svec
+
+
+def _tokens(chunks: list[Chunk], progress: Progress | None) -> Iterator[list[str]]:
+    """BM25 tokens of each chunk, in order."""
+    for i, c in enumerate(chunks):
+        yield tokenize(c.search_text)
+        if progress and (i % 256 == 255 or i == len(chunks) - 1):
+            progress("tokenize", i + 1, len(chunks))
+
+
+def _new_words(
+    sentences: list[Sentence], known_words: set[str], embedder: Embedder
+) -> tuple[list[str], np.ndarray]:
+    """Article words the index has not seen yet, with their vectors (float16, for query expansion)."""
+    words = sorted({w for s in sentences for w in vocab_words(s.text)} - known_words)
+    if not words:
+        return words, np.zeros((0, embedder.dim), dtype=np.float16)
+    return words, embedder.encode(words).astype(np.float16)
