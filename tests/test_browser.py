@@ -290,6 +290,72 @@ def test_markup_in_articles_and_questions_stays_text_in_browser(
     _shot(driver, "markup-as-text.png")
 
 
+CAFE_ARTICLE = """Tom's Café开业
+
+2025-03-05
+
+Tom's Café位于示例县小河沿路，店内可容纳80位顾客，人均消费45元。
+"""
+NO_MARKUP = ("<div", "<sup", "<b>", "<pre", "dq-", "&#", "&lt;", "&amp;", "&quot;")
+
+
+def test_copy_gives_plain_text_and_a_citation_opens_the_article(
+    driver: Any, served_app: tuple[str, Any], tmp_path: Path
+) -> None:
+    """Copying an answer or the conversation gives plain text with the citations as a list; no HTML
+    or entity shows in the chat or its aria labels; 阅读全文 opens the article at the cited sentence."""
+    from selenium.webdriver.common.by import By
+
+    url, qa = served_app
+    article = tmp_path / "cafe.txt"
+    article.write_text(CAFE_ARTICLE, "utf-8")
+    assert qa.add([article]).added == ["cafe"]
+    driver.get(url)
+    _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#question textarea"), "the page did not load")
+    answer = _ask(driver, "Tom's Café人均消费多少？")
+    assert answer.find_element(By.CSS_SELECTOR, ".dq-short b").text == "45元"
+    chat = driver.find_element(By.ID, "chat").text
+    assert "Tom's Café" in chat and not any(m in chat for m in NO_MARKUP)
+    answer.find_element(By.CSS_SELECTOR, ".dq-copy").click()
+    copied = _until(driver, lambda d: d.execute_script("return window.__dqCopied"), "nothing was copied")
+    assert copied == "\n".join(
+        [
+            "45元（2025年）",
+            "Tom's Café位于示例县小河沿路，店内可容纳80位顾客，人均消费45元。[1]",
+            "来源：",
+            "[1] 《Tom's Café开业》 2025-03-05：Tom's Café位于示例县小河沿路，店内可容纳80位顾客，人均消费45元。",
+        ]
+    )
+    parts = _ask(driver, "Tom's Café可容纳多少位顾客和人均消费分别是多少？")
+    driver.find_element(By.ID, "copy-all").click()
+    everything = _until(
+        driver, lambda d: (t := d.execute_script("return window.__dqCopied")) != copied and t, "copy-all did nothing"
+    )
+    assert everything.startswith("问：Tom's Café人均消费多少？\n\n答：45元（2025年）")
+    assert "问：Tom's Café可容纳" in everything and not any(m in everything for m in NO_MARKUP)
+    labels = driver.execute_script(
+        "return [...document.querySelectorAll('#chat [aria-label]')].map(e => e.getAttribute('aria-label'))"
+    )
+    assert any(lb.startswith("问题：Tom's Café") for lb in labels), labels
+    assert not any(m in lb for lb in labels for m in NO_MARKUP), labels
+    _shot(driver, "chat-copy-and-parts.png")
+    assert parts.find_elements(By.CSS_SELECTOR, ".dq-parts li") or "部分回答" in parts.text
+
+    # Read the source: the link opens the whole article in a new tab, the sentence highlighted.
+    sources = _open_last_sources(driver)
+    link = sources.find_elements(By.CSS_SELECTOR, "a.dq-read")[0]
+    main = driver.current_window_handle
+    link.click()
+    _until(driver, lambda d: len(d.window_handles) > 1, "阅读全文 opened nothing")
+    driver.switch_to.window(next(h for h in driver.window_handles if h != main))
+    mark = _until(driver, lambda d: d.find_elements(By.TAG_NAME, "mark"), "no highlighted sentence")[0]
+    assert "人均消费45元" in mark.text or "80位顾客" in mark.text
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Tom's Café开业"
+    _shot(driver, "article-page.png")
+    driver.close()
+    driver.switch_to.window(main)
+
+
 # ---------------------------------------------------------------- readers and editors (issue 13)
 
 EDITOR_PASSWORD = "browser-editor-1"

@@ -233,8 +233,10 @@ def test_article_with_markup_is_shown_escaped_in_the_chat(small_base: Path, tmp_
     for question in ("示例县新建观鸟台多少座？", "<img src=x onerror=alert(3)>观鸟台<script>alert(4)</script>"):
         final = list(chat_stream(qa, question, []))[-1]
         page = "".join(m["content"] for m in final) + "".join(m.get("metadata", {}).get("title", "") for m in final)
-        allowed = {("div", "class"), ("span", "class"), ("sup", "class"), ("blockquote", "class")}
-        assert _markup(page) <= allowed | {("mark", None), ("br", None), ("b", None)}, page
+        allowed = {("div", "class"), ("span", "class"), ("sup", "class"), ("blockquote", "class"), ("pre", "class")}
+        allowed |= {("button", "class"), ("button", "type"), ("button", "title"), ("ul", "class"), ("li", "class")}
+        allowed |= {("a", "class"), ("a", "href"), ("a", "target"), ("a", "rel")}  # 阅读全文, to our own page
+        assert _markup(page) <= allowed | {("mark", None), ("br", None), ("b", None), ("li", None)}, page
         assert "&lt;script&gt;" in page and "&lt;img" in page, page
     answer = qa.ask("示例县新建观鸟台多少座？")
     assert answer.answered and "<img" in answer.text  # the API returns the article's words as they are

@@ -100,3 +100,10 @@ def test_never_empty_and_every_part_has_content(pieces: list[str], noise: str):
 def test_any_text_gives_non_empty_parts(question: str):
     parts = split_question(question)
     assert parts and all(parts)
+
+
+def test_an_element_that_asks_itself_gets_no_second_question_word():
+    assert split_question("Tom's Café可容纳多少位顾客和人均消费分别是多少？") == [
+        "Tom's Café可容纳多少位顾客？",
+        "人均消费是多少？",
+    ]

@@ -161,3 +161,20 @@ def test_probability_rises_with_a_positively_weighted_feature():
     policy = policy_on({"coverage": 3.0})
     low, high = answer_with(policy, -1.0, "清水县开通了几条线路？"), answer_with(policy, -1.0)
     assert high.confidence > low.confidence
+
+
+def test_a_figure_of_another_or_an_unknown_period_does_not_answer():
+    from dataclasses import replace
+
+    from dadong_qa.evidence import SentenceEvidence
+    from dadong_qa.policy import PERIOD_RULES
+
+    base = SentenceEvidence(sid=0, **{f: 0.0 for f in FEATURES})
+    policy = policy_on({}, 1.0)  # p = 0.73 whatever the evidence
+    fits = ("match", "none", "other", "unknown")
+    p = dict(zip(fits, policy.probabilities([replace(base, period_fit=f) for f in fits]), strict=True))
+    assert p["match"] == p["none"] == pytest.approx(1 / (1 + np.exp(-1.0)))
+    for fit in ("other", "unknown"):
+        odds = p[fit] / (1 - p[fit])
+        assert odds == pytest.approx(np.exp(1.0) * PERIOD_RULES[fit])
+        assert p[fit] < 0.40  # below the shipped refusal threshold

@@ -64,3 +64,10 @@ def test_slot_is_the_words_around_the_question_word():
 )
 def test_small_talk_is_told_apart_from_questions(text: str, kind: str | None):
     assert parse(text).small_talk == kind
+
+
+def test_an_estimate_is_neither_plan_nor_outcome_by_its_wording():
+    # "预计实现" in a year-end report is the year's estimated outcome; in a January one a forecast.
+    q = parse("大东区2022年预计实现的地区生产总值是多少？")
+    assert not q.wants_plan
+    assert parse("大东区2023年计划实现的地区生产总值是多少？").wants_plan

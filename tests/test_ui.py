@@ -17,17 +17,10 @@ from gradio_client import Client, handle_file
 
 from conftest import APP_MAX_FILE_BYTES, LAKE_ARTICLE, ORCHARD_ARTICLE, ROOT, free_port
 from dadong_qa import load_settings
+from dadong_qa.chat_render import esc, render_answer
 from dadong_qa.config import Settings
-from dadong_qa.schema import Answer, Citation, Passage
-from dadong_qa.ui import (
-    add_uploads,
-    answer_messages,
-    chat_stream,
-    esc,
-    render_answer,
-    render_sources,
-    report_markdown,
-)
+from dadong_qa.schema import Answer, Citation
+from dadong_qa.ui import add_uploads, chat_stream, report_markdown
 
 LAKE_QUESTION = "青松湖湿地公园2024年接待了多少游客？"
 
@@ -42,9 +35,6 @@ NOTICE_ARTICLE = """示例县图书馆延长开放时间
 """
 
 
-# ---------------------------------------------------------------- rendering (no server)
-
-
 def _answer(**kw) -> Answer:
     cite = Citation(
         sentence="甲地今年建成<b>新桥</b>2座。",
@@ -56,62 +46,6 @@ def _answer(**kw) -> Answer:
     base = {"text": "甲地今年建成<b>新桥</b>2座。[1]", "answered": True, "citations": [cite], "passages": []}
     base.update(kw)
     return Answer(**base)
-
-
-def test_esc_neutralises_html_and_markdown() -> None:
-    out = esc('<img src=x onerror="1">**粗体** [链接](javascript:x) `代码` $x$')
-    for raw in ("<", ">", "**", "[", "](", "`", "$"):
-        assert raw not in out
-
-
-def test_answer_is_escaped_and_cites_with_markers() -> None:
-    html = render_answer(_answer())
-    assert "<b>" not in html and "&lt;b&gt;" in html
-    assert '<sup class="dq-ref">[1]</sup>' in html
-    assert 'class="dq-answer"' in html and "dq-refusal" not in html
-
-
-def test_short_answer_comes_first_in_bold_and_escaped() -> None:
-    html = render_answer(_answer(short="2座<i>"))
-    assert html.index('class="dq-short"') < html.index('<sup class="dq-ref">')
-    assert "<b>2座&lt;i&gt;</b>" in html
-    assert "dq-short" not in render_answer(_answer())
-
-
-def test_a_hint_without_passages_is_no_amber_refusal() -> None:
-    hint = Answer(text="请用中文提问。", answered=False)
-    messages = answer_messages(hint)
-    assert len(messages) == 1 and "dq-hint-only" in messages[0]["content"]
-    assert "dq-refusal" not in messages[0]["content"]
-
-
-def test_streaming_prefix_renders_only_part_of_the_text() -> None:
-    partial = render_answer(_answer(), upto=4)
-    assert "甲地今年" in partial and "新桥" not in partial
-
-
-def test_sources_highlight_the_cited_sentence_in_its_passage() -> None:
-    html = render_sources(_answer(rewritten_question="甲地<今年>建成几座桥？"))
-    assert "<mark>" in html and "<script>" not in html and "&lt;script&gt;" in html
-    assert "前一句。<mark>甲地今年建成&lt;b&gt;新桥&lt;/b&gt;2座。</mark>后一句" in html
-    assert "*" not in html.replace("&#42;", "")  # Markdown emphasis in article text stays literal
-    assert "甲地&lt;今年&gt;建成几座桥？" in html  # the rewritten question is shown, escaped
-    assert "2025&#45;01&#45;02" in html
-
-
-def test_refusal_looks_different_and_lists_closest_passages() -> None:
-    passage = Passage(text="最接近的一段话。", doc_id="d1", score=0.3, title="某文", date=None)
-    refusal = _answer(text="现有资料中没有找到能回答“问题”的内容。", answered=False, citations=[], passages=[passage])
-    msgs = answer_messages(refusal)
-    assert 'class="dq-refusal"' in msgs[0]["content"] and "dq-answer" not in msgs[0]["content"]
-    assert "最接近的一段话。" in msgs[1]["content"]
-    assert "未找到答案" in msgs[1]["metadata"]["title"]
-    assert msgs[1]["metadata"]["status"] == "done"  # collapsed until opened
-
-
-def test_conflict_is_shown_as_a_banner() -> None:
-    html = render_answer(_answer(conflict=True))
-    assert 'class="dq-conflict"' in html and "不一致" in html
 
 
 def test_settings_take_the_usual_gradio_port(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -400,26 +334,6 @@ def test_chat_stream_turns_an_unexpected_error_into_a_message(caplog) -> None:
     assert INTERNAL_ERROR in final[-1]["content"] and "dq-error" in final[-1]["content"]
     assert "boom" not in final[-1]["content"]  # details go to the log, not to users
     assert "boom" in caplog.text
-
-
-def test_citation_shows_page_link_and_other_sources() -> None:
-    from dadong_qa.ui import _citation_html
-
-    cite = Citation(
-        sentence="甲地今年建成新桥2座。",
-        doc_id="d1",
-        title="标题",
-        date=None,
-        passage="甲地今年建成新桥2座。",
-        page=3,
-        url="https://news.example.cn/a?b=1&c=<x>",
-        aliases=["另一网站：同一篇<i>稿</i>"],
-    )
-    shown = _citation_html(1, cite)
-    assert "第3页" in shown and 'href="https://news.example.cn/a?b=1&amp;c=&lt;x&gt;"' in shown
-    assert "另见" in shown and "<i>" not in shown
-    hostile = Citation("句子。", "d1", "标题", None, url="javascript:alert(1)")
-    assert "href" not in _citation_html(1, hostile)  # only http(s) addresses become links
 
 
 @pytest.mark.slow

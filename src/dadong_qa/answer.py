@@ -13,19 +13,21 @@ into the probability that the sentence answers (`policy.py`), and this module de
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .config import Settings
-from .conflict import SourcedFigure, find_conflicts
+from .conflict import Conflict as FigureConflict
+from .conflict import find_conflicts
 from .evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
-from .figures import figures
 from .formats import citation_source
-from .periods import Period, context_periods
+from .periods import describe
 from .policy import AnswerPolicy, shipped_policy
 from .retrieve import Retrieval
-from .schema import Answer, Citation
+from .schema import Answer, Citation, Claim, Conflict
 from .short import extract_short
 
+_ASKS_CHANGE = re.compile(r"增长|增速|增幅|下降|减少|增加|提高|降低|变化|同比|环比")
 MIN_GAIN = 0.2  # share of the question's weight a further sentence must add to be included
 REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
 # Not a question for the articles: a short hint instead of "没有找到能回答“你好”".
@@ -73,13 +75,39 @@ class Candidate:
         return self.evidence.sid
 
 
+@dataclass(frozen=True)
+class FoundConflict:
+    """The candidate from another article that disagrees with the best one, and how."""
+
+    candidate: Candidate
+    conflict: FigureConflict
+
+    def report(self, citations: list[Citation]) -> Conflict:
+        """The conflict for the reader: both figures, each with its citation's number."""
+        number = {c.sentence_id: n for n, c in enumerate(citations, 1)}
+        claims = []
+        for side in (self.conflict.first, self.conflict.second):
+            n = number.get(side.sid if side.sid is not None else -1, 0)
+            cited = citations[n - 1] if n else None
+            claims.append(
+                Claim(
+                    figure=side.figure.text,
+                    citation=n,
+                    doc_id=side.doc_id,
+                    title=cited.title if cited else "",
+                    date=side.date,
+                )
+            )
+        return Conflict(quantity=self.conflict.quantity, period=describe(self.conflict.period), claims=claims)
+
+
 class ExtractiveAnswerer:
     def __init__(self, store: SentenceStore, params: AnswerParams, policy: AnswerPolicy | None = None) -> None:
         self.store = store
         self.params = params
         self._policy = policy
-        self._periods: dict[str, dict[int, Period | None]] = {}  # per article, computed once
         self.gatherer = EvidenceGatherer(store, params.answer_passages, params.answer_sentences, params.answer_docs)
+        self.figures = self.gatherer.figures
 
     @property
     def policy(self) -> AnswerPolicy:
@@ -90,6 +118,14 @@ class ExtractiveAnswerer:
         """Candidate sentences, most probable answer first."""
         records = self.gatherer.gather(retrieval)
         probs = self.policy.probabilities(records)
+        asked = retrieval.query.period
+        if retrieval.query.answer_type == "quantity" and asked is not None and asked.year is not None:
+            # Figures are read (~2 ms a sentence) only for candidates that could answer: the
+            # period rule can only lower a probability.
+            for r, p in zip(records, probs, strict=True):
+                if p >= self.params.refusal_threshold:
+                    r.period_fit = self.figures.period_fit(r.sid, asked)
+            probs = self.policy.probabilities(records)
         ranked = [Candidate(r, float(p)) for r, p in zip(records, probs, strict=True)]
         ranked.sort(key=lambda c: (-c.probability, c.sid))
         return ranked
@@ -103,9 +139,9 @@ class ExtractiveAnswerer:
             return self.refusal(question, retrieval, best.probability if best else 0.0)
         chosen = self._choose(ranked, retrieval)
         conflict = self._conflicting(best, ranked)
-        if conflict is not None and conflict not in chosen:
-            chosen.append(conflict)
-        return self._answer(question, retrieval, chosen, conflict is not None, best.probability)
+        if conflict is not None and conflict.candidate not in chosen:
+            chosen.append(conflict.candidate)
+        return self._answer(question, retrieval, chosen, conflict, best.probability)
 
     def _choose(self, ranked: list[Candidate], retrieval: Retrieval) -> list[Candidate]:
         """The best sentence, plus probable ones for question terms or years it leaves out."""
@@ -130,38 +166,40 @@ class ExtractiveAnswerer:
                 chosen.append(cand)
         return chosen
 
-    def _conflicting(self, best: Candidate, ranked: list[Candidate]) -> Candidate | None:
+    def _conflicting(self, best: Candidate, ranked: list[Candidate]) -> FoundConflict | None:
         """A sentence from another article giving a different figure for the same quantity, place,
         period and kind (plan or outcome) as the best one (conflict.py decides)."""
-        mine = self._figures(best.sid)
+        mine = self.figures.figures(best.sid)
         if not mine:
             return None
         first = self.store.sentences[best.sid]
         for cand in ranked[1:CONFLICT_CANDIDATES]:
-            if self.store.sentences[cand.sid].doc_id != first.doc_id and find_conflicts(
-                [*mine, *self._figures(cand.sid)]
-            ):
-                return cand
+            if self.store.sentences[cand.sid].doc_id == first.doc_id:
+                continue
+            found = find_conflicts([*mine, *self.figures.figures(cand.sid)])
+            if found:
+                return FoundConflict(cand, found[0])
         return None
 
-    def _figures(self, sid: int) -> list[SourcedFigure]:
-        """The figures of a sentence with their periods, read in the context of its article."""
-        sentence = self.store.sentences[sid]
-        doc = self.store.doc_meta(sentence.doc_id)
-        period = self._contexts(sentence.doc_id).get(sid)
-        year, months = (period.year, period.months) if period is not None else (None, None)
-        return [
-            SourcedFigure(f, sentence.text, sentence.doc_id, doc.date, sid)
-            for f in figures(sentence.text, article_date=doc.date, context_year=year, context_months=months)
-        ]
+    def _named_figure(self, question: str, sid: int, short: str | None) -> str | None:
+        """The figure of the quantity the question names, when the short span is a figure of
+        another one ("刑事、治安警情分别下降50.3%、22.2%" answers "治安警情下降了多少" with 22.2%),
+        or its growth rate when the question asks for the level ("…总值是多少": 320亿元, not 5%)."""
+        found = [f.figure for f in self.figures.figures(sid)]
+        mine = next((f for f in found if short and (short in f.text or f.text in short)), None)
+        change = bool(_ASKS_CHANGE.search(question))  # "地区生产总值是多少" asks the level, not its growth
+        if mine is None or ((not mine.quantity or mine.quantity in question) and (change or not mine.growth)):
+            return short  # not a figure (a name, a title): nothing to compare; or the figure asked for
+        named = [f for f in found if f.quantity and f.quantity in question and (change or not f.growth)]
+        return named[0].text if len({f.text for f in named}) == 1 else short
 
-    def _contexts(self, doc_id: str) -> dict[int, Period | None]:
-        if doc_id not in self._periods:
-            sids = self.store.doc_sentence_ids(doc_id)
-            texts = [self.store.sentences[s].text for s in sids]
-            periods = context_periods(texts, self.store.doc_meta(doc_id).date)
-            self._periods[doc_id] = dict(zip(sids, periods, strict=True))
-        return self._periods[doc_id]
+    def _period(self, sid: int, short: str | None) -> str | None:
+        """The period of the sentence's figure that is the short answer (else its first figure)."""
+        if not self.figures.figures(sid):
+            return None
+        sourced = self.figures.figures(sid)
+        chosen = next((f for f in sourced if short and (short in f.figure.text or f.figure.text in short)), sourced[0])
+        return describe(self.figures.dated(chosen))
 
     # ---------------------------------------------------------------- the two outcomes
 
@@ -177,26 +215,35 @@ class ExtractiveAnswerer:
             sentence_id=cand.sid,
             passage=passage,
             score=round(cand.probability, 4),
+            period=self._period(cand.sid, None),
             **citation_source(doc, sent.start),
         )
 
     def _answer(
-        self, question: str, retrieval: Retrieval, chosen: list[Candidate], conflict: bool, confidence: float
+        self,
+        question: str,
+        retrieval: Retrieval,
+        chosen: list[Candidate],
+        conflict: FoundConflict | None,
+        confidence: float,
     ) -> Answer:
         citations = [self._citation(c, retrieval) for c in chosen]
         text = "".join(f"{c.sentence}[{n}]" for n, c in enumerate(citations, 1))
         first = citations[0]
         span = extract_short(question, first.sentence, title=first.title, threshold=self.params.short_threshold)
+        # the whole sentence is no short answer: the text already is that
+        short = span.text if span is not None and span.text != first.sentence else None
+        short = self._named_figure(question, chosen[0].sid, short)
         return Answer(
             text=CONFLICT_PREFIX + text if conflict else text,
             answered=True,
             citations=citations,
             passages=retrieval.passages,
             question=question,
-            conflict=conflict,
+            conflict=conflict.report(citations) if conflict else None,
             confidence=round(confidence, 4),
-            # the whole sentence is no short answer: the text already is that
-            short=span.text if span is not None and span.text != first.sentence else None,
+            short=short,
+            period=self._period(chosen[0].sid, short),
         )
 
     def refusal(self, question: str, retrieval: Retrieval, confidence: float) -> Answer:

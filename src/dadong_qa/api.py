@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from .formats import citation_source
 from .generate import GenerationError, GenerativeAnswerer, Generator, fell_back, make_generator
 from .index import Index, Progress
 from .library import ChangeReport, Library
+from .multipart import answer_question
 from .rerank import get_reranker
 from .retrieve import Retrieval, Retriever
 from .rewrite import standalone_question
@@ -129,9 +130,12 @@ class QA:
         t0 = time.perf_counter()
         live = self.live()
         t1 = time.perf_counter()
-        retrieval = live.retriever.retrieve(q, k=k or self.settings.top_k, mode=mode)
+        def retrieve(text: str) -> Retrieval:
+            return live.retriever.retrieve(text, k=k or self.settings.top_k, mode=mode)
+
+        retrieval = retrieve(q)
         t2 = time.perf_counter()
-        for item in self._answer_stream(q, live, retrieval):
+        for item in self._answer_stream(q, live, retrieval, retrieve):
             if isinstance(item, Answer):
                 t3 = time.perf_counter()
                 item = replace(
@@ -162,11 +166,13 @@ class QA:
             )
         return q
 
-    def _answer_stream(self, q: str, live: _Live, retrieval: Retrieval) -> Iterator[str | Answer]:
+    def _answer_stream(
+        self, q: str, live: _Live, retrieval: Retrieval, retrieve: Callable[[str], Retrieval]
+    ) -> Iterator[str | Answer]:
         """The configured generator's drafts, then its verified answer (or the extractive one)."""
 
-        def extractive() -> Answer:
-            return live.answerer.answer(q, retrieval)
+        def extractive() -> Answer:  # part by part for a multi-part question (multipart.py)
+            return answer_question(live.answerer, retrieve, q, retrieval)
 
         generator = self._get_generator()
         if generator is None:

@@ -26,6 +26,7 @@ import numpy as np
 from .query import DIMENSION_OF, WH_WORD, WRITTEN_YEAR, Query
 from .retrieve import Retrieval
 from .schema import Document, Sentence
+from .sourced import FigureReader, PeriodFit
 from .text import normalize
 
 # What a sentence holds: a figure (dates removed first, they are not the asked-for figure), a
@@ -112,10 +113,13 @@ class SentenceEvidence:
     matched: frozenset[str] = field(default=frozenset(), compare=False)  # terms the sentence has
     covered: frozenset[str] = field(default=frozenset(), compare=False)  # ... or its context has
     year: str | None = field(default=None, compare=False)
+    # How its figures fit the year a figure question asks about (sourced.PeriodFit); the policy
+    # applies it as a rule, as the training questions seldom ask about a period.
+    period_fit: PeriodFit = field(default="none", compare=False)
 
 
 FEATURES: tuple[str, ...] = tuple(
-    f.name for f in fields(SentenceEvidence) if f.name not in {"sid", "matched", "covered", "year"}
+    f.name for f in fields(SentenceEvidence) if f.name not in {"sid", "matched", "covered", "year", "period_fit"}
 )
 
 
@@ -188,8 +192,16 @@ def _slot_fit(left: str, right: str, sentence: str, n_left: int, n_right: int) -
     if lpiece and rpiece:
         return float(any(0 < s - e <= SLOT_GAP for e in ends for s in starts))
     if lpiece:
-        return float(any(e < len(sentence) and _CJK_RUN.match(sentence, e) for e in ends))
-    return float(any(s > 0 and _CJK_RUN.match(sentence[s - 1]) for s in starts))
+        return float(any(_word_after(sentence, e) for e in ends))
+    return float(any(_word_before(sentence, s) for s in starts))
+
+
+def _word_after(sentence: str, pos: int) -> bool:
+    return pos < len(sentence) and _CJK_RUN.match(sentence, pos) is not None
+
+
+def _word_before(sentence: str, pos: int) -> bool:
+    return pos > 0 and _CJK_RUN.match(sentence[pos - 1]) is not None
 
 
 class Timeline:
@@ -247,6 +259,17 @@ class _Pool:
     docs: list[str] = field(default_factory=list)  # articles of the top passages, best first
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What every candidate of one question is measured against."""
+
+    query: Query
+    weights: dict[str, float]  # IDF weight per question term
+    total: float
+    bigrams: dict[str, float]
+    text: str  # the question's content characters
+
+
 class EvidenceGatherer:
     """Measures candidate sentences of one index version; caches what does not depend on the question."""
 
@@ -258,82 +281,104 @@ class EvidenceGatherer:
         self.answer_sentences = answer_sentences
         self.answer_docs = answer_docs
         self.timeline = Timeline(store)
+        self.figures = FigureReader(store)
         self._flags: dict[int, frozenset[str]] = {}
         self._doc_text: dict[str, str] = {}
 
     def gather(self, retrieval: Retrieval) -> list[SentenceEvidence]:
         """Evidence for the sentences of the top passages and those nearest the question in meaning."""
-        query = retrieval.query
         pool = self._candidates(retrieval)
-        near, rank_of, heading_of = pool.near, pool.rank_of, pool.heading_of
-        if not near:
+        if not pool.near:
             return []
-        sids = list(near)
+        sids = list(pool.near)
         cos_all = [float(c) for c in self.store.sentence_vectors(sids) @ retrieval.query_vector]
-        weights = self.term_weights(query)
-        total = sum(weights.values()) or 1.0
-        bigrams = self._bigram_weights(query)
-        qtext = _content(query)
-        out = []
-        for sid, cos in zip(sids, cos_all, strict=True):
-            sentence = self.store.sentences[sid]
-            doc = self.store.doc_meta(sentence.doc_id)
-            norm = normalize(sentence.text)
-            title = normalize(doc.title)
-            prev = self.store.sentences.get(sid - 1)
-            before = prev.text if prev is not None and prev.doc_id == sentence.doc_id else ""
-            context = normalize(f"{heading_of.get(sid) or ''} {before}")
-            own = {t: match_credit(t, query.expansions.get(t, []), norm, "", "") for t in weights}
-            credit = {t: match_credit(t, query.expansions.get(t, []), norm, title, context) for t in weights}
-            doc_text = self._doc(sentence.doc_id)
-            missing = [t for t in weights if credit[t] == 0 and t not in doc_text]
-            year, explicit = self.timeline.year(sid)
-            n_left = _longest_edge(query.slot_left, norm, from_end=True)
-            n_right = _longest_edge(query.slot_right, norm, from_end=False)
-            p_rank = rank_of.get(sid)
-            out.append(
-                SentenceEvidence(
-                    sid=sid,
-                    cos=cos,
-                    cos_gap=0.0,
-                    cos_rank=0.0,
-                    coverage=sum(weights[t] * c for t, c in own.items()) / total,
-                    coverage_ctx=sum(weights[t] * c for t, c in credit.items()) / total,
-                    coverage_gap=0.0,
-                    bigram_overlap=_share(bigrams, norm),
-                    bigram_gap=0.0,
-                    common_run=longest_common_run(qtext, norm) / max(1, len(qtext)),
-                    doc_coverage=sum(w for t, w in weights.items() if credit[t] > 0 or t in doc_text) / total,
-                    missing_rare=max((self._rarity(t) for t in missing), default=0.0),
-                    title_match=sum(w for t, w in weights.items() if t in title) / total,
-                    unmatched=min(2, len(query.unmatched)) / 2,
-                    slot_left=min(n_left, 8) / 8,
-                    slot_right=min(n_right, 8) / 8,
-                    slot_fit=_slot_fit(query.slot_left, query.slot_right, norm, n_left, n_right),
-                    **self._kind(query, sid, sentence.text),
-                    **_years(query, year, explicit),
-                    **self._plan(query, sid, year),
-                    passage_score=near[sid],
-                    passage_rank=1.0 / (1 + p_rank) if p_rank is not None else 0.0,
-                    top_doc=float(sentence.doc_id == pool.top_doc),
-                    doc_rank=1.0 / (1 + pool.docs.index(sentence.doc_id)) if sentence.doc_id in pool.docs else 0.0,
-                    first_sentence=float(self.store.doc_sentence_ids(sentence.doc_id)[:1] == [sid]),
-                    bm25=pool.bm25.get(sid, 0.0),
-                    length=math.log(1 + len(norm)),
-                    novelty=sum(1 for ch in norm if ch not in qtext) / max(1, len(norm)),
-                    n_terms=math.log(1 + len(weights)),
-                    question_length=math.log(1 + len(query.text)),
-                    asks_reason=float(query.asks_reason),
-                    asks_list=float(query.asks_list),
-                    matched=frozenset(t for t, c in credit.items() if c >= 0.6),
-                    covered=frozenset(t for t, c in credit.items() if c >= 0.5),
-                    year=year,
-                )
-            )
+        asked = self._asked(retrieval.query)
+        out = [self._measure(asked, pool, sid, cos) for sid, cos in zip(sids, cos_all, strict=True)]
         _relative(out)
         for r in out:  # the old score reads the finished record
             r.support = legacy_support(r)
         return out
+
+    def _asked(self, query: Query) -> _Asked:
+        weights = self.term_weights(query)
+        return _Asked(query, weights, sum(weights.values()) or 1.0, self._bigram_weights(query), _content(query))
+
+    def _measure(self, asked: _Asked, pool: _Pool, sid: int, cos: float) -> SentenceEvidence:
+        """The record of one candidate sentence."""
+        query = asked.query
+        sentence = self.store.sentences[sid]
+        norm = normalize(sentence.text)
+        credit, own = self._credits(asked, pool, sid, norm)
+        year, explicit = self.timeline.year(sid)
+        n_left = _longest_edge(query.slot_left, norm, from_end=True)
+        n_right = _longest_edge(query.slot_right, norm, from_end=False)
+        return SentenceEvidence(
+            sid=sid,
+            cos=cos,
+            cos_gap=0.0,
+            cos_rank=0.0,
+            **self._words(asked, sentence.doc_id, norm, credit, own),
+            slot_left=min(n_left, 8) / 8,
+            slot_right=min(n_right, 8) / 8,
+            slot_fit=_slot_fit(query.slot_left, query.slot_right, norm, n_left, n_right),
+            **self._kind(query, sid, sentence.text),
+            **_years(query, year, explicit),
+            **self._plan(query, sid, year),
+            **self._retrieval_fields(pool, sid, sentence.doc_id),
+            length=math.log(1 + len(norm)),
+            novelty=sum(1 for ch in norm if ch not in asked.text) / max(1, len(norm)),
+            n_terms=math.log(1 + len(asked.weights)),
+            question_length=math.log(1 + len(query.text)),
+            asks_reason=float(query.asks_reason),
+            asks_list=float(query.asks_list),
+            matched=frozenset(t for t, c in credit.items() if c >= 0.6),
+            covered=frozenset(t for t, c in credit.items() if c >= 0.5),
+            year=year,
+        )
+
+    def _credits(self, asked: _Asked, pool: _Pool, sid: int, norm: str) -> tuple[dict[str, float], dict[str, float]]:
+        """Each question term's credit in the sentence with its context, and in the sentence alone."""
+        sentence = self.store.sentences[sid]
+        title = normalize(self.store.doc_meta(sentence.doc_id).title)
+        prev = self.store.sentences.get(sid - 1)
+        before = prev.text if prev is not None and prev.doc_id == sentence.doc_id else ""
+        context = normalize(f"{pool.heading_of.get(sid) or ''} {before}")
+        expansions = asked.query.expansions
+        own = {t: match_credit(t, expansions.get(t, []), norm, "", "") for t in asked.weights}
+        credit = {t: match_credit(t, expansions.get(t, []), norm, title, context) for t in asked.weights}
+        return credit, own
+
+    def _words(
+        self, asked: _Asked, doc_id: str, norm: str, credit: dict[str, float], own: dict[str, float]
+    ) -> dict[str, float]:
+        """The question-word fields: which of its words the sentence, its context and article have."""
+        weights, total = asked.weights, asked.total
+        doc_text = self._doc(doc_id)
+        title = normalize(self.store.doc_meta(doc_id).title)
+        missing = [t for t in weights if credit[t] == 0 and t not in doc_text]
+        return {
+            "coverage": sum(weights[t] * c for t, c in own.items()) / total,
+            "coverage_ctx": sum(weights[t] * c for t, c in credit.items()) / total,
+            "coverage_gap": 0.0,
+            "bigram_overlap": _share(asked.bigrams, norm),
+            "bigram_gap": 0.0,
+            "common_run": longest_common_run(asked.text, norm) / max(1, len(asked.text)),
+            "doc_coverage": sum(w for t, w in weights.items() if credit[t] > 0 or t in doc_text) / total,
+            "missing_rare": max((self._rarity(t) for t in missing), default=0.0),
+            "title_match": sum(w for t, w in weights.items() if t in title) / total,
+            "unmatched": min(2, len(asked.query.unmatched)) / 2,
+        }
+
+    def _retrieval_fields(self, pool: _Pool, sid: int, doc_id: str) -> dict[str, float]:
+        p_rank = pool.rank_of.get(sid)
+        return {
+            "passage_score": pool.near[sid],
+            "passage_rank": 1.0 / (1 + p_rank) if p_rank is not None else 0.0,
+            "top_doc": float(doc_id == pool.top_doc),
+            "doc_rank": 1.0 / (1 + pool.docs.index(doc_id)) if doc_id in pool.docs else 0.0,
+            "first_sentence": float(self.store.doc_sentence_ids(doc_id)[:1] == [sid]),
+            "bm25": pool.bm25.get(sid, 0.0),
+        }
 
     # ---------------------------------------------------------------- parts
 

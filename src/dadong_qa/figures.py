@@ -353,6 +353,7 @@ def _assign_respectively(sentence: str, found: list[Figure], article_year: int |
 
 
 def _respectively_list(sentence: str, first: Figure, article_year: int | None) -> list[tuple[str, Period | None]]:
+    """(quantity, period) of each item listed before 分别 in the clause of `first`; [] if none."""
     ends = [e.end() for e in re.finditer(r"[，,；;。：:！？!?\n]", sentence[: first.start])]
     head = sentence[ends[-1] if ends else 0 : first.start]
     m = re.search(r"^(.*?)分别", head)
@@ -361,23 +362,31 @@ def _respectively_list(sentence: str, first: Figure, article_year: int | None) -
     pieces = re.split(r"[、和与及]", m.group(1))
     if len(pieces) < 2:
         return []
-    times = [[t for t in time_spans(p) if t.group("year") or t.group("rel")] for p in pieces]
-    if all(times):  # a list of years: each figure gets its year, all share the quantity
-        shared = _clean_name(pieces[-1]) or first.quantity
-        months = first.period.months if first.period else None
-        listed = []
-        for piece in pieces:
-            state = TimeState(year=None, months=months)
-            for t in time_spans(piece):
-                apply_time(state, t, article_year)
-            listed.append((shared, state.period()))
-        return listed
+    if all(any(t.group("year") or t.group("rel") for t in time_spans(p)) for p in pieces):
+        return _listed_years(pieces, first, article_year)
+    return [(n, None) for n in _listed_names(pieces)]
+
+
+def _listed_years(pieces: list[str], first: Figure, article_year: int | None) -> list[tuple[str, Period | None]]:
+    """A list of years: each figure gets its year, all share the quantity."""
+    shared = _clean_name(pieces[-1]) or first.quantity
+    months = first.period.months if first.period else None
+    listed = []
+    for piece in pieces:
+        state = TimeState(year=None, months=months)
+        for t in time_spans(piece):
+            apply_time(state, t, article_year)
+        listed.append((shared, state.period()))
+    return listed
+
+
+def _listed_names(pieces: list[str]) -> list[str]:
+    """The listed names; "刑事、治安警情": the last carries the shared head noun (警情)."""
     names = [_clean_name(n) for n in pieces]
     if not all(names):
         return []
     last = names[-1]
     if all(len(n) <= 2 for n in names[:-1]) and len(last) > len(names[-2]):
-        # "刑事、治安警情": the last name carries the shared head noun (警情).
         tail = last[len(names[-2]) :]
         names = [n + tail for n in names[:-1]] + [last]
-    return [(n, None) for n in names]
+    return names

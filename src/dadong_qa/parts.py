@@ -108,38 +108,45 @@ def _split_follow_up(q: str) -> list[str] | None:
 
 def _split_list(q: str) -> list[str] | None:
     """ "A和B分别是多少", "2022年和2023年的X是多少", "大东区A和B是多少"."""
-    signal = _RESPECTIVELY.search(q)
-    if signal:
-        subject, predicate = q[: signal.start()], q[signal.end() :]
-    else:
-        m = _PREDICATE.search(q)
-        if not m or _ONE_QUESTION.search(q):
-            return None
-        subject, predicate = q[: m.start()], q[m.start() :]
+    found = _subject_and_predicate(q)
+    if found is None:
+        return None
+    subject, predicate, respectively = found
     elements = _list_elements(subject)
     if len(elements) < 2:
         return None
     first_items, first_rest = _leading_items(elements[0])
     if not first_rest:  # a list of years or places, sharing what follows the last one
         return _split_context_list(elements, predicate)
-    if not signal and not _ASKS_QUANTITY.search(predicate) and not _names_two_years(elements):
+    if not respectively and not _ASKS_QUANTITY.search(predicate) and not _names_two_years(elements):
         return None  # "A和B是什么": two things asked without 分别 only for a figure
     head, owner = _shared_head(elements), _shared_owner(elements)
-    out = []
-    for i, element in enumerate(elements):
-        if i < len(elements) - 1:
-            element += head
-        items, rest = _leading_items(element)
-        if i and items and not rest:  # "X在2022年和2023年": replace the year inside the first
-            out.append(_replace_items(elements[0], items) + predicate)
-            continue
-        if i and owner and not items:  # "某公司的员工人数、营业收入": 某公司的营业收入
-            out.append(owner + element + predicate)
-            continue
-        kinds = {it.kind for it in items}
-        shared = "" if i == 0 else "".join(it.text for it in first_items if it.kind not in kinds)
-        out.append(shared + element + predicate)
-    return out
+    headed = [e + head for e in elements[:-1]] + elements[-1:]
+    return [_element_question(i, e, elements[0], first_items, owner, predicate) for i, e in enumerate(headed)]
+
+
+def _subject_and_predicate(q: str) -> tuple[str, str, bool] | None:
+    """(what is listed, what is asked of each, whether 分别/各 says so), or None for one question."""
+    signal = _RESPECTIVELY.search(q)
+    if signal:
+        return q[: signal.start()], q[signal.end() :], True
+    m = _PREDICATE.search(q)
+    if not m or _ONE_QUESTION.search(q):
+        return None
+    return q[: m.start()], q[m.start() :], False
+
+
+def _element_question(i: int, element: str, first: str, first_items: list[_Item], owner: str, predicate: str) -> str:
+    """The standalone question for the i-th listed element."""
+    items, rest = _leading_items(element)
+    if i and items and not rest:  # "X在2022年和2023年": replace the year inside the first
+        return _replace_items(first, items) + predicate
+    if i and owner and not items:  # "某公司的员工人数、营业收入": 某公司的营业收入
+        return owner + element + predicate
+    kinds = {it.kind for it in items}
+    shared = "" if i == 0 else "".join(it.text for it in first_items if it.kind not in kinds)
+    # "…可容纳多少位顾客和人均消费分别是多少": the first element asks already; no "是多少" after it
+    return shared + element + ("？" if _ASKS_QUANTITY.search(element) else predicate)
 
 
 def _split_context_list(elements: list[str], predicate: str) -> list[str] | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import jieba.posseg as pseg
 
+from .periods import Period, question_period
 from .text import STOPWORDS, normalize
 
 # Question words, as they stand in a question. Rewriting uses this to tell a question from a
@@ -68,7 +69,9 @@ DIMENSION_OF = {
 _ASKS_REASON = re.compile(r"为什么|为何|什么原因|原因是|怎么|怎样|如何|什么作用|什么意义|什么影响")
 _ASKS_LIST = re.compile(r"哪些|有什么|有哪|包括什么|包含什么|分别")
 # Whether the question asks what is planned or what has happened.
-_ASKS_PLAN = re.compile(r"计划|打算|准备|目标|将要|将会|拟|力争|预计|要[^求]")
+# Not 预计: "2022年预计实现的…" in a year-end report is an estimate of the outcome, "2024年预计…" a
+# forecast; the question alone cannot tell (figures.py tells them apart by the article's date).
+_ASKS_PLAN = re.compile(r"计划|打算|准备|目标|将要|将会|拟|力争|要[^求]")
 _ASKS_DONE = re.compile(r"了|已经|已|去年|曾经|完成")
 # Not questions about the articles: greetings and thanks, and text with no Chinese at all.
 _GREETING = re.compile(
@@ -103,6 +106,9 @@ class Query:
     # answer usually stands between them ("生命数耗完即算为[什么]" ~ "…即算为踢爆").
     slot_left: str = ""
     slot_right: str = ""
+    # The period asked about ("2023年上半年"); None when the question names none, or several years
+    # (parts.split_question answers those one year at a time).
+    period: Period | None = None
 
 
 def parse(question: str) -> Query:
@@ -125,6 +131,7 @@ def parse(question: str) -> Query:
         small_talk=_small_talk(question),
         slot_left=left,
         slot_right=right,
+        period=question_period(question),
     )
 
 

@@ -87,6 +87,39 @@ class Citation:
     page: int | None = None  # PDF page (from 1) of the sentence
     url: str | None = None  # the article's web address, when it was added from one
     aliases: list[str] = field(default_factory=list)  # other sources that published the same story
+    # The period the sentence's figures cover ("2022年", "2022年1-8月", "时间不详"), when it has any.
+    period: str | None = None
+
+
+@dataclass
+class Claim:
+    """One side of a conflict: a figure as one article gives it."""
+
+    figure: str  # verbatim span ("940亿元")
+    citation: int  # its sentence's number in Answer.citations (from 1)
+    doc_id: str
+    title: str
+    date: str | None
+
+
+@dataclass
+class Conflict:
+    """Articles giving different figures for the same quantity, place, period and kind."""
+
+    quantity: str  # what both measure ("地区生产总值")
+    period: str  # the period both cover, in words ("2022年")
+    claims: list[Claim]
+
+
+@dataclass
+class AnswerPart:
+    """One part of a multi-part question ("A和B分别是多少"), answered or not on its own."""
+
+    question: str  # the part as a standalone question
+    answered: bool
+    short: str | None = None
+    citations: list[int] = field(default_factory=list)  # numbers in Answer.citations (from 1)
+    period: str | None = None  # the period its figure covers, as Answer.period
 
 
 @dataclass
@@ -100,7 +133,12 @@ class Answer:
     # For a factoid question: the span of the first cited sentence that answers it ("940亿元"),
     # verbatim; None for other questions, refusals, or when no span is probable enough.
     short: str | None = None
-    conflict: bool = False  # sources give different figures for the same thing
+    # Sources give different figures for the same thing: what and who (falsy when they agree).
+    conflict: Conflict | None = None
+    # The parts of a multi-part question, each answered or not; empty for a one-part question.
+    parts: list[AnswerPart] = field(default_factory=list)
+    # The period the short answer's figure covers ("2022年全年"): said when the question names none.
+    period: str | None = None
     confidence: float = 0.0  # support score the refusal decision was made on
     notes: list[str] = field(default_factory=list)  # what happened on the way, for the user to see
     generator: str = "extractive"  # what wrote `text`: "extractive", "openai" or "transformers"

@@ -9,6 +9,7 @@ Who may edit from the web (auth.edit_mode):
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 import time
@@ -17,11 +18,15 @@ from typing import Any
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 
 from . import index as store
 from .api import QA
+from .article_page import ARTICLE_PATH, article_page
 from .auth import EditMode, ExpiringSessions, LoginCheck, edit_mode
-from .ui import CSS, build_app
+from .chat_render import CSS, PAGE_SCRIPT
+from .index import IndexStoreError
+from .ui import build_app
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +63,11 @@ def make_app(qa: QA, host: str, port: int) -> tuple[FastAPI, EditMode]:
         "show_error": True,
         "ssr_mode": False,
         "css": CSS,
+        "head": PAGE_SCRIPT,
         "theme": _theme(),
     }
     app = FastAPI()
+    _add_article_page(app, qa)
     if mode is EditMode.LOGIN:
         from .editor_ui import build_editor_app
 
@@ -82,6 +89,18 @@ def make_app(qa: QA, host: str, port: int) -> tuple[FastAPI, EditMode]:
     gr.mount_gradio_app(app, reader, "/", **common)
     _check_upload_paths(reader)
     return app, mode
+
+
+def _add_article_page(app: FastAPI, qa: QA) -> None:
+    """GET /article/{doc_id}?s=N: the whole article, sentence N highlighted (article_page.py)."""
+
+    @app.get(ARTICLE_PATH + "/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    def article(doc_id: str, s: int | None = None) -> HTMLResponse:
+        try:
+            page, status = article_page(qa.index, doc_id, s)
+        except IndexStoreError as exc:
+            page, status = f"<p>{html.escape(str(exc))}</p>", 503
+        return HTMLResponse(page, status_code=status)
 
 
 def _check_upload_paths(blocks: gr.Blocks) -> None:

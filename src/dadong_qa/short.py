@@ -169,54 +169,68 @@ def _char_share(text: str, chars: set[str]) -> float:
 def evidence(question: Question, sentence: str, span: Span, *, title: str = "") -> SpanEvidence:
     """The evidence for `span` of `sentence` answering `question` (sentence normalised by the caller)."""
     words = sentence_words(sentence)
+    inner = [words[i] for i in range(span.first_word, span.last_word + 1)] if span.first_word >= 0 else []
+    content = _strip(span.text)
+    return SpanEvidence(
+        answer_type=question.answer_type,
+        kinds=frozenset(span.kinds),
+        type_match=_type_match(question.answer_type, frozenset(span.kinds)),
+        unit_match=bool(question.asked_unit) and content.endswith(question.asked_unit),
+        **_question_fit(question, sentence, span, content, title),
+        **_shape(sentence, span, content, words, inner),
+    )
+
+
+def _question_fit(question: Question, sentence: str, span: Span, content: str, title: str) -> dict[str, Any]:
+    """How the span and the words around it relate to the question's words."""
     hits = _occurrences(sentence, question.words)
     left_word = _edge_word(question.left, last=True)
     right_word = _edge_word(question.right, last=False)
     before = sentence[max(0, span.start - NEAR_CHARS - len(left_word)) : span.start]
     after = sentence[span.end : span.end + NEAR_CHARS + len(right_word)]
-    inner = [words[i] for i in range(span.first_word, span.last_word + 1)] if span.first_word >= 0 else []
-    content = _strip(span.text)
     qchars = set(question.text)
     head = _head_noun(question.right)
-    return SpanEvidence(
-        answer_type=question.answer_type,
-        kinds=frozenset(span.kinds),
-        type_match=_type_match(question.answer_type, frozenset(span.kinds)),
-        unit_match=bool(question.asked_unit) and _strip(span.text).endswith(question.asked_unit),
-        question_overlap=_char_share(span.text, qchars),
-        repeats_question=any(w in span.text for w in question.words if len(w) >= 2),
-        question_distance=_distance(span, hits, len(sentence)),
-        left_match=_common_suffix(question.left, sentence[: span.start]),
-        right_match=_right_match(question, head, sentence[span.end :]),
-        left_word_near=bool(left_word) and left_word in before,
-        right_word_near=bool(right_word) and right_word in after,
-        chars=len(content),
-        words=len(inner),
-        first_pos=_coarse(words[span.first_word].flag) if span.first_word >= 0 else "",
-        last_pos=_coarse(words[span.last_word].flag) if span.last_word >= 0 else "",
-        context_overlap=_char_share(
-            sentence[max(0, span.start - NEAR_CHARS) : span.start] + sentence[span.end : span.end + NEAR_CHARS], qchars
-        ),
-        head_suffix=bool(head) and content.endswith(head) and len(content) > len(head),
-        clause_overlap=_clause_share(question.words, sentence, span),
-        window_left=_window_share(question.words, sentence[max(0, span.start - WINDOW_CHARS) : span.start]),
-        window_right=_window_share(question.words, sentence[span.end : span.end + WINDOW_CHARS]),
-        head_match=bool(head) and bool(content) and content[-1] in head,
-        last_char=content[-1:] if content else "",
-        prev_word=_prev_function_word(words, span.start),
-        prev_pos=_neighbour_pos(words, span.start, before=True),
-        next_pos=_neighbour_pos(words, span.end, before=False),
-        verbs=sum(w.flag.startswith("v") for w in inner),
-        cuts_word=span.first_word < 0 or span.last_word < 0,
-        position=span.start / max(1, len(sentence)),
-        coverage=len(content) / max(1, len(_strip(sentence))),
-        left_boundary=span.start == 0 or bool(PUNCT.fullmatch(sentence[span.start - 1])),
-        right_boundary=span.end == len(sentence) or bool(PUNCT.fullmatch(sentence[span.end])),
-        starts_function=bool(content) and content[0] in _FUNCTION_CHARS,
-        ends_function=bool(content) and content[-1] in _FUNCTION_CHARS,
-        title_overlap=_char_share(span.text, set(normalize(title))) if title else 0.0,
-        question_found=(sum(w in sentence for w in question.words) / len(question.words) if question.words else 0.0),
-    )
+    near = sentence[max(0, span.start - NEAR_CHARS) : span.start] + sentence[span.end : span.end + NEAR_CHARS]
+    found = sum(w in sentence for w in question.words) / len(question.words) if question.words else 0.0
+    return {
+        "question_overlap": _char_share(span.text, qchars),
+        "repeats_question": any(w in span.text for w in question.words if len(w) >= 2),
+        "question_distance": _distance(span, hits, len(sentence)),
+        "left_match": _common_suffix(question.left, sentence[: span.start]),
+        "right_match": _right_match(question, head, sentence[span.end :]),
+        "left_word_near": bool(left_word) and left_word in before,
+        "right_word_near": bool(right_word) and right_word in after,
+        "context_overlap": _char_share(near, qchars),
+        "head_suffix": bool(head) and content.endswith(head) and len(content) > len(head),
+        "clause_overlap": _clause_share(question.words, sentence, span),
+        "window_left": _window_share(question.words, sentence[max(0, span.start - WINDOW_CHARS) : span.start]),
+        "window_right": _window_share(question.words, sentence[span.end : span.end + WINDOW_CHARS]),
+        "head_match": bool(head) and bool(content) and content[-1] in head,
+        "title_overlap": _char_share(span.text, set(normalize(title))) if title else 0.0,
+        "question_found": found,
+    }
+
+
+def _shape(sentence: str, span: Span, content: str, words: tuple[Word, ...], inner: list[Word]) -> dict[str, Any]:
+    """The span's own form: length, words, parts of speech, where it starts and ends."""
+    return {
+        "chars": len(content),
+        "words": len(inner),
+        "first_pos": _coarse(words[span.first_word].flag) if span.first_word >= 0 else "",
+        "last_pos": _coarse(words[span.last_word].flag) if span.last_word >= 0 else "",
+        "last_char": content[-1:] if content else "",
+        "prev_word": _prev_function_word(words, span.start),
+        "prev_pos": _neighbour_pos(words, span.start, before=True),
+        "next_pos": _neighbour_pos(words, span.end, before=False),
+        "verbs": sum(w.flag.startswith("v") for w in inner),
+        "cuts_word": span.first_word < 0 or span.last_word < 0,
+        "position": span.start / max(1, len(sentence)),
+        "coverage": len(content) / max(1, len(_strip(sentence))),
+        "left_boundary": span.start == 0 or bool(PUNCT.fullmatch(sentence[span.start - 1])),
+        "right_boundary": span.end == len(sentence) or bool(PUNCT.fullmatch(sentence[span.end])),
+        "starts_function": bool(content) and content[0] in _FUNCTION_CHARS,
+        "ends_function": bool(content) and content[-1] in _FUNCTION_CHARS,
+    }
 
 
 def _prev_function_word(words: tuple[Word, ...], offset: int) -> str:
@@ -392,10 +406,15 @@ def extract_short(
     """
     if not question.strip() or not sentence.strip() or not read_question(question).factoid:
         return None
-    scored = score_spans(question, sentence, title=title, model=model)
+    # A figure the question itself states ("2022年" in "…2022年…是多少") is its context, not its answer.
+    scored = [s for s in score_spans(question, sentence, title=title, model=model) if not _stated(s, question)]
     if not scored or scored[0].probability < threshold:
         return None
     return _with_qualifier(scored[0], scored)
+
+
+def _stated(span: ShortAnswer, question: str) -> bool:
+    return span.kind == "number" and normalize(span.text) in normalize(question)
 
 
 def _with_qualifier(best: ShortAnswer, scored: list[ShortAnswer]) -> ShortAnswer:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -22,16 +21,16 @@ from typing import Any, ClassVar
 
 import gradio as gr
 
-from .answer import CONFLICT_PREFIX
 from .api import QA, ChangeReport, QuestionError
 from .audit import LOCAL_ACTOR
 from .auth import EditMode
+from .chat_render import answer_messages, esc, render_draft
 from .editing import conflicts, renamed_copies
 from .feedback import ReaderLog, Turn, turn_of
 from .index import IndexStoreError
 from .ratelimit import RateLimited, RateLimiter
 from .rewrite import user_questions
-from .schema import Answer, Citation, Passage
+from .schema import Answer
 
 log = logging.getLogger(__name__)
 
@@ -44,145 +43,6 @@ INTERNAL_ERROR = "内部错误，这个问题暂时无法回答；请换个问�
 # appearing at once instead of after the whole message is ready.
 _STREAM_CHARS = 6
 _STREAM_PAUSE = 0.02
-_CLOSEST_SHOWN = 3  # passages listed under a refusal
-_CLOSEST_CHARS = 220
-
-CSS = """
-.dq-answer { line-height: 1.7; }
-.dq-short { font-size: 1.15em; margin-bottom: 0.2em; }
-.dq-ref { color: #2563eb; font-weight: 600; }
-.dq-refusal { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f;
-  padding: 8px 12px; border-radius: 6px; }
-.dq-refusal .dq-hint { font-size: 0.9em; margin-top: 4px; opacity: 0.85; }
-.dq-conflict { border-left: 4px solid #dc2626; background: #fef2f2; color: #991b1b;
-  padding: 6px 10px; border-radius: 6px; margin-bottom: 6px; font-weight: 600; }
-.dq-error { color: #b91c1c; }
-.dq-draft { color: #6b7280; font-style: italic; }
-.dq-note { color: #6b7280; font-size: 0.85em; margin-top: 4px; }
-.dq-rewrite { background: #eef2ff; padding: 4px 8px; border-radius: 4px; margin-bottom: 8px; }
-.dq-sources { font-size: 14px; color: #1f2937; }
-.dq-cite { margin: 8px 0 12px; }
-.dq-cite-head { font-weight: 600; }
-.dq-meta { color: #6b7280; font-weight: normal; }
-.dq-passage { border-left: 3px solid #d1d5db; margin: 4px 0 0; padding: 4px 10px; color: #374151; }
-.dq-passage mark { background: #fde68a; color: inherit; padding: 0 2px; }
-"""
-
-_MARKDOWN_SPECIAL = {ord(c): f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$"}
-_REF = re.compile(r"&#91;(\d{1,2})&#93;")  # a citation marker "[n]", as `esc` leaves it
-
-
-def esc(text: Any) -> str:
-    """`text` safe to embed in the chat's Markdown/HTML: no tags, no Markdown syntax."""
-    return html.escape(str(text), quote=True).translate(_MARKDOWN_SPECIAL)
-
-
-def _lines(text: str) -> str:
-    return "<br>".join(esc(line) for line in text.splitlines())
-
-
-# ---------------------------------------------------------------- rendering answers
-
-
-def render_answer(answer: Answer, upto: int | None = None) -> str:
-    """The answer bubble, with only the first `upto` characters of the text while streaming."""
-    text = answer.text
-    if answer.conflict and text.startswith(CONFLICT_PREFIX):
-        text = text[len(CONFLICT_PREFIX) :]
-    shown = text if upto is None else text[:upto]
-    notes = "".join(f'<div class="dq-note">{esc(n)}</div>' for n in answer.notes) if upto is None else ""
-    if not answer.answered and not answer.passages:  # a greeting or another language: a hint, no search
-        return f'<div class="dq-hint-only">💬 {_lines(shown)}</div>'
-    if not answer.answered:
-        return (
-            f'<div class="dq-refusal">🚫 {_lines(shown)}'
-            '<div class="dq-hint">下方“最接近的资料”列出了找到的相关段落；可以换个问法，'
-            f"或在“文章管理”中添加文章。</div>{notes}</div>"
-        )
-    body = _REF.sub(r'<sup class="dq-ref">[\1]</sup>', _lines(shown))
-    if answer.short and upto is None:
-        # The figure or name first, in bold; the evidence sentence(s) with their citations below.
-        body = f'<div class="dq-short"><b>{esc(answer.short)}</b></div>{body}'
-    banner = (
-        '<div class="dq-conflict">⚠️ 来源之间的数字不一致，下面列出了各自的说法，请对照来源核实。</div>'
-        if answer.conflict
-        else ""
-    )
-    return f'<div class="dq-answer">{banner}{body}{notes}</div>'
-
-
-def _highlight(passage: str, sentence: str) -> str:
-    at = passage.find(sentence) if passage else -1
-    if at < 0:
-        return f"<mark>{_lines(sentence)}</mark>"
-    before, after = passage[:at], passage[at + len(sentence) :]
-    return f"{_lines(before)}<mark>{_lines(sentence)}</mark>{_lines(after)}"
-
-
-def _meta(title: str, date: str | None) -> str:
-    return f'《{esc(title or "无标题")}》 <span class="dq-meta">{esc(date or "日期不详")}</span>'
-
-
-def _source_html(c: Citation) -> str:
-    """PDF page, web address (a link) and the other sources of the same story, after the title."""
-    parts = [f"第{c.page}页"] if c.page else []
-    extra = "".join(f'<span class="dq-meta"> · {esc(p)}</span>' for p in parts)
-    if c.url and c.url.startswith(("http://", "https://")):
-        href = html.escape(c.url, quote=True)
-        extra += f' <a class="dq-meta" href="{href}" target="_blank" rel="noopener noreferrer">原文链接</a>'
-    if c.aliases:
-        extra += f'<div class="dq-meta">另见：{esc("；".join(c.aliases))}</div>'
-    return extra
-
-
-def _citation_html(n: int, c: Citation) -> str:
-    return (
-        f'<div class="dq-cite"><div class="dq-cite-head">[{n}] {_meta(c.title, c.date)}{_source_html(c)}</div>'
-        f'<blockquote class="dq-passage">{_highlight(c.passage, c.sentence)}</blockquote></div>'
-    )
-
-
-def _closest_html(p: Passage) -> str:
-    text = p.text if len(p.text) <= _CLOSEST_CHARS else p.text[:_CLOSEST_CHARS] + "……"
-    return (
-        f'<div class="dq-cite"><div class="dq-cite-head">{_meta(p.title, p.date)}</div>'
-        f'<blockquote class="dq-passage">{_lines(text)}</blockquote></div>'
-    )
-
-
-def render_sources(answer: Answer) -> str:
-    """The body of the collapsible sources section under an answer."""
-    parts = []
-    if answer.rewritten_question:
-        parts.append(f'<div class="dq-rewrite">结合上文，检索的问题是：<b>{esc(answer.rewritten_question)}</b></div>')
-    if answer.answered:
-        parts.extend(_citation_html(n, c) for n, c in enumerate(answer.citations, 1))
-    else:
-        shown = answer.passages[:_CLOSEST_SHOWN]
-        parts.extend(_closest_html(p) for p in shown)
-        if not shown:
-            parts.append("<div>索引中没有任何文章。</div>")
-    return '<div class="dq-sources">' + "".join(parts) + "</div>"
-
-
-def sources_title(answer: Answer) -> str:
-    if answer.answered:
-        return f"📚 来源（{len(answer.citations)} 条引用）"
-    return f"📚 最接近的资料（{min(len(answer.passages), _CLOSEST_SHOWN)} 段，未找到答案）"
-
-
-def answer_messages(answer: Answer, upto: int | None = None) -> list[dict[str, Any]]:
-    """Chat messages for one answer: the answer, then (when complete) its sources, collapsed."""
-    messages: list[dict[str, Any]] = [{"role": "assistant", "content": render_answer(answer, upto)}]
-    if upto is None and (answer.answered or answer.passages):
-        messages.append(
-            {
-                "role": "assistant",
-                "content": render_sources(answer),
-                "metadata": {"title": sources_title(answer), "status": "done"},
-            }
-        )
-    return messages
 
 
 # ---------------------------------------------------------------- chat
@@ -191,11 +51,6 @@ def answer_messages(answer: Answer, upto: int | None = None) -> list[dict[str, A
 def _plain_history(history: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """The user's earlier questions as plain text (the chat shows them escaped)."""
     return [(html.unescape(q), "") for q in user_questions(history)]
-
-
-def render_draft(text: str) -> str:
-    """A generator's unverified text while it is being written (replaced by the checked answer)."""
-    return f'<div class="dq-draft">✍️ {_lines(text)}</div>'
 
 
 def chat_stream(
@@ -412,6 +267,9 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
                     latex_delimiters=[],
                     feedback_options=("Like", "Dislike") if settings.reader_log else None,
                     placeholder="可以追问，例如先问某一年的数字，再问“那下一年呢？”",
+                    # Gradio's copy buttons copy a message's HTML source: each answer has its own
+                    # plain-text copy button instead (chat_render.PAGE_SCRIPT).
+                    buttons=[],
                 )
                 turns = gr.State({})
                 with gr.Row():
@@ -424,6 +282,7 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
                     )
                     send = gr.Button("发送", variant="primary", elem_id="send", scale=1, min_width=80)
                     clear = gr.Button("清空对话", elem_id="clear", scale=1, min_width=80)
+                    copy_all = gr.Button("复制全部对话", elem_id="copy-all", scale=1, min_width=80)
                 examples = (
                     gr.Examples(examples=[[q] for q in settings.examples], inputs=[box], label="示例问题")
                     if settings.examples
@@ -447,6 +306,7 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
         if examples is not None:  # a click on an example asks it
             examples.load_input_event.then(**chat_io)
         clear.click(lambda: ([], "", {}), outputs=[chatbot, box, turns], api_visibility="private", queue=False)
+        copy_all.click(None, js="() => window.dqCopyConversation()", api_visibility="private", queue=False)
         chatbot.like(vote, inputs=[turns], outputs=None, api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
     return app
