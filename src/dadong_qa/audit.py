@@ -9,7 +9,6 @@ concurrent writers never interleave and a writer killed at any moment leaves who
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -17,6 +16,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from .index import file_sha256  # the index's own file checksum, also used by editing.py
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -71,14 +72,6 @@ def read_lines(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
         if isinstance(item, dict):
             records.append(item)
     return records[-limit:] if limit else records
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def change_record(
