@@ -45,7 +45,20 @@ CACHE = ROOT / ".cache" / "adapter"
 KS = (1, 5, 10)
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
-Adapter = Callable[[np.ndarray], np.ndarray]
+
+@dataclass(frozen=True)
+class Adapter:
+    """An affine map on question vectors, x -> (x - shift) @ w: every adapter tried here is one."""
+
+    w: np.ndarray
+    shift: np.ndarray
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.shift) @ self.w
+
+    @classmethod
+    def linear(cls, w: np.ndarray) -> Adapter:
+        return cls(w.astype(np.float32), np.zeros(w.shape[0], dtype=np.float32))
 
 
 @dataclass
@@ -161,15 +174,14 @@ def recalls(r: np.ndarray) -> list[float]:
 
 
 def fit_identity(q: np.ndarray, s: np.ndarray, _: float) -> Adapter:
-    return lambda x: x
+    return Adapter.linear(np.eye(q.shape[1]))
 
 
 def fit_ridge(q: np.ndarray, s: np.ndarray, lam: float) -> Adapter:
     """W = I + D, D = argmin |Q(I + D) - S|^2 + lam |D|^2: least squares shrunk toward identity."""
     d = q.shape[1]
     delta = np.linalg.solve(q.T @ q + lam * np.eye(d), q.T @ (s - q))
-    w = np.eye(d) + delta
-    return lambda x: x @ w
+    return Adapter.linear(np.eye(d) + delta)
 
 
 def fit_lowrank(q: np.ndarray, s: np.ndarray, rank: float) -> Adapter:
@@ -178,15 +190,13 @@ def fit_lowrank(q: np.ndarray, s: np.ndarray, rank: float) -> Adapter:
     delta = np.linalg.solve(q.T @ q + 10.0 * np.eye(d), q.T @ (s - q))
     u, sv, vt = np.linalg.svd(delta)
     r = int(rank)
-    w = np.eye(d) + (u[:, :r] * sv[:r]) @ vt[:r]
-    return lambda x: x @ w
+    return Adapter.linear(np.eye(d) + (u[:, :r] * sv[:r]) @ vt[:r])
 
 
 def fit_procrustes(q: np.ndarray, s: np.ndarray, blend: float) -> Adapter:
     """Orthogonal R = argmin |QR - S| (SVD of Q^T S), blended with identity: (1 - a) I + a R."""
     u, _, vt = np.linalg.svd(q.T @ s)
-    w = (1 - blend) * np.eye(q.shape[1]) + blend * (u @ vt)
-    return lambda x: x @ w
+    return Adapter.linear((1 - blend) * np.eye(q.shape[1]) + blend * (u @ vt))
 
 
 def fit_contrastive(q: np.ndarray, s: np.ndarray, steps: float, tau: float = 0.05, seed: int = 0) -> Adapter:
@@ -209,14 +219,18 @@ def fit_contrastive(q: np.ndarray, s: np.ndarray, steps: float, tau: float = 0.0
         p[np.arange(len(idx)), np.arange(len(idx))] -= 1.0
         grad = qb.T @ (p @ sb) / (tau * len(idx)) + decay * delta
         delta -= lr * grad
-    w = np.eye(d) + delta
-    return lambda x: x @ w
+    return Adapter.linear(np.eye(d) + delta)
 
 
 def fit_center(q: np.ndarray, s: np.ndarray, alpha: float) -> Adapter:
     """q - a * mean(q): remove the direction every question shares ("什么", "哪", question form)."""
+    return Adapter(np.eye(q.shape[1], dtype=np.float32), (alpha * q.mean(axis=0)).astype(np.float32))
+
+
+def fit_center_ridge(q: np.ndarray, s: np.ndarray, lam: float) -> Adapter:
+    """Centring, then the ridge map fitted on the centred questions."""
     mean = q.mean(axis=0)
-    return lambda x: x - alpha * mean
+    return Adapter(fit_ridge(q - mean, s, lam).w, mean.astype(np.float32))
 
 
 ADAPTERS: dict[str, tuple[Callable[[np.ndarray, np.ndarray, float], Adapter], tuple[float, ...]]] = {
@@ -224,8 +238,9 @@ ADAPTERS: dict[str, tuple[Callable[[np.ndarray, np.ndarray, float], Adapter], tu
     "ridge": (fit_ridge, (1.0, 10.0, 100.0)),
     "low-rank": (fit_lowrank, (8.0, 32.0, 128.0)),
     "procrustes": (fit_procrustes, (0.25, 0.5, 1.0)),
-    "contrastive": (fit_contrastive, (50.0, 200.0, 600.0)),
+    "contrastive": (fit_contrastive, (50.0, 200.0, 600.0, 1500.0)),
     "center": (fit_center, (0.5, 1.0)),
+    "center+ridge": (fit_center_ridge, (1.0, 10.0, 100.0)),
 }
 
 
@@ -250,29 +265,60 @@ def choose(name: str, pairs: PairSet, seed: int = 0) -> float:
     return grid[int(np.argmax(scores))]
 
 
-def measure(adapt: Adapter, pairs: PairSet) -> dict[str, list[float]]:
+@dataclass
+class Row:
+    adapter: str
+    param: float
+    target: str
+    lexical: list[float]
+    paraphrase: list[float]
+    lost: int  # lexical questions whose gold sentence left the top 5 (against no adapter)
+    gained: int  # ... and entered it
+
+
+def measure(name: str, param: float, adapt: Adapter, pairs: PairSet) -> Row:
+    base = ranks(pairs.q, pairs.s, pairs.gold)[pairs.lexical] < 5
     r = ranks(adapt(pairs.q), pairs.s, pairs.gold)
-    return {"lexical": recalls(r[pairs.lexical]), "paraphrase": recalls(r[~pairs.lexical])}
+    now = r[pairs.lexical] < 5
+    lost, gained = int((base & ~now).sum()), int((now & ~base).sum())
+    return Row(name, param, pairs.name, recalls(r[pairs.lexical]), recalls(r[~pairs.lexical]), lost, gained)
 
 
-def run(train: PairSet, targets: list[PairSet]) -> list[tuple[str, float, str, dict[str, list[float]]]]:
+def run(train: PairSet, targets: list[PairSet]) -> list[Row]:
     rows = []
     everything = np.arange(len(train.questions))
     for name, (fit, _) in ADAPTERS.items():
         param = choose(name, train)
         adapt = fit(*train_pairs(train, everything), param)
-        for target in targets:
-            rows.append((name, param, target.name, measure(adapt, target)))
+        rows.extend(measure(name, param, adapt, target) for target in targets)
     return rows
 
 
-def print_table(train: str, rows: list[tuple[str, float, str, dict[str, list[float]]]]) -> None:
+def merged(a: PairSet, b: PairSet) -> PairSet:
+    """Both files as one training set (what would ship); its sentences are only the gold ones' pool."""
+    offset = len(a.sentences)
+    gold = a.gold + [[g + offset for g in gs] for gs in b.gold]
+    pairs = PairSet(
+        f"{a.name}+{b.name}",
+        a.sentences + b.sentences,
+        a.questions + b.questions,
+        gold,
+        np.concatenate([a.lexical, b.lexical]),
+        np.concatenate([a.overlap, b.overlap]),
+    )
+    pairs.q, pairs.s = np.vstack([a.q, b.q]), np.vstack([a.s, b.s])
+    return pairs
+
+
+def print_table(train: str, rows: list[Row]) -> None:
     print(f"\ntrained on {train}")
-    print("| adapter | param | eval | lexical R@1 / R@5 / R@10 | paraphrase R@1 / R@5 / R@10 |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, param, target, res in rows:
-        lex, para = (" / ".join(f"{v:.3f}" for v in res[g]) for g in ("lexical", "paraphrase"))
-        print(f"| {name} | {param:g} | {target} | {lex} | {para} |")
+    print(
+        "| adapter | param | eval | lexical R@1 / R@5 / R@10 | lexical lost / gained @5 | paraphrase R@1 / R@5 / R@10 |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        lex, para = (" / ".join(f"{v:.3f}" for v in values) for values in (row.lexical, row.paraphrase))
+        print(f"| {row.adapter} | {row.param:g} | {row.target} | {lex} | {row.lost} / {row.gained} | {para} |")
 
 
 def describe(pairs: PairSet) -> None:
@@ -285,19 +331,37 @@ def describe(pairs: PairSet) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--train", choices=sorted(FILES), help="fit on this file (default: both directions)")
+    ap.add_argument(
+        "--train", choices=[*sorted(FILES), "both"], help="fit on this file (default: each direction, then both)"
+    )
     ap.add_argument("--eval", choices=sorted(FILES), help="measure on this file (default: the other one)")
+    ap.add_argument("--save", metavar="FILE.npz", help="also fit --adapter on both files and save w and shift")
+    ap.add_argument("--adapter", choices=sorted(ADAPTERS), default="low-rank", help="the adapter --save fits")
     ap.add_argument("--corpus", default=str(ROOT / "corpus"), help="articles the dev set is asked against")
     args = ap.parse_args(argv)
-    trains = [args.train] if args.train else sorted(FILES)
+    trains = [args.train] if args.train else [*sorted(FILES), "both"]
     pairs = {name: with_vectors(squad_pairs(name, path)) for name, path in FILES.items()}
     dev = with_vectors(dev_pairs(Path(args.corpus)))
     for p in (*pairs.values(), dev):
         describe(p)
     for train in trains:
+        if train == "both":  # nothing held out but dev: the adapter that would ship
+            print_table("cmrc+drcd", run(merged(pairs["cmrc"], pairs["drcd"]), [dev]))
+            continue
         target = args.eval or next(n for n in FILES if n != train)
         print_table(train, run(pairs[train], [pairs[target], dev]))
+    if args.save:
+        save(merged(pairs["cmrc"], pairs["drcd"]), args.adapter, Path(args.save))
     return 0
+
+
+def save(train: PairSet, name: str, path: Path) -> None:
+    """The adapter fitted on all of `train` as float32 arrays (np.load(..., allow_pickle=False))."""
+    fit, _ = ADAPTERS[name]
+    param = choose(name, train)
+    adapt = fit(*train_pairs(train, np.arange(len(train.questions))), param)
+    np.savez(path, w=adapt.w, shift=adapt.shift, adapter=np.array(name), param=np.array(param), trained_on=train.name)
+    print(f"saved {name} (param {param:g}, trained on {train.name}) to {path}")
 
 
 if __name__ == "__main__":
