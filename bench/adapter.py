@@ -337,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval", choices=sorted(FILES), help="measure on this file (default: the other one)")
     ap.add_argument("--save", metavar="FILE.npz", help="also fit --adapter on both files and save w and shift")
     ap.add_argument("--adapter", choices=sorted(ADAPTERS), default="low-rank", help="the adapter --save fits")
+    ap.add_argument("--save-from", choices=[*sorted(FILES), "both"], default="both", help="what --save fits on")
     ap.add_argument("--corpus", default=str(ROOT / "corpus"), help="articles the dev set is asked against")
     args = ap.parse_args(argv)
     trains = [args.train] if args.train else [*sorted(FILES), "both"]
@@ -351,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         target = args.eval or next(n for n in FILES if n != train)
         print_table(train, run(pairs[train], [pairs[target], dev]))
     if args.save:
-        save(merged(pairs["cmrc"], pairs["drcd"]), args.adapter, Path(args.save))
+        source = merged(pairs["cmrc"], pairs["drcd"]) if args.save_from == "both" else pairs[args.save_from]
+        save(source, args.adapter, Path(args.save))
     return 0
 
 
