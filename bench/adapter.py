@@ -20,11 +20,12 @@ gold sentence into "lexical" (top half) and "paraphrase" (bottom half). The news
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from dadong_qa import index as store  # noqa: E402
 from dadong_qa.chunk import chunk_document, split_sentences  # noqa: E402
 from dadong_qa.embed import get_embedder  # noqa: E402
 from dadong_qa.ingest import read_file  # noqa: E402
@@ -329,6 +331,43 @@ def describe(pairs: PairSet) -> None:
     )
 
 
+@contextlib.contextmanager
+def in_sentence_search(adapt: Adapter) -> Iterator[None]:
+    """The adapter applied to the question vector of the sentence search only, as wiring would do."""
+    original = store.Index.dense_search
+
+    def dense_search(self: store.Index, vector: np.ndarray, k: int, sentences: bool = False) -> list:
+        if sentences:
+            vector = adapt(np.asarray(vector, dtype=np.float32)[None])[0]
+            vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return original(self, vector, k, sentences)
+
+    store.Index.dense_search = dense_search
+    try:
+        yield
+    finally:
+        store.Index.dense_search = original
+
+
+def end_to_end(path: Path, index_dir: str, squad: str | None, policy: str | None) -> None:
+    """dev.jsonl (and optionally eval-open on a SQuAD file) without and with a saved adapter."""
+    from dadong_qa.api import QA
+    from dadong_qa.config import load_settings
+    from dadong_qa.evaluate import format_table, run_eval
+    from dadong_qa.evaluate_open import evaluate_file, format_rows
+
+    data = np.load(path, allow_pickle=False)
+    adapt = Adapter(data["w"], data["shift"])
+    dev_qa = QA(index_dir=index_dir)
+    open_qa = QA(load_settings().with_overrides(answer_policy=policy))
+    for label, context in (("no adapter", contextlib.nullcontext()), (f"{path.name}", in_sentence_search(adapt))):
+        with context:
+            print(format_table(run_eval(dev_qa, DEV)["summary"], f"dev, {label}"))
+            if squad:
+                summary = evaluate_file(open_qa, squad, workdir=str(ROOT / ".cache" / "eval-open"))["summary"]
+                print(f"{squad}, {label}\n{format_rows([summary])}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
@@ -338,8 +377,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", metavar="FILE.npz", help="also fit --adapter on both files and save w and shift")
     ap.add_argument("--adapter", choices=sorted(ADAPTERS), default="low-rank", help="the adapter --save fits")
     ap.add_argument("--save-from", choices=[*sorted(FILES), "both"], default="both", help="what --save fits on")
+    ap.add_argument("--end-to-end", metavar="FILE.npz", help="only: ask() on dev without / with a saved adapter")
+    ap.add_argument("--index", default=str(ROOT / "index"), help="--end-to-end: index of --corpus for dev")
+    ap.add_argument("--open", metavar="SQUAD.json", help="--end-to-end: also eval-open on this file")
+    ap.add_argument("--policy", help="--end-to-end: answer policy for --open (e.g. one not trained on it)")
     ap.add_argument("--corpus", default=str(ROOT / "corpus"), help="articles the dev set is asked against")
     args = ap.parse_args(argv)
+    if args.end_to_end:
+        end_to_end(Path(args.end_to_end), args.index, args.open, args.policy)
+        return 0
     trains = [args.train] if args.train else [*sorted(FILES), "both"]
     pairs = {name: with_vectors(squad_pairs(name, path)) for name, path in FILES.items()}
     dev = with_vectors(dev_pairs(Path(args.corpus)))
