@@ -144,7 +144,7 @@ def encode_cached(texts: list[str], tag: str) -> np.ndarray:
     digest = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
     path = CACHE / f"{tag}-{len(texts)}-{digest}.npy"
     if path.exists():
-        return np.load(path)
+        return np.load(path, allow_pickle=False)
     vectors = get_embedder().encode([normalize(t) for t in texts])
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
