@@ -3,6 +3,8 @@ dense recall of the gold sentence for paraphrased questions without hurting exac
 
     python bench/adapter.py                          # both directions, then the news dev set
     python bench/adapter.py --train cmrc --eval drcd
+    python bench/adapter.py --save A.npz [--save-from drcd]   # + fit the low-rank map and save it
+    python bench/adapter.py --end-to-end A.npz --index IDX [--open SQUAD.json --policy P.json]
 
 Pairs: every question of a SQuAD-format file in ../shared/data/qa-train/ -> the sentence of its
 paragraph that holds the gold answer's start, split by `chunk.split_sentences` as the index splits.
@@ -15,6 +17,8 @@ the whole train file and measured on the other file: recall@1/5/10 of the gold s
 sentences of that file (dense only, cosine), split at the median character overlap of question and
 gold sentence into "lexical" (top half) and "paraphrase" (bottom half). The news dev set
 (../shared/eval/dev.jsonl over corpus/, evidence strings -> sentences) is measured, never tuned on.
+--end-to-end runs ask() on dev (and eval-open on a SQuAD file) with a saved map applied to the
+sentence search only. Results and the decision (not wired): docs/quality.md, "Question-vector adapter".
 """
 
 from __future__ import annotations
@@ -374,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         "--train", choices=[*sorted(FILES), "both"], help="fit on this file (default: each direction, then both)"
     )
     ap.add_argument("--eval", choices=sorted(FILES), help="measure on this file (default: the other one)")
-    ap.add_argument("--save", metavar="FILE.npz", help="also fit --adapter on both files and save w and shift")
+    ap.add_argument("--save", metavar="FILE.npz", help="also fit --adapter on --save-from, save w and shift")
     ap.add_argument("--adapter", choices=sorted(ADAPTERS), default="low-rank", help="the adapter --save fits")
     ap.add_argument("--save-from", choices=[*sorted(FILES), "both"], default="both", help="what --save fits on")
     ap.add_argument("--end-to-end", metavar="FILE.npz", help="only: ask() on dev without / with a saved adapter")
