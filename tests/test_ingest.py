@@ -17,6 +17,7 @@ from dadong_qa.ingest import (
     read_bytes,
     read_file,
 )
+from dadong_qa.text import CJK
 
 ARTICLE = """青山县推进乡村振兴取得新进展-某某新闻网
 
@@ -205,7 +206,7 @@ def test_any_bytes_give_a_clean_document_or_ingest_error(data: bytes, name: str)
     except IngestError as exc:
         assert str(exc)
         return
-    assert doc.text.strip() and re.fullmatch(r"[0-9A-Za-z_\-\u4e00-\u9fff]+", doc.doc_id)
+    assert doc.text.strip() and re.fullmatch(rf"[0-9A-Za-z_\-{CJK}]+", doc.doc_id)
     doc.text.encode("utf-8")  # no lone surrogates: storable as JSON and printable
     sentences, chunks = chunk_document(doc, 0, 0, ChunkParams(3, 1, 400))
     assert sentences and chunks

@@ -18,6 +18,7 @@ from typing import Any
 
 from .chunk import split_sentences
 from .schema import Document
+from .text import WORDISH
 
 PDF_SUFFIX = ".pdf"
 DOCX_SUFFIX = ".docx"
@@ -173,7 +174,7 @@ def read_pdf(data: bytes, name: str) -> list[str]:
 
 
 def _has_words(text: str) -> bool:
-    return bool(re.search(r"[\u4e00-\u9fffA-Za-z0-9]", text))
+    return bool(WORDISH.search(text))
 
 
 def _squash(text: str) -> str:

@@ -27,8 +27,12 @@ from .formats import (
     read_pdf,
 )
 from .schema import Document
+from .text import CJK, WORDISH
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", *BINARY_SUFFIXES)
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm")
+# The one list of article file types (the CLI, the upload check and the corpus scan use it).
+SUPPORTED_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES, *HTML_SUFFIXES, *BINARY_SUFFIXES)
 
 
 class IngestError(ValueError):
@@ -108,7 +112,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-_PLAIN = re.compile(r"[\t\n\r\x20-\x7e\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\u2010-\u2027]")
+_PLAIN = re.compile(rf"[\t\n\r\x20-\x7e\u3000-\u303f{CJK}\uff00-\uffef\u2010-\u2027]")
 
 
 def _mostly_chinese_or_ascii(text: str) -> bool:
@@ -127,7 +131,7 @@ def _looks_binary(text: str) -> bool:
 # ---------------------------------------------------------------- line rules
 
 _TERMINAL = "。！？!?…；;」』”’）)】》\"'"
-_CJK_NAME = r"[\u4e00-\u9fff·]{2,4}"
+_CJK_NAME = rf"[{CJK}·]{{2,4}}"
 _DATE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
 )
@@ -147,12 +151,12 @@ _PHOTO = re.compile(
 )
 _ROLE = re.compile(r"记者|通讯员|作者|撰文|撰稿|编译|整理|报道")
 _BYLINE = re.compile(
-    rf"^(?:[\u4e00-\u9fff、]{{0,16}}(?:记者|通讯员|作者|撰文|撰稿|文|图|编译|整理)\s*[:：/|]?\s*)+{_CJK_NAME}"
+    rf"^(?:[{CJK}、]{{0,16}}(?:记者|通讯员|作者|撰文|撰稿|文|图|编译|整理)\s*[:：/|]?\s*)+{_CJK_NAME}"
     rf"(?:[\s、,，]+{_CJK_NAME})*$"
 )
 # A byline inside a longer line: "来源：某报 作者：李晓冬 发布时间：…", "（记者 王小明）", "文/张三".
 _AUTHOR_IN_LINE = re.compile(
-    r"(?:作者|记者|撰文|文)\s*[:：/\s]\s*([\u4e00-\u9fff·]{2,4}?)(?=$|[\s,，;；|/)）]|来源|发布|时间|日期|编辑|通讯员)"
+    rf"(?:作者|记者|撰文|文)\s*[:：/\s]\s*([{CJK}·]{{2,4}}?)(?=$|[\s,，;；|/)）]|来源|发布|时间|日期|编辑|通讯员)"
 )
 _SOURCE = re.compile(r"(?:来源|稿源|出处)\s*[:：]\s*([^\d\s:：][^\s]{1,30})")
 # Words a byline ends with that are not part of a name ("记者 王小明 报道").
@@ -433,7 +437,7 @@ def _is_body(block: _Block, title: str, captions: set[int]) -> bool:
 
 def _paragraphs(lines: list[str], name: str) -> list[str]:
     """Body lines de-duplicated and re-joined; `IngestError` when only headings are left."""
-    paragraphs = [p for p in _join_broken(_dedupe(lines)) if _WORDISH_RE.search(p)]
+    paragraphs = [p for p in _join_broken(_dedupe(lines)) if WORDISH.search(p)]
     if not any(not _is_heading(p) for p in paragraphs):
         raise IngestError(f"{name}: no article text left after removing boilerplate")
     return paragraphs
@@ -458,7 +462,7 @@ def _is_body_line(line: str) -> bool:
 def _derived_title(text: str, name: str) -> str:
     """Title of an article without a title line: its first sentence, shortened; else the file name."""
     first = re.split(r"(?<=[。！？!?；;])", text, maxsplit=1)[0].rstrip("。！？!?；;")
-    if not _WORDISH_RE.search(first):
+    if not WORDISH.search(first):
         return Path(name).stem
     return first if len(first) <= TITLE_MAX else first[:TITLE_MAX] + "…"
 
@@ -471,21 +475,18 @@ def has_body(text: str) -> bool:
     return any(p.strip() and not _is_heading(p) for p in text.split("\n"))
 
 
-_WORDISH_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-
-
 def make_doc_id(name: str) -> str:
     """Stable id from the file name, so a changed file replaces its old version."""
     stem = Path(name).stem
-    safe = re.sub(r"[^0-9A-Za-z_\-\u4e00-\u9fff]+", "_", stem).strip("_")[:80]
+    safe = re.sub(rf"[^0-9A-Za-z_\-{CJK}]+", "_", stem).strip("_")[:80]
     return safe or "doc_" + hashlib.sha1(name.encode()).hexdigest()[:12]
 
 
 def kind_of(name: str) -> str:
     suffix = Path(name).suffix.lower()
-    if suffix in (".html", ".htm"):
+    if suffix in HTML_SUFFIXES:
         return "html"
-    if suffix in (".md", ".markdown"):
+    if suffix in MARKDOWN_SUFFIXES:
         return "md"
     return "txt"
 

@@ -28,6 +28,7 @@ from .chat_render import answer_messages, esc, render_draft
 from .editing import conflicts, renamed_copies
 from .feedback import ReaderLog, Turn, turn_of
 from .index import IndexStoreError
+from .ingest import SUPPORTED_SUFFIXES
 from .ratelimit import RateLimited, RateLimiter
 from .rewrite import user_questions
 from .schema import Answer
@@ -35,7 +36,7 @@ from .schema import Answer
 log = logging.getLogger(__name__)
 
 TITLE = "大东区新闻问答"
-SUPPORTED_UPLOADS = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+SUPPORTED_UPLOADS = SUPPORTED_SUFFIXES  # what ingest reads, .markdown included
 WRITE_QUEUE = "index-write"  # uploads, removals and rebuilds share one slot
 INTERNAL_ERROR = "内部错误，这个问题暂时无法回答；请换个问法再试（internal error, logged on the server）。"
 

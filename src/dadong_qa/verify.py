@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .schema import Citation, Passage, Sentence
-from .text import normalize
+from .text import CJK, normalize
 
 # [1], [1][2], [1, 2], 【1】, ［1］, [资料1]: what models actually write for "cite passage 1".
 _MARKER = re.compile(r"[\[【［]\s*(?:资料|来源|passage\s*)?\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]", re.I)
@@ -31,7 +31,7 @@ _SOFT_PUNCT = "，,、：:）)”’\"' \t"
 _CLAUSE_END = "，,、：:；;"
 # "1. ", "2、", "- ": list bullets are layout, not claims; their numbers are not checked.
 _BULLET = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•·])\s*")
-_CONTENT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-z0-9]")
+_CONTENT = re.compile(f"[{CJK}a-z0-9]")
 # Function characters a paraphrase adds or drops freely ("新建了" for "新建").
 _FUNCTION_CHARS = str.maketrans("", "", "的了是在着过也都将已其这那")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
