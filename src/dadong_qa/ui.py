@@ -116,18 +116,6 @@ def _when(stamp: Any) -> str:
     return esc(text.replace("T", " ").replace("+00:00", " UTC"))
 
 
-def article_rows(qa: QA) -> list[list[Any]]:
-    try:
-        docs = qa.list_docs()
-    except Exception:  # status_line already says why the index is unavailable
-        return []
-    return [[d["title"], d["date"] or "", d["sentences"], d["doc_id"]] for d in docs]
-
-
-def _doc_choices(rows: list[list[Any]]) -> list[tuple[str, str]]:
-    return [(f"{r[0]}（{r[3]}）", r[3]) for r in rows]
-
-
 def report_lines(report: ChangeReport, rebuilt: bool = False) -> list[str]:
     """A change report for people, as plain lines."""
     lines = []

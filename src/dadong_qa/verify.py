@@ -27,7 +27,6 @@ from .text import CJK, normalize
 # [1], [1][2], [1, 2], 【1】, ［1］, [资料1]: what models actually write for "cite passage 1".
 _MARKER = re.compile(r"[\[【［]\s*(?:资料|来源|passage\s*)?\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]", re.I)
 _SENTENCE_END = "。！？!?；;\n"
-_SOFT_PUNCT = "，,、：:）)”’\"' \t"
 _CLAUSE_END = "，,、：:；;"
 # "1. ", "2、", "- ": list bullets are layout, not claims; their numbers are not checked.
 _BULLET = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•·])\s*")
