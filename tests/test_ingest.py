@@ -132,9 +132,10 @@ def test_html_main_text_and_metadata():
     assert doc.title.startswith("东湖区新建图书馆")
 
 
-def test_markdown_syntax_stripped():
+@pytest.mark.parametrize("name", ["read.md", "read.markdown", "READ.MD"])
+def test_markdown_syntax_stripped(name: str):
     md = "# 河西区举办读书节\n\n**河西区**举办第五届读书节，共有[3万人](http://x)参加。\n\n- 活动持续10天。\n"
-    doc = read_bytes(md.encode(), "read.md")
+    doc = read_bytes(md.encode(), name)
     assert doc.title == "河西区举办读书节"
     assert "河西区举办第五届读书节，共有3万人参加。" in doc.text
     assert "活动持续10天。" in doc.text
