@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dadong_qa.schema import Answer, Chunk, Citation, Document, Passage
+from dadong_qa.schema import Answer, AnswerPart, Chunk, Citation, Claim, Conflict, Document, Passage
 
 
 def _citation(**kw) -> Citation:
@@ -34,6 +34,7 @@ def test_answer_to_dict_is_json_with_nested_citations_and_passages() -> None:
         "page": 3,
         "url": None,
         "aliases": ["另一家网站"],
+        "period": None,
     }
     assert d["passages"][0]["sentence_ids"] == [7, 8] and d["passages"][0]["rerank"] is None
     assert d["timings_ms"] == {"total": 12.5}
@@ -74,3 +75,20 @@ def test_chunk_without_heading_searches_its_text() -> None:
     chunk = Chunk(cid=1, doc_id="d", sentence_ids=[2], text="正文。")
     assert chunk.search_text == "正文。"
     assert Chunk(cid=2, doc_id="d", sentence_ids=[], text="正文。", heading="").search_text == "正文。"
+
+
+def test_conflict_and_parts_serialise_as_nested_objects() -> None:
+    claims = [Claim("940亿元", 1, "d1", "甲", "2023-01-05"), Claim("950亿元", 2, "d2", "乙", None)]
+    answer = Answer(
+        text="t",
+        answered=True,
+        conflict=Conflict(quantity="地区生产总值", period="2022年", claims=claims),
+        parts=[AnswerPart(question="A是多少？", answered=True, short="940亿元", citations=[1])],
+    )
+    d = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    assert d["conflict"]["quantity"] == "地区生产总值"
+    assert [c["figure"] for c in d["conflict"]["claims"]] == ["940亿元", "950亿元"]
+    assert d["parts"] == [
+        {"question": "A是多少？", "answered": True, "short": "940亿元", "citations": [1], "period": None}
+    ]
+    assert Answer(text="", answered=False).to_dict()["conflict"] is None
