@@ -1,6 +1,7 @@
-"""backends/: the vector-store interface and its FAISS implementation, without an Index around it.
+"""index/backends/faiss_backend.py on its own, without an Index around it.
 
-The Milvus backend is tested through the index in test_milvus_backend.py (it needs milvus-lite).
+The registry is tested in test_index_backends.py; the Milvus backend through the index in
+test_milvus_backend.py (it needs milvus-lite).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dadong_qa.backends import BACKENDS, SegmentRows, faiss_backend, load_backend, new_backend, resolve_uri
-from dadong_qa.backends.faiss_backend import FaissBackend
+from dadong_qa.index.backends import SegmentRows, StoredVersion, faiss_backend, load_backend, new_backend
+from dadong_qa.index.backends.faiss_backend import FaissBackend
+from dadong_qa.index.backends.milvus_backend import resolve_uri
 
 DIM = 16
 
@@ -105,7 +107,7 @@ def test_segments_written_and_read_back_answer_the_same(two_segments, tmp_path: 
         assert backend.write_segment(name, tmp_path / name) == ["chunks.faiss", "sentences.faiss"]
     info = backend.commit()
     assert info["kind"] == "faiss"
-    loaded = load_backend(info, DIM, tmp_path, list(backend.segments), [7], [], "", tmp_path)
+    loaded = load_backend(DIM, StoredVersion(info, tmp_path, list(backend.segments), [7], [], "", tmp_path))
     q = chunks[7]
     assert loaded.search(q, 10, sentences=False) == backend.search(q, 10, sentences=False)
     assert 7 not in {i for i, _ in loaded.search(q, 10, sentences=False)}
@@ -132,14 +134,6 @@ def test_with_segment_releases_the_arrays_it_copied() -> None:
 
 def test_faiss_has_no_keyword_index_of_its_own() -> None:
     assert FaissBackend(DIM).keyword_search("问题", 10) is None
-
-
-def test_unknown_backend_kinds_are_refused() -> None:
-    with pytest.raises(ValueError, match=r"unknown index backend 'redis'.*faiss, milvus"):
-        new_backend("redis", DIM, "", Path("index"))
-    with pytest.raises(ValueError, match="unknown index backend 'redis' in the manifest"):
-        load_backend({"kind": "redis"}, DIM, Path("index"), [], [], [], "", Path("index"))
-    assert BACKENDS == ("faiss", "milvus")
 
 
 def test_resolve_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
