@@ -7,6 +7,7 @@ and answers from a script, so each test controls exactly what the "model" writes
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import json
 import re
@@ -421,6 +422,25 @@ def test_openai_generator_raises_generation_error(server, no_proxy):
     gen = OpenAIGenerator(Settings(generator="openai", llm_base_url=server.url, llm_model="m"))
     with pytest.raises(GenerationError, match="503"):
         list(gen.stream("问题", [Passage(text="文本。", doc_id="d", score=1.0)]))
+
+
+def test_openai_generator_closes_its_client_on_close_and_with():
+    settings = Settings(generator="openai", llm_base_url="http://127.0.0.1:9/v1", llm_model="m")
+    with OpenAIGenerator(settings) as gen:
+        assert not gen.closed
+    assert gen.closed
+    gen.close()  # a second close is harmless
+    other = OpenAIGenerator(settings)
+    other.close()
+    assert other.closed
+
+
+def test_openai_generator_client_is_closed_when_the_generator_is_collected():
+    gen = OpenAIGenerator(Settings(generator="openai", llm_base_url="http://127.0.0.1:9/v1", llm_model="m"))
+    client = gen._client
+    del gen
+    gc.collect()
+    assert client.is_closed
 
 
 # ---------------------------------------------------------------- settings

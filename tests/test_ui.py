@@ -20,6 +20,7 @@ from dadong_qa import load_settings
 from dadong_qa.chat_render import esc, render_answer
 from dadong_qa.config import Settings
 from dadong_qa.schema import Answer, Citation
+from dadong_qa.text import CJK
 from dadong_qa.ui import add_uploads, chat_stream, report_markdown
 
 LAKE_QUESTION = "青松湖湿地公园2024年接待了多少游客？"
@@ -68,6 +69,15 @@ def test_add_uploads_refuses_large_and_unsupported_files(tmp_path: Path, fresh_q
     shown = report_markdown(report)
     assert "索引保持原样" in shown and "big&#46;txt" in shown  # escaped for the page
     assert fresh_qa.status()["version"] == before
+
+
+def test_add_uploads_takes_every_file_type_ingest_reads(tmp_path: Path, fresh_qa) -> None:
+    """The upload check and ingest share one list: a .markdown file is indexed, not refused."""
+    article = tmp_path / "lake-notes.markdown"
+    article.write_text(LAKE_ARTICLE, encoding="utf-8")
+    report = add_uploads(fresh_qa, [str(article)])
+    assert not report.errors and report.added == ["lake-notes"]
+    assert fresh_qa.index.docs["lake-notes"].doc.path == "lake-notes.markdown"
 
 
 def test_notes_are_shown_with_the_final_answer_only() -> None:
@@ -314,7 +324,7 @@ def test_upload_with_hostile_file_name_is_stored_under_a_safe_name(served_app, t
     assert len(out["added"]) == 1 and not out["errors"], out
     doc = qa.index.docs[out["added"][0]].doc
     stored = (corpus / doc.path).resolve()
-    assert stored.parent == corpus and re.fullmatch(r"[0-9A-Za-z_\-\u4e00-\u9fff]+\.txt", stored.name), stored
+    assert stored.parent == corpus and re.fullmatch(rf"[0-9A-Za-z_\-{CJK}]+\.txt", stored.name), stored
     assert stored.read_bytes() == body
     assert sorted(p.name for p in corpus.parent.iterdir()) == outside  # nothing written next to the corpus
 

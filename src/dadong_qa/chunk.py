@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 
 from .schema import Chunk, Document, Sentence
+from .text import WORDISH
 
 # A sentence ends at a run of terminal punctuation plus any closing quotes or brackets.
 _END = re.compile(r"[。！？!?；;…]+[”’」』）)】》\"']*|\n")
-_CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 MIN_SENTENCE_CHARS = 2  # a piece with fewer content characters ("好。") is glued to the one before
 
 
@@ -38,10 +38,10 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
     if start >= end:
         return
     piece = text[start:end]
-    too_short = len(_CONTENT.findall(piece)) < MIN_SENTENCE_CHARS
+    too_short = len(WORDISH.findall(piece)) < MIN_SENTENCE_CHARS
     if spans and too_short and "\n" not in text[spans[-1][1] : start]:
         spans[-1] = (spans[-1][0], end)
-    elif _CONTENT.search(piece):
+    elif WORDISH.search(piece):
         spans.append((start, end))
 
 

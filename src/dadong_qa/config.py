@@ -176,18 +176,50 @@ _ENV = {
 _ENV_FALLBACK = {"llm_api_key": "OPENAI_API_KEY"}
 
 
-def _coerce(name: str, value: Any) -> Any:
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def _coerce(name: str, value: Any, where: str = "") -> Any:
+    """`value` (a TOML value or an environment string) as the type of setting `name`.
+
+    A value that is not of the setting's type raises ValueError naming `where` it came from
+    (the config file or the environment variable), the setting and the expected type.
+    """
+    if name == "editors":
+        return parse_editors(value)  # its own message, which does not echo the password hashes
     kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        return _convert(kind, value)
+    except (TypeError, ValueError) as exc:
+        prefix = f"{where}: " if where else ""
+        raise ValueError(f"{prefix}{name} {exc}, not {value!r}") from None
+
+
+def _convert(kind: Any, value: Any) -> Any:
     if kind in ("int", int):
-        return int(value)
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("must be a whole number")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError("must be a whole number") from None
     if kind in ("float", float):
-        return float(value)
+        if isinstance(value, bool):
+            raise ValueError("must be a number")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError("must be a number") from None
     if kind in ("bool", bool):
-        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word not in _TRUE | _FALSE:
+            raise ValueError("must be true or false (1/0, yes/no, on/off)")
+        return word in _TRUE
     if kind in ("Path", Path):
         return Path(value)
-    if name == "editors":
-        return parse_editors(value)
     if isinstance(value, list):
         return tuple(value)
     return value
@@ -216,17 +248,20 @@ def load_settings(**overrides: Any) -> Settings:
     path = config_path()
     if path.is_file():
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            try:
+                data = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{path}: not valid TOML: {exc}") from None
         known = {f.name for f in fields(Settings)}
         for key, value in data.items():
             if key not in known:
                 raise ValueError(f"{path}: unknown setting {key!r}")
-            values[key] = _coerce(key, value)
+            values[key] = _coerce(key, value, str(path))
     for key, env in _ENV_FALLBACK.items():
         if key not in values and os.environ.get(env):
-            values[key] = _coerce(key, os.environ[env])
+            values[key] = _coerce(key, os.environ[env], env)
     for env, key in _ENV.items():
         if os.environ.get(env):
-            values[key] = _coerce(key, os.environ[env])
+            values[key] = _coerce(key, os.environ[env], env)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings().with_overrides(**values)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .figures import Figure
 from .periods import Period, same_period
-from .text import normalize
+from .text import CJK, normalize
 
 # Common short forms of statistical quantities, to the full name (the regex matches a whole name).
 _ALIASES = [
@@ -32,7 +32,7 @@ _ALIASES = [
     (re.compile(r"^社零(?:总额|额)?$"), "社会消费品零售总额"),
     (re.compile(r"^(?:财政收入|一般预算收入|公共预算收入)$"), "一般公共预算收入"),
 ]
-_NOT_NAME = re.compile(r"[^\u3400-\u9fffa-z0-9]")
+_NOT_NAME = re.compile(f"[^{CJK}a-z0-9]")
 # Share of the value an "about" figure (约, 左右) may be off by.
 ABOUT_TOLERANCE = 0.05
 

@@ -115,35 +115,39 @@ def _source_texts(qa: QA) -> dict[str, str]:
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, float | int | None]]:
+    """Figures per question kind and for "all", kinds in `KINDS` order, then any others."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         groups[r["kind"]].append(r)
         groups["all"].append(r)
-    out = {}
-    for kind, rs in groups.items():
-        answerable = [r for r in rs if r["answerable"]]
-        unanswerable = [r for r in rs if not r["answerable"]]
-        with_ev = [r for r in answerable if r["supported"] is not None]
-        lat = sorted(r["latency_ms"] for r in rs)
-
-        def mean(xs: list[float]) -> float | None:
-            return round(sum(xs) / len(xs), 3) if xs else None
-
-        out[kind] = {
-            "n": len(rs),
-            "accuracy": mean([float(r["correct"]) for r in rs]),
-            "recall@1": mean([float(r["rank"] == 1) for r in with_ev]),
-            "recall@5": mean([float(r["rank"] is not None and r["rank"] <= 5) for r in with_ev]),
-            "mrr": mean([1.0 / r["rank"] if r["rank"] else 0.0 for r in with_ev]),
-            "citation_support": mean([float(bool(r["supported"])) for r in with_ev]),
-            "refusal": mean([float(not r["answered"]) for r in unanswerable]),
-            "false_refusal": mean([float(not r["answered"]) for r in answerable]),
-            "faithfulness": mean([float(r["faithful"]) for r in rs]),
-            "p50_ms": round(statistics.median(lat), 2) if lat else None,
-            "p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 2) if lat else None,
-        }
+    out = {kind: _figures(rs) for kind, rs in groups.items()}
     order = [k for k in (*KINDS, "all") if k in out] + sorted(set(out) - {*KINDS, "all"})
     return {k: out[k] for k in order}
+
+
+def _mean(xs: list[float]) -> float | None:
+    return round(sum(xs) / len(xs), 3) if xs else None
+
+
+def _figures(rs: list[dict[str, Any]]) -> dict[str, float | int | None]:
+    """Accuracy, retrieval, citation, refusal, faithfulness and latency figures of one group of rows."""
+    answerable = [r for r in rs if r["answerable"]]
+    unanswerable = [r for r in rs if not r["answerable"]]
+    with_ev = [r for r in answerable if r["supported"] is not None]
+    lat = sorted(r["latency_ms"] for r in rs)
+    return {
+        "n": len(rs),
+        "accuracy": _mean([float(r["correct"]) for r in rs]),
+        "recall@1": _mean([float(r["rank"] == 1) for r in with_ev]),
+        "recall@5": _mean([float(r["rank"] is not None and r["rank"] <= 5) for r in with_ev]),
+        "mrr": _mean([1.0 / r["rank"] if r["rank"] else 0.0 for r in with_ev]),
+        "citation_support": _mean([float(bool(r["supported"])) for r in with_ev]),
+        "refusal": _mean([float(not r["answered"]) for r in unanswerable]),
+        "false_refusal": _mean([float(not r["answered"]) for r in answerable]),
+        "faithfulness": _mean([float(r["faithful"]) for r in rs]),
+        "p50_ms": round(statistics.median(lat), 2) if lat else None,
+        "p95_ms": round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 2) if lat else None,
+    }
 
 
 def run_eval(qa: QA, path: str | Path, mode: str = "hybrid") -> dict[str, Any]:

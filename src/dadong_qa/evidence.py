@@ -27,7 +27,7 @@ from .query import DIMENSION_OF, WH_WORD, WRITTEN_YEAR, Query
 from .retrieve import Retrieval
 from .schema import Document, Sentence
 from .sourced import FigureReader, PeriodFit
-from .text import normalize
+from .text import CJK, normalize
 
 # What a sentence holds: a figure (dates removed first, they are not the asked-for figure), a
 # time, a planning word.
@@ -37,7 +37,7 @@ _DATES = re.compile(r"\d{4}年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号]")
 _PLAN_WORDS = re.compile(r"力争|计划|拟|将要|争取|目标")
 _RELATIVE_YEAR = re.compile(r"去年|今年|明年|前年")
 _RELATIVE_OFFSET = {"前年": -2, "去年": -1, "今年": 0, "明年": 1}
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+|[a-z0-9]+")
+_CJK_RUN = re.compile(f"[{CJK}]+|[a-z0-9]+")
 _PERSON_TAGS = {"nr", "nrfg", "nrt"}
 _PLACE_TAGS = {"ns", "nsf"}
 SLOT_GAP = 30  # characters an answer between the question's left and right words may take

@@ -22,11 +22,11 @@ def neighbour_credit(cos: float) -> float:
     return max(0.0, min(THESAURUS_CREDIT, 2.0 * (cos - 0.5)))
 
 
-def analyze(
-    question: str,
-    known: Callable[[str], bool] | None = None,
-    neighbours: Callable[[list[str]], list[list[tuple[str, float]]]] | None = None,
-) -> Query:
+Neighbours = Callable[[list[str]], list[list[tuple[str, float]]]]  # terms -> (word, cosine) lists
+Expansions = dict[str, list[tuple[str, float]]]  # term -> (word, credit)
+
+
+def analyze(question: str, known: Callable[[str], bool] | None = None, neighbours: Neighbours | None = None) -> Query:
     """Content terms, years and expansions of a question.
 
     Only terms the articles never use are expanded (a word they use matches as it is): with
@@ -34,22 +34,32 @@ def analyze(
     nearest in embedding space (`neighbours(terms)`), each with a credit for how close it is.
     """
     query = parse(question)
-    terms, names = query.terms, query.names
-    unseen_all = [t for t in terms if known is not None and not known(t)]
-    unseen = [t for t in unseen_all if not t.isascii() and t not in names]
-    expansions: dict[str, list[tuple[str, float]]] = {}
-    for t in unseen:
-        found = [(s, THESAURUS_CREDIT) for s in Thesaurus.synonyms(t) if known is None or known(s)]
-        if found:
-            expansions[t] = found[:6]
+    unseen_all = [t for t in query.terms if known is not None and not known(t)]
+    unseen = [t for t in unseen_all if not t.isascii() and t not in query.names]
+    expansions = _synonyms(unseen, known)
     if neighbours is not None and unseen:
-        for t, near in zip(unseen, neighbours(unseen), strict=True):
-            have = {w for w, _ in expansions.get(t, [])}
-            extra = [(w, neighbour_credit(c)) for w, c in near if w not in have and w != t]
-            expansions.setdefault(t, []).extend((w, c) for w, c in extra if c > 0)
+        _add_neighbours(expansions, unseen, neighbours(unseen))
     query.expansions = {t: e for t, e in expansions.items() if e}
     query.unmatched = [t for t in unseen_all if t not in query.expansions and len(t) >= 2]  # lone characters say little
     return query
+
+
+def _synonyms(terms: list[str], known: Callable[[str], bool] | None) -> Expansions:
+    """Up to 6 词林 synonyms of each term that occur in the articles."""
+    expansions: Expansions = {}
+    for t in terms:
+        found = [(s, THESAURUS_CREDIT) for s in Thesaurus.synonyms(t) if known is None or known(s)]
+        if found:
+            expansions[t] = found[:6]
+    return expansions
+
+
+def _add_neighbours(expansions: Expansions, terms: list[str], near: list[list[tuple[str, float]]]) -> None:
+    """Add each term's embedding neighbours with a credit above 0, after its synonyms."""
+    for t, words in zip(terms, near, strict=True):
+        have = {w for w, _ in expansions.get(t, [])}
+        extra = [(w, neighbour_credit(c)) for w, c in words if w not in have and w != t]
+        expansions.setdefault(t, []).extend((w, c) for w, c in extra if c > 0)
 
 
 class Thesaurus:

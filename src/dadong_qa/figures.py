@@ -28,6 +28,7 @@ from .periods import (
     time_spans,
     year_of,
 )
+from .text import CJK
 
 # Units: base unit and the factor to it. Measure words are their own base unit: 辆 and 台 are
 # not compared (a sales figure in 台 may count something else than production in 辆).
@@ -75,7 +76,7 @@ _TAIL_WORDS = re.compile(
     r"(?:分别|约为|达到|达|为|是|有|了|的|共|累计|实现|完成|突破|超过|超|逾|近|约|等|首次|均|从|力争|争取|计划|预计|将|"
     r"(?:增|升|提升|提高|跃升|增加|下降|降|保持)(?:至|到|在))+$"
 )
-_ADMIN_PLACE = re.compile(r"[\u4e00-\u9fff]{2,6}(?:省|市|区|县|州|镇|乡|旗)$")
+_ADMIN_PLACE = re.compile(f"[{CJK}]{{2,6}}(?:省|市|区|县|州|镇|乡|旗)$")
 # Words with an administrative suffix that name no place ("开发区", "老旧小区", "上市", "城市").
 _NOT_PLACE = re.compile(
     r"(?:开发|示范|产业|工业|服务|保护|风景|试验|实验|功能|核心|集聚|自贸|生活|居住|商业|新城|"

@@ -18,6 +18,7 @@ from typing import Any
 
 from .chunk import split_sentences
 from .schema import Document
+from .text import WORDISH
 
 PDF_SUFFIX = ".pdf"
 DOCX_SUFFIX = ".docx"
@@ -56,20 +57,21 @@ def table_sentences(rows: Sequence[Sequence[str]]) -> list[str]:
         return []
     if len(clean) == 1 or max(len(r) for r in clean) == 1:
         return ["，".join(c for c in row if c) + "。" for row in clean]
-    header, body = clean[0], clean[1:]
-    lines = []
-    for row in body:
-        label = row[0]
-        parts = []
-        for j, value in enumerate(row[1:], 1):
-            column = header[j] if j < len(header) else ""
-            if not value or value == column:
-                continue
-            subject = " ".join(x for x in (label, column) if x)
-            parts.append(f"{subject}：{value}。" if subject else f"{value}。")
-        if parts:
-            lines.append("".join(parts))
-    return lines
+    header = clean[0]
+    return [line for line in (_row_sentences(row, header) for row in clean[1:]) if line]
+
+
+def _row_sentences(row: list[str], header: list[str]) -> str:
+    """A data row as "<row label> <column label>：<value>。" per non-empty cell ("" if none)."""
+    label = row[0]
+    parts = []
+    for j, value in enumerate(row[1:], 1):
+        column = header[j] if j < len(header) else ""
+        if not value or value == column:
+            continue
+        subject = " ".join(x for x in (label, column) if x)
+        parts.append(f"{subject}：{value}。" if subject else f"{value}。")
+    return "".join(parts)
 
 
 def _merged(row: list[str]) -> list[str]:
@@ -172,7 +174,7 @@ def read_pdf(data: bytes, name: str) -> list[str]:
 
 
 def _has_words(text: str) -> bool:
-    return bool(re.search(r"[\u4e00-\u9fffA-Za-z0-9]", text))
+    return bool(WORDISH.search(text))
 
 
 def _squash(text: str) -> str:

@@ -20,6 +20,7 @@ import queue
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -110,6 +111,11 @@ class OpenAIGenerator:
             headers=headers,
             timeout=httpx.Timeout(read, connect=settings.llm_connect_timeout),
         )
+        # One client per generator keeps the connection to the endpoint alive between questions
+        # (a TLS handshake per question otherwise). The generator lives as long as its `QA`, which
+        # has no close step, so the client is closed when the generator is collected or the
+        # process exits; `close()` or a `with` block closes it earlier.
+        self._finalizer = weakref.finalize(self, self._client.close)
 
     def stream(self, question: str, passages: Sequence[Passage]) -> Iterator[str]:
         s = self.settings
@@ -138,7 +144,18 @@ class OpenAIGenerator:
             raise GenerationError(f"与模型服务的连接中断（{type(exc).__name__}）：{exc}") from exc
 
     def close(self) -> None:
-        self._client.close()
+        """Close the HTTP client and its connections (idempotent)."""
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
+
+    def __enter__(self) -> OpenAIGenerator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _http_error(resp: httpx.Response) -> str:

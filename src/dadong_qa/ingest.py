@@ -27,8 +27,12 @@ from .formats import (
     read_pdf,
 )
 from .schema import Document
+from .text import CJK, WORDISH
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", *BINARY_SUFFIXES)
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm")
+# The one list of article file types (the CLI, the upload check and the corpus scan use it).
+SUPPORTED_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES, *HTML_SUFFIXES, *BINARY_SUFFIXES)
 
 
 class IngestError(ValueError):
@@ -108,7 +112,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-_PLAIN = re.compile(r"[\t\n\r\x20-\x7e\u3000-\u303f\u4e00-\u9fff\uff00-\uffef\u2010-\u2027]")
+_PLAIN = re.compile(rf"[\t\n\r\x20-\x7e\u3000-\u303f{CJK}\uff00-\uffef\u2010-\u2027]")
 
 
 def _mostly_chinese_or_ascii(text: str) -> bool:
@@ -127,7 +131,7 @@ def _looks_binary(text: str) -> bool:
 # ---------------------------------------------------------------- line rules
 
 _TERMINAL = "。！？!?…；;」』”’）)】》\"'"
-_CJK_NAME = r"[\u4e00-\u9fff·]{2,4}"
+_CJK_NAME = rf"[{CJK}·]{{2,4}}"
 _DATE = re.compile(
     r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
 )
@@ -147,12 +151,12 @@ _PHOTO = re.compile(
 )
 _ROLE = re.compile(r"记者|通讯员|作者|撰文|撰稿|编译|整理|报道")
 _BYLINE = re.compile(
-    rf"^(?:[\u4e00-\u9fff、]{{0,16}}(?:记者|通讯员|作者|撰文|撰稿|文|图|编译|整理)\s*[:：/|]?\s*)+{_CJK_NAME}"
+    rf"^(?:[{CJK}、]{{0,16}}(?:记者|通讯员|作者|撰文|撰稿|文|图|编译|整理)\s*[:：/|]?\s*)+{_CJK_NAME}"
     rf"(?:[\s、,，]+{_CJK_NAME})*$"
 )
 # A byline inside a longer line: "来源：某报 作者：李晓冬 发布时间：…", "（记者 王小明）", "文/张三".
 _AUTHOR_IN_LINE = re.compile(
-    r"(?:作者|记者|撰文|文)\s*[:：/\s]\s*([\u4e00-\u9fff·]{2,4}?)(?=$|[\s,，;；|/)）]|来源|发布|时间|日期|编辑|通讯员)"
+    rf"(?:作者|记者|撰文|文)\s*[:：/\s]\s*([{CJK}·]{{2,4}}?)(?=$|[\s,，;；|/)）]|来源|发布|时间|日期|编辑|通讯员)"
 )
 _SOURCE = re.compile(r"(?:来源|稿源|出处)\s*[:：]\s*([^\d\s:：][^\s]{1,30})")
 # Words a byline ends with that are not part of a name ("记者 王小明 报道").
@@ -186,7 +190,7 @@ def _is_heading(text: str) -> bool:
 def _is_boilerplate(line: str) -> bool:
     if len(line) <= 80 and (_EDITOR.search(line) or _PROMO.search(line) or _META_LINE.search(line)):
         return True
-    if len(line) <= 40 and _PHOTO.search(line):
+    if _is_photo_credit(line):
         return True
     return len(line) <= 40 and bool(_BYLINE.match(line))
 
@@ -241,36 +245,48 @@ def _blocks(lines: list[str]) -> list[_Block]:
     return blocks
 
 
+def _is_photo_credit(text: str) -> bool:
+    return len(text) <= 40 and bool(_PHOTO.search(text))
+
+
 def _drop_captions(blocks: list[_Block]) -> list[_Block]:
     """Image captions: short one-sentence lines next to a photo credit, or set apart by clearly
     more blank lines than the text's tightest paragraph gap (on one side, when the other side is
     a heading, a photo credit or the end of the text)."""
     real = [b.blank_before for b in blocks[1:]]
-    usual = min(real) if real else 1
-    wide = usual + 2
+    wide = (min(real) if real else 1) + 2
+    return [b for i, b in enumerate(blocks) if i == 0 or not _is_caption(blocks, i, wide)]
 
-    def loose(j: int) -> bool:
-        if j <= 0 or j >= len(blocks):
-            return j >= len(blocks)  # end of text; the title (block 0) is not a loose neighbour
-        t = blocks[j].text
-        return _is_heading(t) or (len(t) <= 40 and bool(_PHOTO.search(t)))
 
-    kept = []
-    for i, b in enumerate(blocks):
-        if i == 0:
-            kept.append(b)
-            continue
-        one_sentence = len(b.text) <= 40 and not any(ch in b.text[:-1] for ch in "。！？!?；;")
-        before, after = b.blank_before, (b.blank_after if i + 1 < len(blocks) else None)
-        both = before >= wide and (after is None or after >= wide)
-        one = (before >= wide and loose(i + 1)) or (after is not None and after >= wide and loose(i - 1))
-        near_credit = any(
-            0 < j < len(blocks) and len(blocks[j].text) <= 40 and _PHOTO.search(blocks[j].text) for j in (i - 1, i + 1)
-        )
-        if one_sentence and not _is_heading(b.text) and (both or one or near_credit):
-            continue
-        kept.append(b)
-    return kept
+def _is_caption(blocks: list[_Block], i: int, wide: int) -> bool:
+    """Whether block `i` (not the title) is a one-sentence line set apart as a caption."""
+    text = blocks[i].text
+    one_sentence = len(text) <= 40 and not any(ch in text[:-1] for ch in "。！？!?；;")
+    if not one_sentence or _is_heading(text):
+        return False
+    return _set_apart(blocks, i, wide) or any(
+        0 < j < len(blocks) and _is_photo_credit(blocks[j].text) for j in (i - 1, i + 1)
+    )
+
+
+def _set_apart(blocks: list[_Block], i: int, wide: int) -> bool:
+    """Wide gaps on both sides, or on one side with a loose neighbour on the other."""
+    b = blocks[i]
+    before, after = b.blank_before, (b.blank_after if i + 1 < len(blocks) else None)
+    both = before >= wide and (after is None or after >= wide)
+    return (
+        both
+        or (before >= wide and _loose(blocks, i + 1))
+        or (after is not None and after >= wide and _loose(blocks, i - 1))
+    )
+
+
+def _loose(blocks: list[_Block], j: int) -> bool:
+    """A neighbour that does not bind a caption to the text: a heading, a photo credit, the end."""
+    if j <= 0 or j >= len(blocks):
+        return j >= len(blocks)  # end of text; the title (block 0) is not a loose neighbour
+    t = blocks[j].text
+    return _is_heading(t) or _is_photo_credit(t)
 
 
 def _dedupe(paragraphs: list[str]) -> list[str]:
@@ -333,6 +349,35 @@ def clean_title(title: str) -> tuple[str, str | None]:
 
 def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = None, sha256: str = "") -> Document:
     """Clean raw article text into a `Document`. `kind` is txt, md or html."""
+    text, page_meta = _markup_to_text(text, name, kind)
+    blocks = _blocks(text.split("\n"))
+    if not blocks:
+        raise IngestError(f"{name}: no text in the file")
+    captions = {id(b) for b in blocks} - {id(b) for b in _drop_captions(blocks)}
+    title, blocks = _split_title(blocks, page_meta.get("title"), name)
+    title, site = clean_title(title)
+    meta = _Meta(date=page_meta.get("date"), author=page_meta.get("author"), source=page_meta.get("source") or site)
+    body = [b for i, b in enumerate(blocks) if meta.read(b.text, header=i < 8) and _is_body(b, title, captions)]
+    if not meta.date:
+        # Fall back to the first full date written in the article.
+        m = _DATE.search("\n".join(b.text for b in body[:5]))
+        meta.date = _iso(m) if m else None
+    paragraphs = _paragraphs([b.text for b in body], name)
+    return Document(
+        doc_id=doc_id or make_doc_id(name),
+        title=title or name,
+        text="\n".join(paragraphs),
+        date=meta.date if isinstance(meta.date, str) else None,
+        author=meta.author,
+        source=meta.source,
+        path=name,
+        sha256=sha256,
+        headings=_headings(paragraphs),
+    )
+
+
+def _markup_to_text(text: str, name: str, kind: str) -> tuple[str, dict[str, str | None]]:
+    """Plain text with newline line ends, and the page's metadata (HTML only)."""
     meta: dict[str, str | None] = {}
     if kind == "html":
         try:
@@ -341,72 +386,72 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
             raise IngestError(f"{name}: {exc}") from None
     elif kind == "md":
         text = _strip_markdown(markdown_tables(text))
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blocks = _blocks(text.split("\n"))
-    if not blocks:
-        raise IngestError(f"{name}: no text in the file")
-    captions = {id(b) for b in blocks} - {id(b) for b in _drop_captions(blocks)}
+    return text.replace("\r\n", "\n").replace("\r", "\n"), meta
 
-    title = (meta.get("title") or "").strip()
+
+def _split_title(blocks: list[_Block], title: str | None, name: str) -> tuple[str, list[_Block]]:
+    """The title (the page's, else the first line) and the blocks after it."""
+    title = (title or "").strip()
     if not title and _is_body_line(blocks[0].text):
-        title = _derived_title(blocks[0].text, name)  # an untitled snippet: its first line is text
-    elif not title or _key(title) == _key(blocks[0].text):
-        title = blocks[0].text
-        blocks = blocks[1:]
-    title, site = clean_title(title)
-    source = meta.get("source") or site
+        return _derived_title(blocks[0].text, name), blocks  # an untitled snippet: its first line is text
+    if not title or _key(title) == _key(blocks[0].text):
+        return blocks[0].text, blocks[1:]
+    return title, blocks
 
-    date = meta.get("date")
-    author = meta.get("author")
-    body: list[_Block] = []
-    for i, b in enumerate(blocks):
-        line = b.text
-        header = i < 8
+
+@dataclass
+class _Meta:
+    """Date, author and source, filled from the page and then from header and boilerplate lines."""
+
+    date: str | None = None
+    author: str | None = None
+    source: str | None = None
+
+    def read(self, line: str, header: bool) -> bool:
+        """Take what `line` says about the article; False when the line is not article text."""
         if _is_boilerplate(line):
-            if header and not date and (m := _DATE.search(line)):
-                date = _iso(m)
-            if not author and _BYLINE.match(line):
-                author = _byline_name(line)
-            elif not author and (m := _AUTHOR_IN_LINE.search(line)):
-                author = m.group(1)
-            if (m := _SOURCE.search(line)) and not source:
-                source = m.group(1)
-            continue
-        if header and not date and len(line) <= 40 and (m := _DATE.search(line)) and m.group(0) == line:
-            date = _iso(m)
-            continue
-        if header and not author and (m := _AUTHOR_IN_LINE.search(line[:40])):
-            author = m.group(1)  # "本报讯（记者 王小明）…": the byline opens the first paragraph
-        if _key(line) == _key(title) or id(b) in captions:
-            continue
-        body.append(b)
-    if not date:
-        # Fall back to the first full date written in the article.
-        m = _DATE.search("\n".join(b.text for b in body[:5]))
-        date = _iso(m) if m else None
+            self._read_boilerplate(line, header)
+            return False
+        if header and not self.date and len(line) <= 40 and (m := _DATE.search(line)) and m.group(0) == line:
+            self.date = _iso(m)
+            return False
+        if header and not self.author and (m := _AUTHOR_IN_LINE.search(line[:40])):
+            self.author = m.group(1)  # "本报讯（记者 王小明）…": the byline opens the first paragraph
+        return True
 
-    paragraphs = _join_broken(_dedupe([b.text for b in body]))
-    paragraphs = [p for p in paragraphs if _WORDISH_RE.search(p)]
+    def _read_boilerplate(self, line: str, header: bool) -> None:
+        if header and not self.date and (m := _DATE.search(line)):
+            self.date = _iso(m)
+        if not self.author and _BYLINE.match(line):
+            self.author = _byline_name(line)
+        elif not self.author and (m := _AUTHOR_IN_LINE.search(line)):
+            self.author = m.group(1)
+        if (m := _SOURCE.search(line)) and not self.source:
+            self.source = m.group(1)
+
+
+def _is_body(block: _Block, title: str, captions: set[int]) -> bool:
+    """Not the title repeated and not an image caption."""
+    return _key(block.text) != _key(title) and id(block) not in captions
+
+
+def _paragraphs(lines: list[str], name: str) -> list[str]:
+    """Body lines de-duplicated and re-joined; `IngestError` when only headings are left."""
+    paragraphs = [p for p in _join_broken(_dedupe(lines)) if WORDISH.search(p)]
     if not any(not _is_heading(p) for p in paragraphs):
         raise IngestError(f"{name}: no article text left after removing boilerplate")
+    return paragraphs
 
+
+def _headings(paragraphs: list[str]) -> list[tuple[int, str]]:
+    """(character offset, text) of the heading paragraphs in the newline-joined text."""
     headings: list[tuple[int, str]] = []
     offset = 0
     for p in paragraphs:
         if _is_heading(p):
             headings.append((offset, p))
         offset += len(p) + 1
-    return Document(
-        doc_id=doc_id or make_doc_id(name),
-        title=title or name,
-        text="\n".join(paragraphs),
-        date=date if isinstance(date, str) else None,
-        author=author,
-        source=source,
-        path=name,
-        sha256=sha256,
-        headings=headings,
-    )
+    return headings
 
 
 def _is_body_line(line: str) -> bool:
@@ -417,7 +462,7 @@ def _is_body_line(line: str) -> bool:
 def _derived_title(text: str, name: str) -> str:
     """Title of an article without a title line: its first sentence, shortened; else the file name."""
     first = re.split(r"(?<=[。！？!?；;])", text, maxsplit=1)[0].rstrip("。！？!?；;")
-    if not _WORDISH_RE.search(first):
+    if not WORDISH.search(first):
         return Path(name).stem
     return first if len(first) <= TITLE_MAX else first[:TITLE_MAX] + "…"
 
@@ -430,21 +475,18 @@ def has_body(text: str) -> bool:
     return any(p.strip() and not _is_heading(p) for p in text.split("\n"))
 
 
-_WORDISH_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-
-
 def make_doc_id(name: str) -> str:
     """Stable id from the file name, so a changed file replaces its old version."""
     stem = Path(name).stem
-    safe = re.sub(r"[^0-9A-Za-z_\-\u4e00-\u9fff]+", "_", stem).strip("_")[:80]
+    safe = re.sub(rf"[^0-9A-Za-z_\-{CJK}]+", "_", stem).strip("_")[:80]
     return safe or "doc_" + hashlib.sha1(name.encode()).hexdigest()[:12]
 
 
 def kind_of(name: str) -> str:
     suffix = Path(name).suffix.lower()
-    if suffix in (".html", ".htm"):
+    if suffix in HTML_SUFFIXES:
         return "html"
-    if suffix in (".md", ".markdown"):
+    if suffix in MARKDOWN_SUFFIXES:
         return "md"
     return "txt"
 
@@ -517,12 +559,7 @@ def drop_seen_paragraphs(doc: Document, seen: set[str]) -> tuple[Document, int]:
         kept.append(p)
     if not dropped:
         return doc, 0
-    headings, offset = [], 0
-    for p in kept:
-        if _is_heading(p):
-            headings.append((offset, p))
-        offset += len(p) + 1
-    return replace(doc, text="\n".join(kept), headings=headings), dropped
+    return replace(doc, text="\n".join(kept), headings=_headings(kept)), dropped
 
 
 def dedupe_across(docs: Iterable[Document], seen: set[str] | None = None) -> list[tuple[Document, int]]:

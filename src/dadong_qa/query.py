@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import jieba.posseg as pseg
 
 from .periods import Period, question_period
-from .text import STOPWORDS, normalize
+from .text import CJK, CJK_CHAR, STOPWORDS, normalize
 
 # Question words, as they stand in a question. Rewriting uses this to tell a question from a
 # fragment; answering uses the first one to find the slot the answer fills.
@@ -32,7 +32,7 @@ _TIME_WORD = re.compile(
 )
 YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")  # in a question "2022的产值" still names a year
 WRITTEN_YEAR = re.compile(r"((?:19|20)\d{2})年")  # in article text "2000亿元" is no year
-_CONTENT = re.compile(r"[\u4e00-\u9fffa-z0-9]")
+_CONTENT = re.compile(f"[{CJK}a-z0-9]")
 
 # What kind of fact the question wants.
 _ASKS = {
@@ -79,7 +79,7 @@ _GREETING = re.compile(
     r"|hi|hello|hey|thanks|thank you|bye)(?:呀|啊|哦|呢|吗|你|您)?",
     re.I,
 )
-_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_CJK_CHAR = CJK_CHAR
 _PUNCT_SPACE = re.compile(r"[\s，,。.！!？?~～、…]+")
 _SLOT_EDGE = re.compile(r"^[\s，,。？?！!、；;：:“”\"'（）()]+|[\s，,。？?！!、；;：:“”\"'（）()呢吗啊呀]+$")
 

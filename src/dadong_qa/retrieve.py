@@ -5,10 +5,16 @@ weak match on common ones look the same. Here both scores are put on a common 0.
 (cosine as is; BM25 divided by the query's best BM25 score) and mixed with a weight
 calibrated on the dev set (`Settings.dense_weight`, see docs/quality.md). Every candidate
 from either side gets both scores, so fusion never guesses a missing one.
+
+`Retriever.retrieve` runs named steps: embed the question, expand it, search the dense and
+the keyword side, fill in the side a candidate is missing, fuse, rerank, make passages. How
+the two sides are fused is looked up in `FUSIONS` (fusion name -> function), as haystack's
+DocumentJoiner maps its join modes to functions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,8 +27,46 @@ from .rerank import Reranker
 from .schema import Passage
 from .text import normalize, tokenize
 
-MODES = ("hybrid", "dense", "bm25")
+MODES = ("hybrid", "dense", "bm25")  # the one list of retrieval modes (CLI choices, API `mode`)
 EXPANSION_MIN_CREDIT = 0.3  # weaker expansions help answer scoring but are too loose for BM25
+
+Scores = dict[int, float]  # chunk id -> score of one side
+Ranked = list[tuple[float, int]]  # (fused score, chunk id), not yet sorted
+
+
+def fuse_dense(dense: Scores, bm25: Scores, settings: Settings) -> Ranked:
+    """Dense-only retrieval: the cosine is the score."""
+    return [(dense.get(c, 0.0), c) for c in set(dense) | set(bm25)]
+
+
+def fuse_bm25(dense: Scores, bm25: Scores, settings: Settings) -> Ranked:
+    """Keyword-only retrieval: the normalised BM25 score is the score."""
+    return [(bm25.get(c, 0.0), c) for c in set(dense) | set(bm25)]
+
+
+def fuse_weighted(dense: Scores, bm25: Scores, settings: Settings) -> Ranked:
+    """Score-level fusion: `dense_weight` x cosine (negatives as 0) + the rest x BM25."""
+    w = settings.dense_weight
+    return [(w * max(dense.get(c, 0.0), 0.0) + (1.0 - w) * bm25.get(c, 0.0), c) for c in set(dense) | set(bm25)]
+
+
+def fuse_rrf(dense: Scores, bm25: Scores, settings: Settings) -> Ranked:
+    """Reciprocal-rank fusion: 1 / (rrf_k + rank) summed over both sides; the scores only order."""
+    fused: Scores = {}
+    for scores in (dense, bm25):
+        for rank, cid in enumerate(sorted(scores, key=lambda c: -scores[c])):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (settings.rrf_k + rank + 1)
+    return [(s, c) for c, s in fused.items()]
+
+
+# Hybrid mode uses `Settings.fusion`; the single-side modes score by their own side.
+FUSIONS: dict[str, Callable[[Scores, Scores, Settings], Ranked]] = {
+    "weighted": fuse_weighted,
+    "rrf": fuse_rrf,
+    "dense": fuse_dense,
+    "bm25": fuse_bm25,
+}
+HYBRID_FUSIONS = ("weighted", "rrf")
 
 
 @dataclass
@@ -38,6 +82,8 @@ class Retrieval:
 
 class Retriever:
     def __init__(self, index: Index, embedder: Embedder, settings: Settings, reranker: Reranker | None = None) -> None:
+        if settings.fusion not in HYBRID_FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(HYBRID_FUSIONS)}, not {settings.fusion!r}")
         self.index = index
         self.embedder = embedder
         self.settings = settings
@@ -46,65 +92,82 @@ class Retriever:
     def retrieve(self, question: str, k: int | None = None, mode: str = "hybrid") -> Retrieval:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
-        k = k or self.settings.top_k
         n = self.settings.candidates
-        index = self.index
-        qvec = self.embedder.encode([normalize(question)])[0]
+        qvec = self._embed(question)
+        query = self._analyze(question)
+        qtokens = self._keyword_query(question, query)
+        dense, sentence_cos = self._dense(qvec, n) if mode != "bm25" else ({}, {})
+        bm25 = self._sparse(qtokens, n) if mode != "dense" else {}
+        if mode == "hybrid":
+            self._fill_missing(qvec, dense, bm25)
+        fusion = FUSIONS[self.settings.fusion if mode == "hybrid" else mode]
+        scored = sorted(fusion(dense, bm25, self.settings), key=lambda t: (-t[0], t[1]))
+        scored, rerank = self._rerank(question, scored)
+        passages = self._passages(scored[: k or self.settings.top_k], dense, bm25, rerank)
+        return Retrieval(passages, qvec, qtokens, query, sentence_cos)
+
+    def _embed(self, question: str) -> np.ndarray:
+        return self.embedder.encode([normalize(question)])[0]
+
+    def _analyze(self, question: str) -> Query:
         if self.settings.expand_queries:
-            query = analyze(question, index.has_term, self._neighbours)
-        else:
-            query = analyze(question)
+            return analyze(question, self.index.has_term, self._neighbours)
+        return analyze(question)
+
+    def _keyword_query(self, question: str, query: Query) -> list[str]:
+        """BM25 tokens of the question plus those of its strong expansions."""
         qtokens = tokenize(question)
         for expansions in query.expansions.values():
             # Expansion words join the keyword query once each, so they add to, never swamp it.
             for word, credit in expansions:
                 if credit >= EXPANSION_MIN_CREDIT:
                     qtokens.extend(t for t in tokenize(word) if t not in qtokens)
+        return qtokens
 
-        dense: dict[int, float] = {}
-        sentence_cos: dict[int, float] = {}
-        if mode != "bm25":
-            dense.update(index.dense_search(qvec, n))
-            for sid, cos in index.dense_search(qvec, n, sentences=True):
-                sentence_cos[sid] = cos
-                # Looked up per hit: a sentence -> chunks table over the whole index would cost
-                # ~1 s to rebuild after every add or remove at 100k chunks.
-                for cid in index.chunks_of_sentence(sid):
-                    dense[cid] = max(dense.get(cid, -1.0), cos)
+    def _dense(self, qvec: np.ndarray, n: int) -> tuple[Scores, Scores]:
+        """Chunk cosines (a chunk also gets its best sentence's cosine) and sentence cosines."""
+        dense: Scores = dict(self.index.dense_search(qvec, n))
+        sentence_cos: Scores = {}
+        for sid, cos in self.index.dense_search(qvec, n, sentences=True):
+            sentence_cos[sid] = cos
+            # Looked up per hit: a sentence -> chunks table over the whole index would cost
+            # ~1 s to rebuild after every add or remove at 100k chunks.
+            for cid in self.index.chunks_of_sentence(sid):
+                dense[cid] = max(dense.get(cid, -1.0), cos)
+        return dense, sentence_cos
 
-        bm25: dict[int, float] = {}
-        if mode != "dense":
-            ids, scores = index.bm25_scores(qtokens)
-            if len(scores) and scores.max() > 0:
-                top = np.argsort(-scores)[:n]
-                best = float(scores[top[0]])
-                bm25 = {int(ids[i]): float(scores[i]) / best for i in top if scores[i] > 0}
+    def _sparse(self, qtokens: list[str], n: int) -> Scores:
+        """The top `n` BM25 scores, divided by the best one (so 0..1)."""
+        ids, scores = self.index.bm25_scores(qtokens)
+        if not len(scores) or scores.max() <= 0:
+            return {}
+        top = np.argsort(-scores)[:n]
+        best = float(scores[top[0]])
+        return {int(ids[i]): float(scores[i]) / best for i in top if scores[i] > 0}
 
-        candidates = set(dense) | set(bm25)
-        if mode == "hybrid":
-            # Fill in the missing side exactly, so no candidate is scored on one signal only.
-            missing = [c for c in candidates if c not in dense]
-            if missing:
-                vecs = index.chunk_vectors(missing)
-                for c, cos in zip(missing, vecs @ qvec, strict=True):
-                    dense[c] = float(cos)
-        scored = [(self._fuse(c, dense, bm25, mode), c) for c in candidates]
-        if mode == "hybrid" and self.settings.fusion == "rrf":
-            scored = self._rrf(dense, bm25)
-        scored.sort(key=lambda t: (-t[0], t[1]))
-        rerank: dict[int, float] = {}
-        if self.reranker is not None and scored:
-            # The cross-encoder reads question and passage together; it decides the order of the
-            # top candidates, fusion only chose them.
-            top = [c for _, c in scored[: self.settings.rerank_top]]
-            ce = self.reranker.score(question, [index.chunks[c].search_text for c in top])
-            rerank = {c: float(s) for c, s in zip(top, ce, strict=True)}
-            scored = sorted(((rerank[c], c) for c in top), key=lambda t: (-t[0], t[1])) + scored[len(top) :]
+    def _fill_missing(self, qvec: np.ndarray, dense: Scores, bm25: Scores) -> None:
+        """Give keyword-only candidates their exact cosine, so none is scored on one signal only."""
+        missing = [c for c in set(dense) | set(bm25) if c not in dense]
+        if missing:
+            vecs = self.index.chunk_vectors(missing)
+            for c, cos in zip(missing, vecs @ qvec, strict=True):
+                dense[c] = float(cos)
 
+    def _rerank(self, question: str, scored: Ranked) -> tuple[Ranked, Scores]:
+        """Let the cross-encoder, if any, order the top fused candidates; fusion only chose them."""
+        if self.reranker is None or not scored:
+            return scored, {}
+        top = [c for _, c in scored[: self.settings.rerank_top]]
+        ce = self.reranker.score(question, [self.index.chunks[c].search_text for c in top])
+        rerank = {c: float(s) for c, s in zip(top, ce, strict=True)}
+        reordered = sorted(((rerank[c], c) for c in top), key=lambda t: (-t[0], t[1]))
+        return reordered + scored[len(top) :], rerank
+
+    def _passages(self, scored: Ranked, dense: Scores, bm25: Scores, rerank: Scores) -> list[Passage]:
         passages = []
-        for score, cid in scored[:k]:
-            chunk = index.chunks[cid]
-            doc = index.doc_meta(chunk.doc_id)
+        for score, cid in scored:
+            chunk = self.index.chunks[cid]
+            doc = self.index.doc_meta(chunk.doc_id)
             passages.append(
                 Passage(
                     text=chunk.text,
@@ -119,23 +182,7 @@ class Retriever:
                     rerank=round(rerank[cid], 6) if cid in rerank else None,
                 )
             )
-        return Retrieval(passages, qvec, qtokens, query, sentence_cos)
+        return passages
 
     def _neighbours(self, terms: list[str]) -> list[list[tuple[str, float]]]:
         return self.index.neighbours(self.embedder.encode([normalize(t) for t in terms]))
-
-    def _fuse(self, cid: int, dense: dict[int, float], bm25: dict[int, float], mode: str) -> float:
-        if mode == "dense":
-            return dense.get(cid, 0.0)
-        if mode == "bm25":
-            return bm25.get(cid, 0.0)
-        w = self.settings.dense_weight
-        return w * max(dense.get(cid, 0.0), 0.0) + (1.0 - w) * bm25.get(cid, 0.0)
-
-    def _rrf(self, dense: dict[int, float], bm25: dict[int, float]) -> list[tuple[float, int]]:
-        k = self.settings.rrf_k
-        fused: dict[int, float] = {}
-        for scores in (dense, bm25):
-            for rank, cid in enumerate(sorted(scores, key=lambda c: -scores[c])):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (k + rank + 1)
-        return list((s, c) for c, s in fused.items())

@@ -214,22 +214,34 @@ def rewrite(question: str, previous: str | None) -> str | None:
         return None
     if _fragment(body):
         return _from_fragment(body, prev)
+    out = _with_previous_subject(body, prev, bool(connective))
+    if out is None:
+        return None
+    out += punct
+    return out if out != q else None
 
+
+def _with_previous_subject(body: str, prev: str, connective: bool) -> str | None:
+    """A follow-up with the previous subject (or a pronoun's referent) and time put in; None for a new question."""
     subject = _subject(prev)
     pronoun = _PRONOUN.match(body)
     if pronoun:
         body = body[pronoun.end() :].lstrip("的")
     if not pronoun and _own_subject(body, subject) and not (connective or _CONTINUE.match(body)):
         return None  # a new, complete question
-    # A follow-up keeps the previous subject unless it names its own place or organisation.
-    named = bool(subject and subject in body) or bool(_names(_subject(body), _PLACE_ORG))
-    times = "" if _TIME.search(body) else "".join(m.group(0) for m in _TIME.finditer(prev))
-    context = times if named else subject + times
+    context = _context(body, prev, subject)
     if not context or not body:
         return None
     joint = "的" if pronoun and pronoun.group(0).endswith("的") else ""
-    out = context + joint + body + punct
-    return out if out != q else None
+    return context + joint + body
+
+
+def _context(body: str, prev: str, subject: str) -> str:
+    """What a follow-up carries over: the previous subject unless it names its own place or
+    organisation, and the previous time expressions unless it has its own."""
+    named = bool(subject and subject in body) or bool(_names(_subject(body), _PLACE_ORG))
+    times = "" if _TIME.search(body) else "".join(m.group(0) for m in _TIME.finditer(prev))
+    return times if named else subject + times
 
 
 def user_questions(history: Iterable[Any] | None) -> list[str]:

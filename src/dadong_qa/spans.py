@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import jieba.posseg as pseg
 
-from .text import STOPWORDS, normalize
+from .text import CJK, STOPWORDS, normalize
 
 # Answer kinds a question can ask for, most specific first: the first pattern found decides.
 # "几年" asks a number of years, "哪年" a date, so date patterns name the year explicitly.
@@ -63,7 +63,7 @@ DATE = re.compile(
 )
 RANGE = re.compile(rf"\s*(?:至|到|-|–|—|~|～)\s*(?:{DATE.pattern})")
 # Transliterated names joined by a middle dot ("艾萨克·牛顿"), which jieba cuts apart.
-DOTTED_NAME = re.compile(r"[\u4e00-\u9fff]{1,8}(?:[·‧・][\u4e00-\u9fff]{1,8})+")
+DOTTED_NAME = re.compile(f"[{CJK}]{{1,8}}(?:[·‧・][{CJK}]{{1,8}})+")
 TITLE = re.compile(r"《([^《》]{1,40})》")
 QUOTE = re.compile(r"“([^“”]{1,30})”|「([^「」]{1,30})」|『([^『』]{1,30})』|‘([^‘’]{1,30})’")
 # Punctuation that ends a clause; 、 and quotes stay inside clauses (lists, names).

@@ -17,9 +17,14 @@ import opencc
 jieba.setLogLevel(logging.WARNING)
 _T2S = opencc.OpenCC("t2s")
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_WORDISH = re.compile(f"[{_CJK}]|[a-z0-9]", re.I)
+# The one definition of "Chinese character" (a regex class body, for use inside [...]): the CJK
+# Unified Ideographs, Extension A and the compatibility ideographs. Every module builds its
+# patterns from it, so no module counts a character as Chinese that another does not.
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_CHAR = re.compile(f"[{CJK}]")
+_CJK_RUN = re.compile(f"[{CJK}]+")
+# A character that makes a string a word rather than punctuation or space.
+WORDISH = re.compile(f"[{CJK}A-Za-z0-9]")
 
 # Function words and question words: they say nothing about which passage answers.
 STOPWORDS = frozenset(
@@ -45,7 +50,7 @@ def _cut(text: str) -> tuple[str, ...]:
 
 def words(text: str) -> list[str]:
     """jieba words of normalised `text`, without punctuation and stop words."""
-    return [w for w in _cut(normalize(text)) if _WORDISH.search(w) and w not in STOPWORDS]
+    return [w for w in _cut(normalize(text)) if WORDISH.search(w) and w not in STOPWORDS]
 
 
 def tokenize(text: str) -> list[str]:
@@ -55,7 +60,7 @@ def tokenize(text: str) -> list[str]:
     article (e.g. a compound cut one way in one and another way in the other).
     """
     norm = normalize(text)
-    tokens = [w for w in _cut(norm) if _WORDISH.search(w) and w not in STOPWORDS]
+    tokens = [w for w in _cut(norm) if WORDISH.search(w) and w not in STOPWORDS]
     for run in _CJK_RUN.findall(norm):
         tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
     return tokens

@@ -28,6 +28,7 @@ from .chat_render import answer_messages, esc, render_draft
 from .editing import conflicts, renamed_copies
 from .feedback import ReaderLog, Turn, turn_of
 from .index import IndexStoreError
+from .ingest import SUPPORTED_SUFFIXES
 from .ratelimit import RateLimited, RateLimiter
 from .rewrite import user_questions
 from .schema import Answer
@@ -35,7 +36,7 @@ from .schema import Answer
 log = logging.getLogger(__name__)
 
 TITLE = "大东区新闻问答"
-SUPPORTED_UPLOADS = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+SUPPORTED_UPLOADS = SUPPORTED_SUFFIXES  # what ingest reads, .markdown included
 WRITE_QUEUE = "index-write"  # uploads, removals and rebuilds share one slot
 INTERNAL_ERROR = "内部错误，这个问题暂时无法回答；请换个问法再试（internal error, logged on the server）。"
 
@@ -113,18 +114,6 @@ def _when(stamp: Any) -> str:
     """An ISO timestamp as "2025-01-02 03:04:05 UTC"."""
     text = str(stamp or "未知")
     return esc(text.replace("T", " ").replace("+00:00", " UTC"))
-
-
-def article_rows(qa: QA) -> list[list[Any]]:
-    try:
-        docs = qa.list_docs()
-    except Exception:  # status_line already says why the index is unavailable
-        return []
-    return [[d["title"], d["date"] or "", d["sentences"], d["doc_id"]] for d in docs]
-
-
-def _doc_choices(rows: list[list[Any]]) -> list[tuple[str, str]]:
-    return [(f"{r[0]}（{r[3]}）", r[3]) for r in rows]
 
 
 def report_lines(report: ChangeReport, rebuilt: bool = False) -> list[str]:

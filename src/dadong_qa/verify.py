@@ -22,16 +22,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .schema import Citation, Passage, Sentence
-from .text import normalize
+from .text import CJK, normalize
 
 # [1], [1][2], [1, 2], 【1】, ［1］, [资料1]: what models actually write for "cite passage 1".
 _MARKER = re.compile(r"[\[【［]\s*(?:资料|来源|passage\s*)?\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]】］]", re.I)
 _SENTENCE_END = "。！？!?；;\n"
-_SOFT_PUNCT = "，,、：:）)”’\"' \t"
 _CLAUSE_END = "，,、：:；;"
 # "1. ", "2、", "- ": list bullets are layout, not claims; their numbers are not checked.
 _BULLET = re.compile(r"^\s*(?:\d{1,2}[.、)）]|[-*•·])\s*")
-_CONTENT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-z0-9]")
+_CONTENT = re.compile(f"[{CJK}a-z0-9]")
 # Function characters a paraphrase adds or drops freely ("新建了" for "新建").
 _FUNCTION_CHARS = str.maketrans("", "", "的了是在着过也都将已其这那")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -217,30 +216,77 @@ def _complete_numbers(
 
 def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Verification:
     """Keep the claims of `text` that its citations support; see the module docstring."""
-    by_number = {s.number: s for s in sources}
-    weights = bigram_weights([s.passage.text for s in sources])
-    usable = [x.text for src in sources for x in src.sentences if not is_instruction(x.text)]
-    citations: list[Citation] = []
-    cited: dict[int, int] = {}  # sentence id -> citation number
-    dropped: list[str] = []
+    checker = _Checker(sources, min_overlap)
     parts: list[str] = []
     refused = False
     for claim in split_claims(text):
-        raw = claim.text
-        bullet = _BULLET.match(raw)
-        prefix = bullet.group(0).strip() if bullet else ""
-        body = _PREAMBLE.sub("", raw[bullet.end() if bullet else 0 :].strip())
+        prefix, body = _prefix_and_body(claim.text)
         if not _CONTENT.search(body):
             continue
-        short = body if len(body) <= 30 else body[:30] + "……"
         if not claim.refs:
             if _REFUSAL.search(body):
                 refused = True
             else:
-                dropped.append(f"没有标注出处：“{short}”")
+                checker.dropped.append(f"没有标注出处：“{_short(body)}”")
             continue
-        best_anywhere = max((overlap(body, t, weights) for t in usable), default=0.0)
-        support: list[tuple[Sentence, float, Source]] = []
+        sentence = checker.check(claim, body)
+        if sentence is not None:
+            parts.append((("\n" if parts else "") + prefix + " " if prefix else "") + sentence)
+    result = "".join(parts).strip()
+    if result and result[-1] in _CLAUSE_END:
+        result = result[:-1] + "。"
+    return Verification(
+        text=result, citations=checker.citations, dropped=checker.dropped, refused=refused and not checker.citations
+    )
+
+
+def _prefix_and_body(raw: str) -> tuple[str, str]:
+    """A claim's list bullet ("1." or "", kept as layout) and its text without bullet and preamble."""
+    bullet = _BULLET.match(raw)
+    prefix = bullet.group(0).strip() if bullet else ""
+    return prefix, _PREAMBLE.sub("", raw[bullet.end() if bullet else 0 :].strip())
+
+
+def _short(body: str) -> str:
+    """The claim as quoted in a note: its first 30 characters."""
+    return body if len(body) <= 30 else body[:30] + "……"
+
+
+Support = list[tuple[Sentence, float, Source]]  # (sentence, overlap, the passage it is from)
+
+
+class _Checker:
+    """Checks claims one by one against `sources`; collects the citations and the reasons for drops."""
+
+    def __init__(self, sources: Sequence[Source], min_overlap: float) -> None:
+        self.sources = sources
+        self.by_number = {s.number: s for s in sources}
+        self.min_overlap = min_overlap
+        self.weights = bigram_weights([s.passage.text for s in sources])
+        self.usable = [x.text for src in sources for x in src.sentences if not is_instruction(x.text)]
+        self.citations: list[Citation] = []
+        self.cited: dict[int, int] = {}  # sentence id -> citation number
+        self.dropped: list[str] = []
+
+    def check(self, claim: Claim, body: str) -> str | None:
+        """The claim with its markers re-numbered, or None (and a note) when it is not supported."""
+        support, per_ref = self._support(claim, body)
+        if not support:
+            return None
+        first_extra = len(support)
+        missing = _complete_numbers(body, support, self.min_overlap, self.weights)
+        if missing:
+            self.dropped.append(f"数字 {'、'.join(sorted(missing))} 不在所引用的句子中：“{_short(body)}”")
+            return None
+        for s, _, source in support[first_extra:]:
+            per_ref.setdefault(source.number, []).append(s)
+        self._cite(support)
+        return self._render(claim, per_ref)
+
+    def _support(self, claim: Claim, body: str) -> tuple[Support, dict[int, list[Sentence]]]:
+        """The best sentence of each cited passage that supports the claim (or the clause its marker closes)."""
+        best_anywhere = max((overlap(body, t, self.weights) for t in self.usable), default=0.0)
+        support: Support = []
         per_ref: dict[int, list[Sentence]] = {}
         for seg in claim.segments:
             clause = _PREAMBLE.sub("", _BULLET.sub("", seg.text).strip())
@@ -248,28 +294,28 @@ def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Ve
             for n in seg.refs:
                 if n in per_ref:
                     continue
-                source = by_number.get(n)
-                if source is None:
-                    dropped.append(f"[{n}] 不是检索到的资料编号（共 {len(sources)} 条）：“{short}”")
-                    continue
-                chosen, reason = _best_sentences(texts, source, min_overlap, best_anywhere, weights)
-                if not chosen:
-                    dropped.append(f"{reason}：“{short}”")
-                    continue
-                per_ref[n] = [s for s, _ in chosen]
-                support.extend((s, score, source) for s, score in chosen)
-        if not support:
-            continue
-        first_extra = len(support)
-        missing = _complete_numbers(body, support, min_overlap, weights)
-        if missing:
-            dropped.append(f"数字 {'、'.join(sorted(missing))} 不在所引用的句子中：“{short}”")
-            continue
-        for s, _, source in support[first_extra:]:
-            per_ref.setdefault(source.number, []).append(s)
+                chosen = self._check_ref(n, texts, best_anywhere, body)
+                if chosen:
+                    per_ref[n] = [s for s, _ in chosen]
+                    support.extend((s, score, self.by_number[n]) for s, score in chosen)
+        return support, per_ref
+
+    def _check_ref(self, n: int, texts: list[str], best_anywhere: float, body: str) -> list[tuple[Sentence, float]]:
+        """Passage n's supporting sentence, or [] with a note saying why not."""
+        source = self.by_number.get(n)
+        if source is None:
+            self.dropped.append(f"[{n}] 不是检索到的资料编号（共 {len(self.sources)} 条）：“{_short(body)}”")
+            return []
+        chosen, reason = _best_sentences(texts, source, self.min_overlap, best_anywhere, self.weights)
+        if not chosen:
+            self.dropped.append(f"{reason}：“{_short(body)}”")
+        return chosen
+
+    def _cite(self, support: Support) -> None:
+        """Number the supporting sentences not cited yet."""
         for s, score, source in support:
-            if s.sid not in cited:
-                citations.append(
+            if s.sid not in self.cited:
+                self.citations.append(
                     Citation(
                         sentence=s.text,
                         doc_id=s.doc_id,
@@ -280,16 +326,14 @@ def verify(text: str, sources: Sequence[Source], min_overlap: float = 0.3) -> Ve
                         score=round(score, 4),
                     )
                 )
-                cited[s.sid] = len(citations)
+                self.cited[s.sid] = len(self.citations)
+
+    def _render(self, claim: Claim, per_ref: dict[int, list[Sentence]]) -> str:
+        """The claim's text with each marker run replaced by the citation numbers it holds."""
         out = []
         for i, seg in enumerate(claim.segments):
             seg_text = _BULLET.sub("", seg.text, count=1).lstrip() if i == 0 else seg.text
-            markers = dict.fromkeys(f"[{cited[s.sid]}]" for n in seg.refs for s in per_ref.get(n, []))
+            markers = dict.fromkeys(f"[{self.cited[s.sid]}]" for n in seg.refs for s in per_ref.get(n, []))
             stripped = seg_text.rstrip(_SENTENCE_END + _CLAUSE_END + " ")
             out.append(stripped + "".join(markers) + seg_text[len(stripped) :].strip(" "))
-        sentence = "".join(out).strip()
-        parts.append((("\n" if parts else "") + prefix + " " if prefix else "") + sentence)
-    result = "".join(parts).strip()
-    if result and result[-1] in _CLAUSE_END:
-        result = result[:-1] + "。"
-    return Verification(text=result, citations=citations, dropped=dropped, refused=refused and not citations)
+        return "".join(out).strip()

@@ -1,0 +1,91 @@
+"""text.py: the one view of text that indexing and querying share."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, WORDISH, normalize, tokenize, vocab_words, words
+
+
+def test_normalize_folds_width_script_and_case() -> None:
+    assert normalize("ＧＤＰ２０２３年") == "gdp2023年"  # full-width -> half-width, lower case
+    assert normalize("臺灣經濟發展") == "台湾经济发展"  # traditional -> simplified
+    assert normalize("ＡＢＣ，") == "abc,"
+
+
+@given(st.text(max_size=40))
+def test_normalize_is_idempotent(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@pytest.mark.parametrize(
+    ("char", "chinese"),
+    [
+        ("中", True),  # CJK Unified Ideographs
+        ("㐀", True),  # Extension A (U+3400)
+        ("䶵", True),  # Extension A, last assigned
+        ("豈", True),  # compatibility ideograph (U+F900)
+        ("鿿", True),  # U+9FFF, end of the unified block
+        ("䷀", False),  # Yijing hexagram (U+4DC0), between Extension A and the unified block
+        ("。", False),
+        ("Ａ", False),
+        ("a", False),
+        ("あ", False),
+        ("한", False),
+    ],
+)
+def test_cjk_class_is_chinese_characters_only(char: str, chinese: bool) -> None:
+    assert bool(CJK_CHAR.fullmatch(char)) is chinese
+    assert bool(re.fullmatch(f"[{CJK}]", char)) is chinese
+
+
+def test_wordish_is_chinese_letters_and_digits() -> None:
+    assert all(WORDISH.search(c) for c in "中aZ09㐀")
+    assert not any(WORDISH.search(c) for c in "，。、 -_()（）【】\n…")
+
+
+def test_words_drop_stop_words_and_punctuation() -> None:
+    got = words("大东区的地区生产总值是多少？")
+    assert "大东区" in got and "生产总值" in got
+    assert not set(got) & {"的", "是", "多少", "？", "?"}
+    assert all(w not in STOPWORDS and WORDISH.search(w) for w in got)
+
+
+def test_words_see_normalised_text() -> None:
+    assert words("ＧＤＰ增長") == words("gdp增长")
+
+
+def test_tokenize_adds_character_bigrams_of_chinese_runs() -> None:
+    tokens = tokenize("新建公园")
+    for bigram in ("新建", "建公", "公园"):
+        assert bigram in tokens
+    assert "建公" not in words("新建公园")  # bigrams are BM25 tokens only, not words
+
+
+def test_tokenize_question_and_article_meet_on_bigrams() -> None:
+    """A compound segmented differently in question and article still shares tokens."""
+    question, article = set(tokenize("中欧班列开行多少列")), set(tokenize("全年开行中欧班列600列"))
+    assert {"中欧", "班列"} <= question & article
+
+
+def test_tokenize_keeps_latin_words_and_numbers_lowercased() -> None:
+    tokens = tokenize("GDP达到940亿元")
+    assert "gdp" in tokens and "940" in tokens
+    assert not any(t.isupper() for t in tokens)
+
+
+def test_tokenize_of_punctuation_only_is_empty() -> None:
+    assert tokenize("，。？！……") == []
+    assert tokenize("") == []
+
+
+def test_vocab_words_are_content_words_of_two_or_more_characters() -> None:
+    got = vocab_words("大东区新建了3个口袋公园。")
+    assert {"大东区", "公园"} <= got
+    assert all(len(w) >= 2 and CJK_CHAR.search(w) and w not in STOPWORDS for w in got)
+    assert "3" not in got  # numbers alone are not vocabulary
