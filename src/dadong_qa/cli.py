@@ -16,6 +16,7 @@ from .embed import EmbedderError
 from .index import IndexStoreError
 from .ingest import IngestError
 from .rerank import RerankerError
+from .retrieve import MODES
 from .schema import Answer
 
 
@@ -85,11 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
     p.add_argument("-k", type=int, default=None, help="passages to return")
-    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
     p = cmd("eval", "evaluate on a JSONL question set")
     p.add_argument("set")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
     p.add_argument("--compare", action="store_true", help="run BM25-only, dense-only and hybrid side by side")
     p.add_argument("--curve", action="store_true", help="refusal / false-refusal trade-off over the threshold")
     p = cmd("eval-open", "open-domain evaluation on a SQuAD-format file (every paragraph an article)")
@@ -283,7 +284,7 @@ def _cmd_eval(qa: QA, args: argparse.Namespace) -> int:
         curve = refusal_curve(qa, args.set)
         print(json.dumps(curve) if args.json else format_curve(curve, qa.settings.refusal_threshold))
         return 0
-    modes = ["bm25", "dense", "hybrid"] if args.compare else [args.mode]
+    modes = sorted(MODES) if args.compare else [args.mode]
     results = [run_eval(qa, args.set, mode=m) for m in modes]
     if args.json:
         print(json.dumps(results if args.compare else results[0], ensure_ascii=False, indent=1))
