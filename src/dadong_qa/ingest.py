@@ -358,10 +358,9 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     title, site = clean_title(title)
     meta = _Meta(date=page_meta.get("date"), author=page_meta.get("author"), source=page_meta.get("source") or site)
     body = [b for i, b in enumerate(blocks) if meta.read(b.text, header=i < 8) and _is_body(b, title, captions)]
-    if not meta.date:
-        # Fall back to the first full date written in the article.
-        m = _DATE.search("\n".join(b.text for b in body[:5]))
-        meta.date = _iso(m) if m else None
+    # No date in the header: the article stays undated. A date written in the text is the date of
+    # something it reports, not of the article: taken as the article's date, 136 of 700 DRCD
+    # paragraphs got one ("儒略日" dated 2000-01-01) and their later years read as plans.
     paragraphs = _paragraphs([b.text for b in body], name)
     return Document(
         doc_id=doc_id or make_doc_id(name),
