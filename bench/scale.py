@@ -346,6 +346,7 @@ COLUMNS = [
     ("remove_s", "remove 1 article s"),
     ("serve_rss_mb", "serve peak RSS MB"),
     ("planted_recall_top5", "planted recall@5"),
+    ("load_avg_1m", "load avg"),  # other work on the 2 cores: latencies above ~2 are the machine's, not the index's
 ]
 
 
