@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT / "src"))
 # Stage -> the functions ("module:qualname") whose time it is. Time is exclusive: nested stages
 # are subtracted.
 STAGES: dict[str, list[str]] = {
-    "read/clean": ["dadong_qa.api:QA._read"],
+    "read/clean": ["dadong_qa.library:Library._read"],
     "near-copies": ["dadong_qa.near_dup:fold_near_copies"],
     "dedupe paragraphs": ["dadong_qa.ingest:dedupe_across"],
     "sentence split": ["dadong_qa.chunk:split_sentences"],
