@@ -66,6 +66,18 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def pooled(vectors: np.ndarray, groups: Sequence[Sequence[int]]) -> np.ndarray:
+    """One L2-normalised mean per group of rows of `vectors` (a chunk's vector from its sentences')."""
+    if not len(groups):
+        return np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    from scipy import sparse
+
+    cols = np.fromiter((r for g in groups for r in g), dtype=np.int64)
+    rows = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    member = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(groups), len(vectors)))
+    return _normalise(member @ vectors)
+
+
 def _encode_batches(
     texts: Sequence[str],
     dim: int,

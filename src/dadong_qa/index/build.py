@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..chunk import ChunkParams, chunk_document
-from ..embed import Embedder
+from ..embed import Embedder, pooled
 from ..near_dup import signature
 from ..schema import Chunk, Document, Sentence
 from ..text import normalize, tokenize, vocab_words
@@ -50,7 +50,7 @@ def build_segment(
     name = segment_name()
     records, sentences, chunks = _chunk_documents(docs, name, params, next_sid, next_cid)
     chunk_texts = [normalize(c.search_text) for c in chunks]
-    cvec, svec = _embed(chunk_texts, sentences, embedder, progress)
+    cvec, svec = _embed(chunks, sentences, embedder, progress)
     keywords = KeywordSegment.from_tokens(_tokens(chunks, progress))
     if progress:
         progress("index", 0, 1)
@@ -102,21 +102,35 @@ def _chunk_documents(
 
 
 def _embed(
-    chunk_texts: list[str], sentences: list[Sentence], embedder: Embedder, progress: Progress | None
+    chunks: list[Chunk], sentences: list[Sentence], embedder: Embedder, progress: Progress | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors of the chunks and of the sentences, reporting progress over both."""
-    total = len(sentences) + len(chunk_texts)
+    """Chunk and sentence vectors: the sentences (and section headings) go through the encoder, each
+    distinct text once; a chunk's vector is the normalised mean of its sentences' (and heading's).
+
+    Encoding the chunks as well was more than half of the encoder's work (overlapping chunks hold
+    1.25-1.5 times the sentences' text) and gave no better retrieval: on the open-domain sets and the dev set the
+    mean of the sentence vectors scored the same or better (docs/benchmarks.md, "Chunk vectors").
+    """
+    texts = [normalize(s.text) for s in sentences]
+    headings = sorted({normalize(c.heading) for c in chunks if c.heading})
+    distinct = list(dict.fromkeys([*texts, *headings]))  # a repeated sentence is encoded once
     done = 0
 
     def step(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress("embed", done, total)
+            progress("embed", done, len(distinct))
 
-    cvec = embedder.encode(chunk_texts, progress=step)
-    svec = embedder.encode([normalize(s.text) for s in sentences], progress=step)
-    return cvec, svec
+    table = embedder.encode(distinct, progress=step)
+    row = {t: i for i, t in enumerate(distinct)}
+    of_sentence = {s.sid: row[t] for s, t in zip(sentences, texts, strict=True)}
+    svec = table[[of_sentence[s.sid] for s in sentences]] if sentences else table[:0]
+    groups = [
+        [of_sentence[sid] for sid in c.sentence_ids] + ([row[normalize(c.heading)]] if c.heading else [])
+        for c in chunks
+    ]
+    return pooled(table, groups), svec
 
 
 def _tokens(chunks: list[Chunk], progress: Progress | None) -> Iterator[list[str]]:
