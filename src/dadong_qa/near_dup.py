@@ -20,6 +20,7 @@ import unicodedata
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,14 +41,17 @@ SCHEME = "affine32"  # datasketch's permutation scheme; stored signatures are on
 _SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=4096)  # a build folds near copies, then stores each record's: one computation
 def signature(text: str) -> np.ndarray:
-    """MinHash hash values (uint64, NUM_PERM of them) of the text's character shingles."""
+    """MinHash hash values (uint64, NUM_PERM of them) of the text's character shingles (read-only)."""
     key = _SPACE.sub("", unicodedata.normalize("NFKC", text))
     shingles = {key[i : i + SHINGLE_CHARS] for i in range(max(1, len(key) - SHINGLE_CHARS + 1))}
     # crc32: stable across processes (signatures are stored) and ~30% faster than the default sha1.
     m = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, scheme=SCHEME)
     m.update_batch([s.encode("utf-8") for s in shingles])
-    return m.hashvalues.astype(np.uint64)
+    values = m.hashvalues.astype(np.uint64)
+    values.setflags(write=False)  # shared by every caller of the cache
+    return values
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
