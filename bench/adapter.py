@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from dadong_qa import index as store  # noqa: E402
-from dadong_qa.chunk import chunk_document, split_sentences  # noqa: E402
 from dadong_qa.embed import get_embedder  # noqa: E402
-from dadong_qa.ingest import read_file  # noqa: E402
+from dadong_qa.ingestion.chunk import chunk_document, split_sentences  # noqa: E402
+from dadong_qa.ingestion.ingest import read_file  # noqa: E402
 from dadong_qa.text import normalize  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "qa-train"
@@ -356,9 +356,9 @@ def in_sentence_search(adapt: Adapter) -> Iterator[None]:
 def end_to_end(path: Path, index_dir: str, squad: str | None, policy: str | None) -> None:
     """dev.jsonl (and optionally eval-open on a SQuAD file) without and with a saved adapter."""
     from dadong_qa.api import QA
+    from dadong_qa.app.evaluate import format_table, run_eval
+    from dadong_qa.app.evaluate_open import evaluate_file, format_rows
     from dadong_qa.config import load_settings
-    from dadong_qa.evaluate import format_table, run_eval
-    from dadong_qa.evaluate_open import evaluate_file, format_rows
 
     data = np.load(path, allow_pickle=False)
     adapt = Adapter(data["w"], data["shift"])

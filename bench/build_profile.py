@@ -44,12 +44,12 @@ sys.path.insert(0, str(ROOT / "src"))
 # are subtracted.
 STAGES: dict[str, list[str]] = {
     "read/clean": ["dadong_qa.library:Library._read"],
-    "near-copies": ["dadong_qa.near_dup:fold_near_copies"],
-    "dedupe paragraphs": ["dadong_qa.ingest:dedupe_across"],
-    "sentence split": ["dadong_qa.chunk:split_sentences"],
-    "chunk": ["dadong_qa.chunk:chunk_document"],
+    "near-copies": ["dadong_qa.ingestion.near_dup:fold_near_copies"],
+    "dedupe paragraphs": ["dadong_qa.ingestion.ingest:dedupe_across"],
+    "sentence split": ["dadong_qa.ingestion.chunk:split_sentences"],
+    "chunk": ["dadong_qa.ingestion.chunk:chunk_document"],
     "minhash + paragraph keys": [
-        "dadong_qa.near_dup:signature",
+        "dadong_qa.ingestion.near_dup:signature",
         "dadong_qa.index.records:paragraph_hashes",
     ],
     "normalize": ["dadong_qa.text:normalize"],
@@ -150,7 +150,7 @@ class RecordingEmbedder:
 
 
 def write_articles(squad: Path, corpus: Path) -> int:
-    from dadong_qa.evaluate_open import load_squad, write_corpus
+    from dadong_qa.app.evaluate_open import load_squad, write_corpus
 
     paragraphs = load_squad(squad)
     shutil.rmtree(corpus, ignore_errors=True)

@@ -9,7 +9,7 @@ import argparse
 import unicodedata
 
 from dadong_qa import QA
-from dadong_qa.evaluate import load_items
+from dadong_qa.app.evaluate import load_items
 
 
 def _n(s: str) -> str:

@@ -16,11 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from dadong_qa.chunk import split_sentences  # noqa: E402
-from dadong_qa.conflict import SourcedFigure, find_conflicts  # noqa: E402
-from dadong_qa.figures import figures  # noqa: E402
-from dadong_qa.ingest import corpus_files, read_file  # noqa: E402
-from dadong_qa.periods import context_periods  # noqa: E402
+from dadong_qa.answering.conflict import SourcedFigure, find_conflicts  # noqa: E402
+from dadong_qa.answering.figures import figures  # noqa: E402
+from dadong_qa.answering.periods import context_periods  # noqa: E402
+from dadong_qa.ingestion.chunk import split_sentences  # noqa: E402
+from dadong_qa.ingestion.ingest import corpus_files, read_file  # noqa: E402
 from dadong_qa.text import warm_up  # noqa: E402
 
 

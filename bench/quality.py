@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dadong_qa import QA, load_settings
-from dadong_qa.evaluate import COLUMNS, format_curve, refusal_curve, run_eval
+from dadong_qa.app.evaluate import COLUMNS, format_curve, refusal_curve, run_eval
 
 VARIANTS = {
     "bm25": ({"expand_queries": False}, "bm25"),

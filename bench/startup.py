@@ -45,7 +45,7 @@ def main() -> None:
         shutil.rmtree(index, ignore_errors=True)
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "dadong_qa.cli", "--corpus", str(corpus), "--index", str(index), "build"],
+            [sys.executable, "-m", "dadong_qa.app.cli", "--corpus", str(corpus), "--index", str(index), "build"],
             check=True,
             env=env,
             capture_output=True,
@@ -60,7 +60,7 @@ def main() -> None:
         colds.append(time.perf_counter() - t0)
 
     from dadong_qa import QA, load_settings
-    from dadong_qa.evaluate import load_items
+    from dadong_qa.app.evaluate import load_items
 
     qa = QA(load_settings(corpus_dir=corpus, index_dir=index))
     items = load_items(args.questions)

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from dadong_qa.chunk import split_sentences  # noqa: E402
-from dadong_qa.ingest import corpus_files, read_file  # noqa: E402
+from dadong_qa.ingestion.chunk import split_sentences  # noqa: E402
+from dadong_qa.ingestion.ingest import corpus_files, read_file  # noqa: E402
 
 DISTRICTS = (
     "大东区 和平区 沈河区 皇姑区 铁西区 浑南区 于洪区 苏家屯区 沈北新区 辽中区 "

@@ -37,10 +37,11 @@ from sklearn.linear_model import LogisticRegression
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from dadong_qa.answering.evidence import FEATURES, feature_matrix  # noqa: E402
+from dadong_qa.answering.policy import MODEL_FILE, AnswerPolicy, BoostedTrees, Logistic  # noqa: E402
 from dadong_qa.api import QA  # noqa: E402
-from dadong_qa.config import load_settings  # noqa: E402
-from dadong_qa.evaluate import load_items  # noqa: E402
-from dadong_qa.evaluate_open import (  # noqa: E402
+from dadong_qa.app.evaluate import load_items  # noqa: E402
+from dadong_qa.app.evaluate_open import (  # noqa: E402
     DEFAULT_SAMPLE,
     contains_gold,
     load_squad,
@@ -48,9 +49,8 @@ from dadong_qa.evaluate_open import (  # noqa: E402
     prime_questions,
     split_open,
 )
-from dadong_qa.evidence import FEATURES, feature_matrix  # noqa: E402
-from dadong_qa.metrics import normalize_answer  # noqa: E402
-from dadong_qa.policy import MODEL_FILE, AnswerPolicy, BoostedTrees, Logistic  # noqa: E402
+from dadong_qa.app.metrics import normalize_answer  # noqa: E402
+from dadong_qa.config import load_settings  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "qa-train"
 FILES = {"cmrc": DATA / "cmrc2018_trial.json", "drcd": DATA / "drcd_test_simplified.json"}

@@ -2,7 +2,7 @@
 
 Data: ../shared/data/qa-train/ (CMRC 2018 trial, CC BY-SA 4.0; DRCD test in simplified
 characters, CC BY-SA 3.0). For each question its gold sentence is the sentence (split with
-dadong_qa.chunk.split_sentences, as production does) holding answer_start; each candidate span
+dadong_qa.ingestion.chunk.split_sentences, as production does) holding answer_start; each candidate span
 of that sentence is labelled positive when it matches a gold answer (CMRC EM, or F1 >= --positive-f1).
 
 1. Train on DRCD, validate on CMRC; train on CMRC, validate on DRCD: EM / F1 given the gold
@@ -33,10 +33,10 @@ try:
 except ImportError:  # answering never needs it; only training does
     raise SystemExit('training needs scikit-learn: pip install -e ".[train]"') from None
 
-from dadong_qa.chunk import split_sentences
-from dadong_qa.metrics import em, f1
-from dadong_qa.short import MODEL_FILE, ShortModel, evidence, features
-from dadong_qa.spans import candidates, read_question
+from dadong_qa.answering.short import MODEL_FILE, ShortModel, evidence, features
+from dadong_qa.answering.spans import candidates, read_question
+from dadong_qa.app.metrics import em, f1
+from dadong_qa.ingestion.chunk import split_sentences
 from dadong_qa.text import normalize
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -366,8 +366,8 @@ def login_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, A
     """The app with one editor configured: chat at /, editor pages at /editor behind the login."""
     from conftest import SEED_CORPUS, free_port
     from dadong_qa import QA, load_settings
-    from dadong_qa.auth import hash_password
-    from dadong_qa.ui import serve
+    from dadong_qa.app.auth import hash_password
+    from dadong_qa.app.ui import serve
 
     root = tmp_path_factory.mktemp("login-app")
     shutil.copytree(SEED_CORPUS, root / "corpus")
@@ -413,7 +413,7 @@ def test_reader_sees_no_editing_and_gives_feedback(driver: Any, login_app: tuple
     dislike = driver.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Dislike']")
     assert len(dislike) >= 2, driver.find_element(By.ID, "chat").get_attribute("innerHTML")[-2000:]
     dislike[-1].click()
-    from dadong_qa.feedback import ReaderLog
+    from dadong_qa.app.feedback import ReaderLog
 
     votes = ReaderLog(qa.settings).feedback
     _until(driver, lambda d: votes.is_file() and "机场" in votes.read_text("utf-8"), "the dislike was not stored")

@@ -59,7 +59,7 @@ def corpus_state(root: Path) -> tuple:
 def _cli(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     cmd, *rest = args
     return subprocess.Popen(
-        [sys.executable, "-m", "dadong_qa.cli", cmd, "--corpus", "corpus", "--index", "index", *rest],
+        [sys.executable, "-m", "dadong_qa.app.cli", cmd, "--corpus", "corpus", "--index", "index", *rest],
         cwd=root,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})},
         stdout=subprocess.PIPE,

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import LAKE_ARTICLE, ORCHARD_ARTICLE
 from dadong_qa import QA, Answer, QuestionError, load_settings
+from dadong_qa.app.ui import add_uploads, chat_stream
 from dadong_qa.text import CJK
-from dadong_qa.ui import add_uploads, chat_stream
 
 ODD = [
     "大",

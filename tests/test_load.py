@@ -19,7 +19,7 @@ from gradio_client import Client, handle_file
 
 from conftest import LAKE_ARTICLE, LIBRARY_ARTICLE, ORCHARD_ARTICLE, ROOT, free_port
 from dadong_qa import QA, load_settings
-from dadong_qa.auth import hash_password
+from dadong_qa.app.auth import hash_password
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ def _key(answer: dict) -> tuple:
 
 @pytest.fixture(scope="module")
 def load_app(tmp_path_factory: pytest.TempPathFactory):
-    from dadong_qa.ui import serve
+    from dadong_qa.app.ui import serve
 
     root = tmp_path_factory.mktemp("load")
     (root / "corpus").mkdir()

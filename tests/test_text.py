@@ -89,3 +89,19 @@ def test_vocab_words_are_content_words_of_two_or_more_characters() -> None:
     assert {"大东区", "公园"} <= got
     assert all(len(w) >= 2 and CJK_CHAR.search(w) and w not in STOPWORDS for w in got)
     assert "3" not in got  # numbers alone are not vocabulary
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["這是一個測試", "乾隆皇帝", "一目瞭然", "干燥的天气", "后来他头发白了", "２０２２年ＧＤＰ", "Tom's", "著名學者"],
+)
+def test_normalize_is_opencc_t2s_whether_or_not_it_is_skipped(text: str):
+    import unicodedata
+
+    import opencc
+
+    from dadong_qa.text import _traditional
+
+    expected = opencc.OpenCC("t2s").convert(unicodedata.normalize("NFKC", text)).lower()
+    assert normalize(text) == expected
+    assert _traditional().isdisjoint("后来他头发白了")  # plain simplified text skips the converter

@@ -5,11 +5,11 @@ answer = ask("大东区2022年地区生产总值是多少？")
 answer.text, answer.answered, answer.citations, answer.passages
 """
 
-from .api import QA, ChangeReport, QuestionError, ask, default_qa
-from .config import Settings, load_settings
-from .index import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, IndexStoreError
-from .ingest import IngestError
-from .schema import Answer, Chunk, Citation, Document, Passage, Sentence
+from dadong_qa.api import QA, ChangeReport, QuestionError, ask, default_qa
+from dadong_qa.config import Settings, load_settings
+from dadong_qa.index import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, IndexStoreError
+from dadong_qa.ingestion.ingest import IngestError
+from dadong_qa.schema import Answer, Chunk, Citation, Document, Passage, Sentence
 
 __all__ = [
     "QA",

@@ -9,22 +9,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import index as store
-from .answer import AnswerParams, ExtractiveAnswerer
-from .chunk import ChunkParams
-from .config import Settings, load_settings
-from .embed import Embedder, get_embedder
-from .folder_sync import Pending, pending
-from .formats import citation_source
-from .generate import GenerationError, GenerativeAnswerer, Generator, fell_back, make_generator
-from .index import Index, Progress
-from .library import ChangeReport, Library
-from .multipart import answer_question
-from .rerank import get_reranker
-from .retrieve import Retrieval, Retriever
-from .rewrite import standalone_question
-from .schema import Answer
-from .text import warm_up
+from dadong_qa import index as store
+from dadong_qa.answering.answer import AnswerParams, ExtractiveAnswerer
+from dadong_qa.answering.generate import GenerationError, GenerativeAnswerer, Generator, fell_back, make_generator
+from dadong_qa.answering.multipart import answer_question
+from dadong_qa.config import Settings, load_settings
+from dadong_qa.embed import Embedder, get_embedder
+from dadong_qa.index import Index, Progress
+from dadong_qa.ingestion.chunk import ChunkParams
+from dadong_qa.ingestion.folder_sync import Pending, pending
+from dadong_qa.ingestion.formats import citation_source
+from dadong_qa.library import ChangeReport, Library
+from dadong_qa.retrieval.rerank import get_reranker
+from dadong_qa.retrieval.retrieve import Retrieval, Retriever
+from dadong_qa.retrieval.rewrite import standalone_question
+from dadong_qa.schema import Answer
+from dadong_qa.text import warm_up
 
 
 class QuestionError(ValueError):

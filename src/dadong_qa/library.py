@@ -19,12 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import corpus_meta
-from . import index as store
-from .audit import audited
-from .folder_sync import sync
-from .index import Index, Progress, paragraph_hashes
-from .ingest import (
+from dadong_qa import index as store
+from dadong_qa.app.audit import audited
+from dadong_qa.index import Index, Progress, paragraph_hashes
+from dadong_qa.ingestion import corpus_meta
+from dadong_qa.ingestion.folder_sync import sync
+from dadong_qa.ingestion.ingest import (
     IngestError,
     corpus_files,
     dedupe_across,
@@ -33,13 +33,13 @@ from .ingest import (
     make_doc_id,
     read_file,
 )
-from .near_dup import fold_into_index, fold_near_copies, other_article_same_name
-from .schema import Document
+from dadong_qa.ingestion.near_dup import fold_into_index, fold_near_copies, other_article_same_name
+from dadong_qa.schema import Document
 
 if TYPE_CHECKING:
-    from .api import QA
-    from .config import Settings
-    from .index import DocRecord
+    from dadong_qa.api import QA
+    from dadong_qa.config import Settings
+    from dadong_qa.index import DocRecord
 
 # (article, paragraphs dropped as duplicates, hashed keys of those paragraphs): what an index adds
 Item = tuple[Document, int, frozenset[int]]

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..chunk import ChunkParams, chunk_document
-from ..embed import Embedder, pooled
-from ..near_dup import signature
-from ..schema import Chunk, Document, Sentence
-from ..text import normalize, tokenize, vocab_words
+from dadong_qa.embed import Embedder, pooled
+from dadong_qa.ingestion.chunk import ChunkParams, chunk_document
+from dadong_qa.ingestion.near_dup import signature
+from dadong_qa.schema import Chunk, Document, Sentence
+from dadong_qa.text import normalize, tokenize, vocab_words
+
 from .backends import SegmentRows
 from .keyword import KeywordSegment
 from .records import DocRecord, Progress, Segment, paragraph_hashes, segment_name

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..chunk import ChunkParams
-from ..embed import Embedder
-from ..near_dup import signature
-from ..schema import Chunk, Document, Sentence
+from dadong_qa.embed import Embedder
+from dadong_qa.ingestion.chunk import ChunkParams
+from dadong_qa.ingestion.near_dup import signature
+from dadong_qa.schema import Chunk, Document, Sentence
+
 from .backends import VectorBackend, new_backend
 from .build import NewDocument, SegmentBatch, build_segment
 from .errors import embedder_mismatch

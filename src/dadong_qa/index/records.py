@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from ..ingest import shared_keys
-from ..schema import Document
+from dadong_qa.ingestion.ingest import shared_keys
+from dadong_qa.schema import Document
+
 from .keyword import KeywordSegment
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

@@ -40,9 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from ..chunk import ChunkParams
-from ..embed import Embedder
-from ..schema import Chunk, Document, Sentence
+from dadong_qa.embed import Embedder
+from dadong_qa.ingestion.chunk import ChunkParams
+from dadong_qa.schema import Chunk, Document, Sentence
+
 from .backends import StoredVersion, load_backend
 from .errors import (
     REBUILD_HINT,

@@ -1,0 +1,1 @@
+"""Answering: evidence per candidate sentence, the learned decision, short answers, periods, conflicts."""

@@ -1,0 +1,260 @@
+"""Extractive answering: pick the source sentences that answer, cite them, or refuse.
+
+Each candidate sentence is measured (`evidence.py`), the learned policy turns the measurements
+into the probability that the sentence answers (`policy.py`), and this module decides:
+- the most probable sentence answers, unless its probability is below
+  `refusal_threshold` (chosen on held-out data for precision): then the answer is "not in the
+  sources" — a wrong answer costs a reader more than a refusal;
+- more sentences join only when they are probable answers themselves and cover question terms
+  the first one missed (multi-fact questions), or a year the question names that the chosen
+  ones lack;
+- a sentence from another article giving a different figure for the same thing is cited too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dadong_qa.answering.conflict import Conflict as FigureConflict
+from dadong_qa.answering.conflict import find_conflicts
+from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
+from dadong_qa.answering.periods import describe
+from dadong_qa.answering.policy import AnswerPolicy, shipped_policy
+from dadong_qa.answering.short import extract_short
+from dadong_qa.config import Settings
+from dadong_qa.ingestion.formats import citation_source
+from dadong_qa.retrieval.retrieve import Retrieval
+from dadong_qa.schema import Answer, Citation, Claim, Conflict
+
+_ASKS_CHANGE = re.compile(r"增长|增速|增幅|下降|减少|增加|提高|降低|变化|同比|环比")
+MIN_GAIN = 0.2  # share of the question's weight a further sentence must add to be included
+REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
+# Not a question for the articles: a short hint instead of "没有找到能回答“你好”".
+SMALL_TALK = {
+    "greeting": "你好！我根据已收录的文章回答问题，每个答案都引用原文。请直接提问，例如“某地某年的某项数字是多少？”",
+    "not_chinese": "请用中文提问：我根据已收录的中文文章回答问题（please ask in Chinese）。",
+}
+CONFLICT_PREFIX = "注意：不同来源的数字不一致。"
+CONFLICT_CANDIDATES = 12  # the best sentence is compared with the next this-many candidates
+
+
+@dataclass(frozen=True)
+class AnswerParams:
+    """The settings answering uses."""
+
+    # Defaults are the Settings' own, so the two cannot drift apart.
+    refusal_threshold: float = Settings.refusal_threshold
+    max_answer_sentences: int = Settings.max_answer_sentences
+    answer_passages: int = Settings.answer_passages
+    answer_sentences: int = Settings.answer_sentences
+    answer_docs: int = Settings.answer_docs
+    policy_path: str = Settings.answer_policy  # "" = the shipped weights
+    short_threshold: float = Settings.short_answer_threshold
+
+    @classmethod
+    def of(cls, settings: Settings) -> AnswerParams:
+        return cls(
+            settings.refusal_threshold,
+            settings.max_answer_sentences,
+            settings.answer_passages,
+            settings.answer_sentences,
+            settings.answer_docs,
+            settings.answer_policy,
+            settings.short_answer_threshold,
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    evidence: SentenceEvidence
+    probability: float
+
+    @property
+    def sid(self) -> int:
+        return self.evidence.sid
+
+
+@dataclass(frozen=True)
+class FoundConflict:
+    """The candidate from another article that disagrees with the best one, and how."""
+
+    candidate: Candidate
+    conflict: FigureConflict
+
+    def report(self, citations: list[Citation]) -> Conflict:
+        """The conflict for the reader: both figures, each with its citation's number."""
+        number = {c.sentence_id: n for n, c in enumerate(citations, 1)}
+        claims = []
+        for side in (self.conflict.first, self.conflict.second):
+            n = number.get(side.sid if side.sid is not None else -1, 0)
+            cited = citations[n - 1] if n else None
+            claims.append(
+                Claim(
+                    figure=side.figure.text,
+                    citation=n,
+                    doc_id=side.doc_id,
+                    title=cited.title if cited else "",
+                    date=side.date,
+                )
+            )
+        return Conflict(quantity=self.conflict.quantity, period=describe(self.conflict.period), claims=claims)
+
+
+class ExtractiveAnswerer:
+    def __init__(self, store: SentenceStore, params: AnswerParams, policy: AnswerPolicy | None = None) -> None:
+        self.store = store
+        self.params = params
+        self._policy = policy
+        self.gatherer = EvidenceGatherer(store, params.answer_passages, params.answer_sentences, params.answer_docs)
+        self.figures = self.gatherer.figures
+
+    @property
+    def policy(self) -> AnswerPolicy:
+        """The given policy, else the shipped weights (read on first use, once per process)."""
+        return self._policy or shipped_policy(self.params.policy_path or None)
+
+    def rank(self, retrieval: Retrieval) -> list[Candidate]:
+        """Candidate sentences, most probable answer first."""
+        records = self.gatherer.gather(retrieval)
+        probs = self.policy.probabilities(records)
+        asked = retrieval.query.period
+        if retrieval.query.answer_type == "quantity" and asked is not None and asked.year is not None:
+            # Figures are read (~2 ms a sentence) only for candidates that could answer: the
+            # period rule can only lower a probability.
+            for r, p in zip(records, probs, strict=True):
+                if p >= self.params.refusal_threshold:
+                    r.period_fit = self.figures.period_fit(r.sid, asked)
+            probs = self.policy.probabilities(records)
+        ranked = [Candidate(r, float(p)) for r, p in zip(records, probs, strict=True)]
+        ranked.sort(key=lambda c: (-c.probability, c.sid))
+        return ranked
+
+    def answer(self, question: str, retrieval: Retrieval) -> Answer:
+        if retrieval.query.small_talk is not None:
+            return Answer(text=SMALL_TALK[retrieval.query.small_talk], answered=False, question=question)
+        ranked = self.rank(retrieval)
+        best = ranked[0] if ranked else None
+        if best is None or best.probability < self.params.refusal_threshold:
+            return self.refusal(question, retrieval, best.probability if best else 0.0)
+        chosen = self._choose(ranked, retrieval)
+        conflict = self._conflicting(best, ranked)
+        if conflict is not None and conflict.candidate not in chosen:
+            chosen.append(conflict.candidate)
+        return self._answer(question, retrieval, chosen, conflict, best.probability)
+
+    def _choose(self, ranked: list[Candidate], retrieval: Retrieval) -> list[Candidate]:
+        """The best sentence, plus probable ones for question terms or years it leaves out."""
+        limit, threshold = self.params.max_answer_sentences, self.params.refusal_threshold
+        weights = self.gatherer.term_weights(retrieval.query)
+        total = sum(weights.values()) or 1.0
+        chosen = [ranked[0]]
+        covered = set(ranked[0].evidence.covered)
+        for cand in ranked[1:]:
+            if len(chosen) >= limit or cand.probability < threshold:
+                break
+            gain = sum(weights[t] for t in cand.evidence.matched - covered) / total
+            if gain >= MIN_GAIN:
+                chosen.append(cand)
+                covered |= cand.evidence.matched
+        # A question about several years ("2022年…2023年…") needs a sentence for each of them.
+        for y in sorted(retrieval.query.years) if len(retrieval.query.years) > 1 else []:
+            if len(chosen) >= limit or any(c.evidence.year == y for c in chosen):
+                continue
+            cand = next((c for c in ranked if c.evidence.year == y), None)
+            if cand is not None and cand.probability >= threshold:
+                chosen.append(cand)
+        return chosen
+
+    def _conflicting(self, best: Candidate, ranked: list[Candidate]) -> FoundConflict | None:
+        """A sentence from another article giving a different figure for the same quantity, place,
+        period and kind (plan or outcome) as the best one (conflict.py decides)."""
+        mine = self.figures.figures(best.sid)
+        if not mine:
+            return None
+        first = self.store.sentences[best.sid]
+        for cand in ranked[1:CONFLICT_CANDIDATES]:
+            if self.store.sentences[cand.sid].doc_id == first.doc_id:
+                continue
+            found = find_conflicts([*mine, *self.figures.figures(cand.sid)])
+            if found:
+                return FoundConflict(cand, found[0])
+        return None
+
+    def _named_figure(self, question: str, sid: int, short: str | None) -> str | None:
+        """The figure of the quantity the question names, when the short span is a figure of
+        another one ("刑事、治安警情分别下降50.3%、22.2%" answers "治安警情下降了多少" with 22.2%),
+        or its growth rate when the question asks for the level ("…总值是多少": 320亿元, not 5%)."""
+        found = [f.figure for f in self.figures.figures(sid)]
+        mine = next((f for f in found if short and (short in f.text or f.text in short)), None)
+        change = bool(_ASKS_CHANGE.search(question))  # "地区生产总值是多少" asks the level, not its growth
+        if mine is None or ((not mine.quantity or mine.quantity in question) and (change or not mine.growth)):
+            return short  # not a figure (a name, a title): nothing to compare; or the figure asked for
+        named = [f for f in found if f.quantity and f.quantity in question and (change or not f.growth)]
+        return named[0].text if len({f.text for f in named}) == 1 else short
+
+    def _period(self, sid: int, short: str | None) -> str | None:
+        """The period of the sentence's figure that is the short answer (else its first figure)."""
+        if not self.figures.figures(sid):
+            return None
+        sourced = self.figures.figures(sid)
+        chosen = next((f for f in sourced if short and (short in f.figure.text or f.figure.text in short)), sourced[0])
+        return describe(self.figures.dated(chosen))
+
+    # ---------------------------------------------------------------- the two outcomes
+
+    def _citation(self, cand: Candidate, retrieval: Retrieval) -> Citation:
+        sent = self.store.sentences[cand.sid]
+        doc = self.store.doc_meta(sent.doc_id)
+        passage = next((p.text for p in retrieval.passages if cand.sid in p.sentence_ids), sent.text)
+        return Citation(
+            sentence=sent.text,
+            doc_id=sent.doc_id,
+            title=doc.title,
+            date=doc.date,
+            sentence_id=cand.sid,
+            passage=passage,
+            score=round(cand.probability, 4),
+            period=self._period(cand.sid, None),
+            **citation_source(doc, sent.start),
+        )
+
+    def _answer(
+        self,
+        question: str,
+        retrieval: Retrieval,
+        chosen: list[Candidate],
+        conflict: FoundConflict | None,
+        confidence: float,
+    ) -> Answer:
+        citations = [self._citation(c, retrieval) for c in chosen]
+        text = "".join(f"{c.sentence}[{n}]" for n, c in enumerate(citations, 1))
+        first = citations[0]
+        span = extract_short(question, first.sentence, title=first.title, threshold=self.params.short_threshold)
+        # the whole sentence is no short answer: the text already is that
+        short = span.text if span is not None and span.text != first.sentence else None
+        short = self._named_figure(question, chosen[0].sid, short)
+        return Answer(
+            text=CONFLICT_PREFIX + text if conflict else text,
+            answered=True,
+            citations=citations,
+            passages=retrieval.passages,
+            question=question,
+            conflict=conflict.report(citations) if conflict else None,
+            confidence=round(confidence, 4),
+            short=short,
+            period=self._period(chosen[0].sid, short),
+        )
+
+    def refusal(self, question: str, retrieval: Retrieval, confidence: float) -> Answer:
+        q = question.strip().rstrip("？?。")
+        if len(q) > 40:
+            q = q[:40] + "……"
+        return Answer(
+            text=REFUSAL_TEMPLATE.format(q=q),
+            answered=False,
+            citations=[],
+            passages=retrieval.passages,
+            question=question,
+            confidence=round(confidence, 4),
+        )

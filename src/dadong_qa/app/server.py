@@ -1,0 +1,169 @@
+"""The web server: one FastAPI app with the readers' chat at / and, when editors are configured,
+the editor app at /editor behind Gradio's login; run by uvicorn.
+
+Who may edit from the web (auth.edit_mode):
+- editors configured: only logged-in editors, at /editor (the chat at / has no editing controls);
+- no editors, loopback address (`make run`): the articles tabs are part of the app, no login;
+- no editors, any other address: the chat is read-only, said at start-up; edit with the CLI.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+import time
+from typing import Any
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from dadong_qa import index as store
+from dadong_qa.api import QA
+from dadong_qa.app.article_page import ARTICLE_PATH, article_page
+from dadong_qa.app.auth import EditMode, ExpiringSessions, LoginCheck, edit_mode
+from dadong_qa.app.chat_render import CSS, PAGE_SCRIPT
+from dadong_qa.app.ui import build_app
+from dadong_qa.index import IndexStoreError
+
+log = logging.getLogger(__name__)
+
+EDITOR_PATH = "/editor"
+_START_TIMEOUT = 60.0
+
+
+def startup_message(mode: EditMode, host: str, port: int) -> str:
+    """What the server says at start-up about who may change the collection."""
+    where = f"http://{host}:{port}/"
+    if mode is EditMode.LOGIN:
+        return f"dadong-qa: chat on {where}, editors log in at {where.rstrip('/')}{EDITOR_PATH}/"
+    if mode is EditMode.OPEN:
+        return f"dadong-qa: chat and article management on {where} (loopback only, no editor login configured)"
+    return (
+        f"dadong-qa: READ-ONLY: listening on {host}, which other machines can reach, and no editor is "
+        f"configured, so the chat on {where} cannot change the articles. Change them with the dadong-qa "
+        "CLI, or add an editor (dadong-qa editor add NAME) and restart."
+    )
+
+
+def _theme() -> gr.themes.Base:
+    return gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+
+
+def make_app(qa: QA, host: str, port: int) -> tuple[FastAPI, EditMode]:
+    """The FastAPI app for `host` with the chat at / and, in LOGIN mode, the editor app at /editor."""
+    settings = qa.settings
+    mode = edit_mode(host, settings.editors)
+    common: dict[str, Any] = {
+        "server_name": host,
+        "server_port": port,
+        "max_file_size": settings.max_file_bytes,
+        "show_error": True,
+        "ssr_mode": False,
+        "css": CSS,
+        "head": PAGE_SCRIPT,
+        "theme": _theme(),
+    }
+    app = FastAPI()
+    _add_article_page(app, qa)
+    if mode is EditMode.LOGIN:
+        from dadong_qa.app.editor_ui import build_editor_app
+
+        editor = build_editor_app(qa)
+        editor.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+        gr.mount_gradio_app(
+            app,
+            editor,
+            EDITOR_PATH,
+            auth=LoginCheck(settings.editors, settings.login_delay).check,
+            auth_message="编辑登录：只有编辑可以修改文章。读者无需登录，请直接使用首页的问答。",
+            **common,
+        )
+        # Gradio keeps logins in a plain dict; this one forgets them after the session time.
+        _mounted(app, EDITOR_PATH).tokens = ExpiringSessions(settings.editor_session_minutes * 60)
+        _check_upload_paths(editor)
+    reader = build_app(qa, mode)
+    reader.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    gr.mount_gradio_app(app, reader, "/", **common)
+    _check_upload_paths(reader)
+    return app, mode
+
+
+def _add_article_page(app: FastAPI, qa: QA) -> None:
+    """GET /article/{doc_id}?s=N: the whole article, sentence N highlighted (article_page.py)."""
+
+    @app.get(ARTICLE_PATH + "/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    def article(doc_id: str, s: int | None = None) -> HTMLResponse:
+        try:
+            page, status = article_page(qa.index, doc_id, s)
+        except IndexStoreError as exc:
+            page, status = f"<p>{html.escape(str(exc))}</p>", 503
+        return HTMLResponse(page, status_code=status)
+
+
+def _check_upload_paths(blocks: gr.Blocks) -> None:
+    """Make Gradio refuse file paths a client did not upload (a request naming a server file).
+
+    Gradio 6.31 runs that check only once a Blocks `has_launched`, which `launch()` sets and
+    `mount_gradio_app` does not: without this a raw API call could add any server file.
+    tests/test_ui.py and tests/test_server.py send such a request.
+    """
+    blocks.has_launched = True
+
+
+def _mounted(app: FastAPI, path: str) -> Any:
+    for route in app.routes:
+        if getattr(route, "path", None) == path:
+            return route.app  # type: ignore[attr-defined]
+    raise LookupError(path)
+
+
+class RunningServer:
+    """A uvicorn server in a background thread (tests, `serve(block=False)`)."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        self.local_url = f"http://{shown}:{port}/"
+        self.thread = threading.Thread(target=self.server.run, name="dadong-qa-server", daemon=True)
+
+    def start(self) -> RunningServer:
+        self.thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise OSError(f"the server on {self.local_url} did not start (port in use?)")
+            time.sleep(0.05)
+        return self
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def serve(qa: QA, host: str | None = None, port: int | None = None, *, block: bool = True) -> RunningServer | None:
+    """Start the app on host:port (defaults from `Settings`: 127.0.0.1:7860, GRADIO_SERVER_PORT).
+
+    With `block=False` the server runs in a background thread and is returned (`.local_url`,
+    `.close()`); otherwise this returns when the server stops.
+    """
+    settings = qa.settings
+    host = host or settings.server_host
+    port = port or settings.server_port
+    if not store.exists(settings.index_dir):
+        qa.build(actor="server")  # first run (`make run`): the audit log says who built it
+    qa.live()  # load the index and the embedder before the first user arrives
+    app, mode = make_app(qa, host, port)
+    message = startup_message(mode, host, port)
+    if mode is EditMode.OFF:
+        log.warning(message)
+    else:
+        log.info(message)
+    if not block:
+        return RunningServer(app, host, port).start()
+    if mode is not EditMode.OFF:  # OFF was logged as a warning, on stderr, already
+        print(message, flush=True)
+    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+    return None

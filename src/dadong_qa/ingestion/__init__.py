@@ -1,0 +1,1 @@
+"""Ingest: files, web pages and feeds in; cleaned articles, sentences and chunks out."""

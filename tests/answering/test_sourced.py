@@ -1,0 +1,56 @@
+"""Figures read in their article's context, and how they fit the period a question asks about."""
+
+from __future__ import annotations
+
+from conftest import make_store
+from dadong_qa.answering.periods import Period, question_period
+from dadong_qa.answering.sourced import FigureReader
+
+
+def _reader() -> FigureReader:
+    return FigureReader(
+        make_store(
+            {
+                "review": (
+                    "年终回顾",
+                    "2022-12-21",
+                    ["2022年，甲区经济稳中有进。", "地区生产总值940亿元，同比增长6%。", "刑事警情下降50.3%。"],
+                ),
+                "undated": ("甲区经济", None, ["1月至8月，规上工业产值1251.3亿元；", "零售总额增速6.6%；"]),
+                "plan": ("计划", "2023-02-01", ["2023年，甲区计划实现地区生产总值1000亿元。"]),
+            }
+        )
+    )
+
+
+def test_a_figure_takes_the_year_stated_before_it_in_its_article():
+    reader = _reader()
+    gdp, growth = reader.figures(1)
+    assert growth.figure.growth and growth.figure.text == "同比增长6%"
+    assert gdp.figure.text == "940亿元" and gdp.figure.period == Period(2022)
+    assert gdp.doc_id == "review" and gdp.date == "2022-12-21" and gdp.sid == 1
+    assert reader.period_fit(1, question_period("2022年甲区地区生产总值是多少？")) == "match"
+    assert reader.period_fit(1, question_period("2023年甲区地区生产总值是多少？")) == "other"
+
+
+def test_an_undated_article_never_answers_a_question_about_a_year():
+    reader = _reader()
+    assert reader.figures(4)[0].figure.period == Period(None, (1, 8))  # 1-8月 carried over the semicolon
+    assert reader.period_fit(4, question_period("2023年甲区零售总额增速是多少？")) == "unknown"
+    assert reader.period_fit(4, question_period("2022年甲区零售总额增速是多少？")) == "unknown"
+
+
+def test_a_dated_article_reports_its_own_year_when_the_text_names_none():
+    reader = FigureReader(make_store({"d": ("简报", "2022-12-21", ["刑事警情下降50.3%。"])}))
+    (figure,) = reader.figures(0)
+    assert figure.figure.period is None  # the text says nothing of time ...
+    assert reader.dated(figure) == Period(2022)  # ... the article's date places it
+    assert reader.period_fit(0, question_period("2022年刑事警情下降了多少？")) == "match"
+    assert reader.period_fit(0, question_period("2021年刑事警情下降了多少？")) == "other"
+
+
+def test_no_named_year_or_no_figure_is_no_period_question():
+    reader = _reader()
+    assert reader.period_fit(1, None) == "none"
+    assert reader.period_fit(1, question_period("上半年甲区地区生产总值是多少？")) == "none"  # no year named
+    assert reader.period_fit(0, question_period("2022年甲区经济怎么样？")) == "none"  # no figure in it

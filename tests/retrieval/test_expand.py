@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from dadong_qa.retrieval.expand import Thesaurus, analyze, neighbour_credit
+from dadong_qa.retrieval.query import parse_question
+
+
+def test_question_words_time_words_and_particles_are_not_terms():
+    terms, years = parse_question("大东区在全国工业百强区中的排名提升到了第几名？")
+    assert "第几名" not in terms and "区中" not in terms
+    assert {"大东区", "全国", "工业", "百强", "排名", "提升"} <= set(terms)
+    assert years == set()
+    terms, years = parse_question("2023年清水县计划新建多少所学校？")
+    assert years == {"2023"} and "2023" not in terms and "多少" not in terms
+
+
+def test_thesaurus_gives_multi_character_synonyms():
+    assert "列车" in Thesaurus.synonyms("火车")
+    assert all(len(w) >= 2 for w in Thesaurus.synonyms("增加"))
+    assert "株" in Thesaurus.measure_synonyms("棵")
+
+
+def test_only_unseen_terms_are_expanded_and_only_to_known_words():
+    known = {"列车", "学校", "清水县"}.__contains__
+    q = analyze("清水县的火车和学校", known=known)
+    assert q.expansions == {"火车": [("列车", 0.7)]}
+
+
+def test_neighbour_credit_grows_with_similarity():
+    assert neighbour_credit(0.5) == 0.0
+    assert 0 < neighbour_credit(0.65) < neighbour_credit(0.8) <= 0.7
+    assert neighbour_credit(0.99) == 0.7
+
+
+def test_neighbours_are_used_when_given():
+    q = analyze("孩子放学", known=lambda w: False, neighbours=lambda ts: [[("课后", 0.8)] for _ in ts])
+    assert ("课后", neighbour_credit(0.8)) in q.expansions["放学"]

@@ -1,0 +1,73 @@
+"""The question parsed once: terms, years, the kind of fact asked for, unit, plan, answer slot."""
+
+from __future__ import annotations
+
+import pytest
+
+from dadong_qa.retrieval.query import WH_WORD, parse, parse_question
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("清水县新建了多少所学校？", "quantity"),
+        ("图书馆是哪一年建成的？", "time"),
+        ("这座桥是谁设计的？", "person"),
+        ("华晨宝马工厂在哪里？", "place"),
+        ("为什么要发放消费券？", None),
+    ],
+)
+def test_answer_type(question: str, kind: str | None):
+    assert parse(question).answer_type == kind
+
+
+def test_terms_years_and_names():
+    q = parse("2023年清水县计划新建多少所学校？")
+    assert q.years == {"2023"}
+    assert "学校" in q.terms and not any(WH_WORD.search(t) for t in q.terms)
+    assert parse_question("2023年清水县计划新建多少所学校？") == (q.terms, q.years)
+
+
+def test_unit_pattern_accepts_the_asked_unit_and_its_synonyms():
+    unit = parse("新建了多少所学校？").unit
+    assert unit is not None and unit.search("新建学校7所") and not unit.search("新建学校七座")
+    area = parse("公园面积有多少？").unit
+    assert area is not None and area.search("占地37.5公顷")
+    assert parse("为什么要改造社区？").unit is None
+
+
+def test_plan_or_done():
+    assert parse("明年计划新建几所学校？").wants_plan
+    assert parse("去年已经完成了多少投资？").wants_done
+
+
+def test_slot_is_the_words_around_the_question_word():
+    q = parse("若游戏中离，则多少分钟内不得进行配对？")
+    assert (q.slot_left, q.slot_right) == ("若游戏中离,则", "分钟内不得进行配对")  # normalised: NFKC
+    q = parse("玩家的生命数耗完算作什么？")
+    assert (q.slot_left, q.slot_right) == ("玩家的生命数耗完算作", "")
+    assert parse("介绍一下图书馆").slot_left == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("你好", "greeting"),
+        ("您好！", "greeting"),
+        ("谢谢你", "greeting"),
+        ("Hello!", "greeting"),
+        ("What is the GDP of Dadong in 2022?", "not_chinese"),
+        ("你好，大东区的GDP是多少？", None),
+        ("2022年GDP是多少？", None),
+        ("12345", None),
+    ],
+)
+def test_small_talk_is_told_apart_from_questions(text: str, kind: str | None):
+    assert parse(text).small_talk == kind
+
+
+def test_an_estimate_is_neither_plan_nor_outcome_by_its_wording():
+    # "预计实现" in a year-end report is the year's estimated outcome; in a January one a forecast.
+    q = parse("大东区2022年预计实现的地区生产总值是多少？")
+    assert not q.wants_plan
+    assert parse("大东区2023年计划实现的地区生产总值是多少？").wants_plan
