@@ -62,7 +62,12 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     if _traditional().isdisjoint(text):
         return text.lower()
-    return _T2S.convert(text).lower()
+    # OpenCC converts the pieces between its separators one by one; only pieces that hold a
+    # character it can change go through it (a whole article otherwise: 2.4 of 4.3 s at 100k).
+    pieces = _T2S.split_chars_re.split(text)
+    return "".join(
+        p if i % 2 or _traditional().isdisjoint(p) else _T2S.convert(p) for i, p in enumerate(pieces)
+    ).lower()
 
 
 @lru_cache(maxsize=4096)
