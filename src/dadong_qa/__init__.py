@@ -5,12 +5,20 @@ answer = ask("大东区2022年地区生产总值是多少？")
 answer.text, answer.answered, answer.citations, answer.passages
 """
 
+from dadong_qa.answering.generate import GenerationError
+from dadong_qa.answering.policy import PolicyError
 from dadong_qa.api import QA, ChangeReport, QuestionError, ask, default_qa
+from dadong_qa.app.ratelimit import RateLimited
 from dadong_qa.config import Settings, load_settings
+from dadong_qa.embed import EmbedderError
 from dadong_qa.index import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, IndexStoreError
+from dadong_qa.ingestion.fetch import FetchError
+from dadong_qa.ingestion.formats import FormatError
 from dadong_qa.ingestion.ingest import IngestError
+from dadong_qa.retrieval.rerank import RerankerError
 from dadong_qa.schema import Answer, Chunk, Citation, Document, Passage, Sentence
 
+# Every error type the package raises to its callers is importable from here.
 __all__ = [
     "QA",
     "Answer",
@@ -18,6 +26,10 @@ __all__ = [
     "Chunk",
     "Citation",
     "Document",
+    "EmbedderError",
+    "FetchError",
+    "FormatError",
+    "GenerationError",
     "IndexCorruptError",
     "IndexLockedError",
     "IndexMismatchError",
@@ -25,7 +37,10 @@ __all__ = [
     "IndexStoreError",
     "IngestError",
     "Passage",
+    "PolicyError",
     "QuestionError",
+    "RateLimited",
+    "RerankerError",
     "Sentence",
     "Settings",
     "ask",
