@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 
 from dadong_qa import QA, load_settings
-from dadong_qa.schema import Document, Sentence
+from dadong_qa.schema import Answer, Citation, Document, Sentence
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
@@ -141,3 +143,38 @@ def make_store(articles: dict[str, tuple[str, str | None, list[str]]]) -> Memory
             for word in {text[i : i + 2] for i in range(len(text) - 1)}:
                 store.df[word] = store.df.get(word, 0) + 1
     return store
+
+
+class CharEmbedder:
+    """Deterministic bag-of-characters vectors (similar texts, similar vectors); remembers every
+    text it was asked to encode."""
+
+    name = "hash-test"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.calls: list[str] = []
+
+    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        self.calls += list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for ch in t:
+                out[i, int(hashlib.md5(ch.encode()).hexdigest(), 16) % self.dim] += 1.0
+        if progress:
+            progress(len(texts))
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def sample_answer(**kw) -> Answer:
+    """An answer whose sentence, title and passage carry markup and Markdown, for rendering tests."""
+    cite = Citation(
+        sentence="甲地今年建成<b>新桥</b>2座。",
+        doc_id="d1",
+        title="标题<script>alert(1)</script>",
+        date="2025-01-02",
+        passage="前一句。甲地今年建成<b>新桥</b>2座。后一句*强调*。",
+    )
+    base = {"text": "甲地今年建成<b>新桥</b>2座。[1]", "answered": True, "citations": [cite], "passages": []}
+    base.update(kw)
+    return Answer(**base)

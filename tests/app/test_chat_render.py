@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conftest import sample_answer
 from dadong_qa.app.chat_render import (
     _citation_html,
     answer_messages,
@@ -12,18 +13,7 @@ from dadong_qa.app.chat_render import (
 )
 from dadong_qa.schema import Answer, AnswerPart, Citation, Claim, Conflict, Passage
 
-
-def _answer(**kw) -> Answer:
-    cite = Citation(
-        sentence="甲地今年建成<b>新桥</b>2座。",
-        doc_id="d1",
-        title="标题<script>alert(1)</script>",
-        date="2025-01-02",
-        passage="前一句。甲地今年建成<b>新桥</b>2座。后一句*强调*。",
-    )
-    base = {"text": "甲地今年建成<b>新桥</b>2座。[1]", "answered": True, "citations": [cite], "passages": []}
-    base.update(kw)
-    return Answer(**base)
+_answer = sample_answer
 
 
 def test_esc_neutralises_html_and_markdown() -> None:

@@ -15,12 +15,12 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 
-from conftest import APP_MAX_FILE_BYTES, LAKE_ARTICLE, ORCHARD_ARTICLE, ROOT, free_port
+from conftest import APP_MAX_FILE_BYTES, LAKE_ARTICLE, ORCHARD_ARTICLE, ROOT, free_port, sample_answer
 from dadong_qa import load_settings
 from dadong_qa.app.chat_render import esc, render_answer
 from dadong_qa.app.ui import add_uploads, chat_stream, report_markdown
 from dadong_qa.config import Settings
-from dadong_qa.schema import Answer, Citation
+from dadong_qa.schema import Answer
 from dadong_qa.text import CJK
 
 LAKE_QUESTION = "青松湖湿地公园2024年接待了多少游客？"
@@ -36,17 +36,7 @@ NOTICE_ARTICLE = """示例县图书馆延长开放时间
 """
 
 
-def _answer(**kw) -> Answer:
-    cite = Citation(
-        sentence="甲地今年建成<b>新桥</b>2座。",
-        doc_id="d1",
-        title="标题<script>alert(1)</script>",
-        date="2025-01-02",
-        passage="前一句。甲地今年建成<b>新桥</b>2座。后一句*强调*。",
-    )
-    base = {"text": "甲地今年建成<b>新桥</b>2座。[1]", "answered": True, "citations": [cite], "passages": []}
-    base.update(kw)
-    return Answer(**base)
+_answer = sample_answer
 
 
 def test_settings_take_the_usual_gradio_port(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,7 +193,7 @@ def test_upload_gbk_article_then_ask(client: Client, served_app, tmp_path: Path)
 
 @pytest.mark.slow
 def test_pdf_and_docx_uploads_through_the_api(client: Client, served_app, tmp_path: Path) -> None:
-    from test_formats import PDF_PAGES, TABLE, make_docx, make_pdf
+    from documents import PDF_PAGES, TABLE, make_docx, make_pdf
 
     pdf, word, sheet = tmp_path / "gongbao.pdf", tmp_path / "consume.docx", tmp_path / "sheet.xlsx"
     pdf.write_bytes(make_pdf(PDF_PAGES))

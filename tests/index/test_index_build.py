@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from conftest import CharEmbedder
 from dadong_qa.embed import pooled
 from dadong_qa.index.build import build_segment
 from dadong_qa.ingestion.chunk import ChunkParams
 from dadong_qa.schema import Document
 from dadong_qa.text import normalize
-
-
-class CountingEmbedder:
-    """Bag-of-characters vectors; remembers every text it was asked to encode."""
-
-    name, dim = "count-test", 32
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        self.calls += list(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for ch in t:
-                out[i, int(hashlib.md5(ch.encode()).hexdigest(), 16) % self.dim] += 1.0
-        if progress:
-            progress(len(texts))
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
 
 def _doc(doc_id: str, text: str, headings: list[tuple[int, str]] | None = None) -> Document:
@@ -55,7 +36,7 @@ def test_pooled_is_the_normalised_mean_of_each_group():
 def test_chunk_vectors_are_pooled_from_sentence_vectors_and_no_text_is_encoded_twice():
     repeated = "本报记者报道。"
     text = f"第一句讲产业园。{repeated}第三句讲投资额三亿元。第四句讲就业。{repeated}"
-    emb = CountingEmbedder()
+    emb = CharEmbedder(32)
     batch = build_segment(
         [(_doc("a", text), 0), (_doc("b", f"另一篇文章讲学校。{repeated}"), 0)],
         emb,
@@ -80,7 +61,7 @@ def test_chunk_vectors_are_pooled_from_sentence_vectors_and_no_text_is_encoded_t
 
 def test_a_heading_counts_in_its_chunks_vectors():
     text = "工业发展\n第一句讲产业园。第二句讲投资额。"
-    emb = CountingEmbedder()
+    emb = CharEmbedder(32)
     batch = build_segment([(_doc("a", text, [(0, "工业发展")]), 0)], emb, ChunkParams(3, 1, 400), 0, 0, set())
     assert normalize("工业发展") in emb.calls
     rows = batch.rows

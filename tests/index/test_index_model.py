@@ -5,40 +5,19 @@ A hashing embedder stands in for the real model, so these run in well under a se
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import CharEmbedder
 from dadong_qa import index as store
 from dadong_qa.index import Index, model, records, storage
 from dadong_qa.index.backends import faiss_backend
 from dadong_qa.ingestion.chunk import ChunkParams
 from dadong_qa.schema import Document
 from dadong_qa.text import normalize, tokenize
-
-
-class HashEmbedder:
-    """Deterministic bag-of-characters vectors: similar texts get similar vectors."""
-
-    name, dim = "hash-test", 64
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        self.calls += list(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for ch in t:
-                out[i, int(hashlib.md5(ch.encode()).hexdigest(), 16) % self.dim] += 1.0
-        if progress:
-            progress(len(texts))
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-
 
 DISTRICTS = "大东区 和平区 沈河区 皇姑区 铁西区 浑南区 于洪区 苏家屯区 沈北新区 辽中区 中山区 西岗区".split()
 
@@ -56,20 +35,20 @@ def _doc(n: int) -> Document:
 
 
 @pytest.fixture()
-def emb() -> HashEmbedder:
-    return HashEmbedder()
+def emb() -> CharEmbedder:
+    return CharEmbedder(64)
 
 
-def _built(emb: HashEmbedder, n: int = 6) -> Index:
+def _built(emb: CharEmbedder, n: int = 6) -> Index:
     return Index.empty(emb, ChunkParams(2, 1, 400)).with_documents([(_doc(i), 0) for i in range(n)], emb)
 
 
-def _top_doc(index: Index, question: str, emb: HashEmbedder) -> str:
+def _top_doc(index: Index, question: str, emb: CharEmbedder) -> str:
     ids, scores = index.bm25_scores(tokenize(question))
     return index.chunks[int(ids[int(np.argmax(scores))])].doc_id
 
 
-def test_add_embeds_and_tokenises_only_the_new_article(emb: HashEmbedder, tmp_path: Path):
+def test_add_embeds_and_tokenises_only_the_new_article(emb: CharEmbedder, tmp_path: Path):
     index = _built(emb)
     store.save(index, tmp_path)
     emb.calls.clear()
@@ -82,7 +61,7 @@ def test_add_embeds_and_tokenises_only_the_new_article(emb: HashEmbedder, tmp_pa
     assert _top_doc(new, "第40号产业园", emb) == "doc040"
 
 
-def test_new_version_hard_links_unchanged_segments_and_keeps_their_checksums(emb: HashEmbedder, tmp_path: Path):
+def test_new_version_hard_links_unchanged_segments_and_keeps_their_checksums(emb: CharEmbedder, tmp_path: Path):
     index = _built(emb)
     v1 = store.save(index, tmp_path)
     new = index.with_documents([(_doc(40), 0)], emb)
@@ -98,7 +77,7 @@ def test_new_version_hard_links_unchanged_segments_and_keeps_their_checksums(emb
     assert back.chunks.keys() == new.chunks.keys() and back.stats == new.stats
 
 
-def test_remove_hides_article_everywhere_and_survives_reload(emb: HashEmbedder, tmp_path: Path):
+def test_remove_hides_article_everywhere_and_survives_reload(emb: CharEmbedder, tmp_path: Path):
     index = _built(emb)
     gone = index.without({"doc003"})
     assert "doc003" not in gone.docs
@@ -115,7 +94,7 @@ def test_remove_hides_article_everywhere_and_survives_reload(emb: HashEmbedder, 
     np.testing.assert_array_equal(back.bm25_scores(tokenize("大东区"))[1], gone.bm25_scores(tokenize("大东区"))[1])
 
 
-def test_replacing_an_article_keeps_one_copy(emb: HashEmbedder, tmp_path: Path):
+def test_replacing_an_article_keeps_one_copy(emb: CharEmbedder, tmp_path: Path):
     index = _built(emb)
     changed = _doc(2)
     changed.text = changed.text.replace("产业园", "科技园")
@@ -143,7 +122,7 @@ def test_many_small_adds_are_merged_and_answers_do_not_change(emb, tmp_path, mon
     assert back.docs.keys() == index.docs.keys() and len(back.segments) == len(index.segments)
 
 
-def test_mostly_removed_segments_are_compacted(emb: HashEmbedder, tmp_path: Path):
+def test_mostly_removed_segments_are_compacted(emb: CharEmbedder, tmp_path: Path):
     index = _built(emb, 8)
     index = index.without({f"doc{i:03d}" for i in range(4)})
     assert not index.dead_chunks  # more than MAX_DEAD_SHARE removed: rewritten without them
@@ -152,7 +131,7 @@ def test_mostly_removed_segments_are_compacted(emb: HashEmbedder, tmp_path: Path
     assert store.load(tmp_path, emb).chunks.keys() == index.chunks.keys()
 
 
-def test_interrupted_build_leaves_old_index_loadable(emb: HashEmbedder, tmp_path: Path):
+def test_interrupted_build_leaves_old_index_loadable(emb: CharEmbedder, tmp_path: Path):
     index = _built(emb)
     version = store.save(index, tmp_path)
 
@@ -207,7 +186,7 @@ def test_large_segments_use_hnsw_and_find_the_same_neighbours(emb, tmp_path, mon
     assert not gone & {i for i, _ in removed.dense_search(q, 30)}
 
 
-def test_wrong_backend_setting_is_refused_with_hint(emb: HashEmbedder, tmp_path: Path):
+def test_wrong_backend_setting_is_refused_with_hint(emb: CharEmbedder, tmp_path: Path):
     store.save(_built(emb), tmp_path)
     with pytest.raises(store.IndexMismatchError, match="DADONG_QA_INDEX_BACKEND=faiss"):
         store.load(tmp_path, emb, backend="milvus")
