@@ -54,3 +54,10 @@ def test_no_named_year_or_no_figure_is_no_period_question():
     assert reader.period_fit(1, None) == "none"
     assert reader.period_fit(1, question_period("上半年甲区地区生产总值是多少？")) == "none"  # no year named
     assert reader.period_fit(0, question_period("2022年甲区经济怎么样？")) == "none"  # no figure in it
+
+
+def test_the_figure_a_short_answer_is_part_of():
+    reader = _reader()
+    assert reader.of_span(1, "940亿元").figure.text == "940亿元"
+    assert reader.of_span(1, "6%").figure.text == "同比增长6%"  # the span inside a figure's text
+    assert reader.of_span(1, "大东区") is None and reader.of_span(1, None) is None

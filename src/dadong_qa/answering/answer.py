@@ -186,7 +186,8 @@ class ExtractiveAnswerer:
         another one ("刑事、治安警情分别下降50.3%、22.2%" answers "治安警情下降了多少" with 22.2%),
         or its growth rate when the question asks for the level ("…总值是多少": 320亿元, not 5%)."""
         found = [f.figure for f in self.figures.figures(sid)]
-        mine = next((f for f in found if short and (short in f.text or f.text in short)), None)
+        sourced = self.figures.of_span(sid, short)
+        mine = sourced.figure if sourced is not None else None
         change = bool(_ASKS_CHANGE.search(question))  # "地区生产总值是多少" asks the level, not its growth
         if mine is None or ((not mine.quantity or mine.quantity in question) and (change or not mine.growth)):
             return short  # not a figure (a name, a title): nothing to compare; or the figure asked for
@@ -195,11 +196,10 @@ class ExtractiveAnswerer:
 
     def _period(self, sid: int, short: str | None) -> str | None:
         """The period of the sentence's figure that is the short answer (else its first figure)."""
-        if not self.figures.figures(sid):
-            return None
         sourced = self.figures.figures(sid)
-        chosen = next((f for f in sourced if short and (short in f.figure.text or f.figure.text in short)), sourced[0])
-        return describe(self.figures.dated(chosen))
+        if not sourced:
+            return None
+        return describe(self.figures.dated(self.figures.of_span(sid, short) or sourced[0]))
 
     # ---------------------------------------------------------------- the two outcomes
 

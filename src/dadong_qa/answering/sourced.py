@@ -48,6 +48,12 @@ class FigureReader:
             for f in figures(sentence.text, article_date=doc.date, context_year=year, context_months=months)
         ]
 
+    def of_span(self, sid: int, span: str | None) -> SourcedFigure | None:
+        """The sentence's figure that is `span` (a short answer: "46万辆" of "超46万辆"), if any."""
+        if not span:
+            return None
+        return next((f for f in self.figures(sid) if span in f.figure.text or f.figure.text in span), None)
+
     def period_fit(self, sid: int, asked: Period | None) -> PeriodFit:
         """How the sentence's figures fit the period `asked` (see PeriodFit)."""
         if asked is None or asked.year is None:
