@@ -71,3 +71,8 @@ def test_an_estimate_is_neither_plan_nor_outcome_by_its_wording():
     q = parse("大东区2022年预计实现的地区生产总值是多少？")
     assert not q.wants_plan
     assert parse("大东区2023年计划实现的地区生产总值是多少？").wants_plan
+
+
+def test_a_change_is_asked_apart_from_a_level():
+    assert parse("大东区2022年地区生产总值增长了多少？").asks_change
+    assert not parse("大东区2022年地区生产总值是多少？").asks_change

@@ -13,7 +13,6 @@ into the probability that the sentence answers (`policy.py`), and this module de
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from dadong_qa.answering.conflict import Conflict as FigureConflict
@@ -24,10 +23,10 @@ from dadong_qa.answering.policy import AnswerPolicy, shipped_policy
 from dadong_qa.answering.short import extract_short
 from dadong_qa.config import Settings
 from dadong_qa.ingestion.formats import citation_source
+from dadong_qa.retrieval.query import Query
 from dadong_qa.retrieval.retrieve import Retrieval
 from dadong_qa.schema import Answer, Citation, Claim, Conflict
 
-_ASKS_CHANGE = re.compile(r"增长|增速|增幅|下降|减少|增加|提高|降低|变化|同比|环比")
 MIN_GAIN = 0.2  # share of the question's weight a further sentence must add to be included
 REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
 # Not a question for the articles: a short hint instead of "没有找到能回答“你好”".
@@ -181,14 +180,14 @@ class ExtractiveAnswerer:
                 return FoundConflict(cand, found[0])
         return None
 
-    def _named_figure(self, question: str, sid: int, short: str | None) -> str | None:
+    def _named_figure(self, query: Query, sid: int, short: str | None) -> str | None:
         """The figure of the quantity the question names, when the short span is a figure of
         another one ("刑事、治安警情分别下降50.3%、22.2%" answers "治安警情下降了多少" with 22.2%),
         or its growth rate when the question asks for the level ("…总值是多少": 320亿元, not 5%)."""
         found = [f.figure for f in self.figures.figures(sid)]
         sourced = self.figures.of_span(sid, short)
         mine = sourced.figure if sourced is not None else None
-        change = bool(_ASKS_CHANGE.search(question))  # "地区生产总值是多少" asks the level, not its growth
+        question, change = query.text, query.asks_change  # "…总值是多少" asks the level, not its growth
         if mine is None or ((not mine.quantity or mine.quantity in question) and (change or not mine.growth)):
             return short  # not a figure (a name, a title): nothing to compare; or the figure asked for
         named = [f for f in found if f.quantity and f.quantity in question and (change or not f.growth)]
@@ -233,7 +232,7 @@ class ExtractiveAnswerer:
         span = extract_short(question, first.sentence, title=first.title, threshold=self.params.short_threshold)
         # the whole sentence is no short answer: the text already is that
         short = span.text if span is not None and span.text != first.sentence else None
-        short = self._named_figure(question, chosen[0].sid, short)
+        short = self._named_figure(retrieval.query, chosen[0].sid, short)
         return Answer(
             text=CONFLICT_PREFIX + text if conflict else text,
             answered=True,

@@ -68,6 +68,8 @@ DIMENSION_OF = {
 # Questions whose answer is an explanation or a list: rarely one short span of one sentence.
 _ASKS_REASON = re.compile(r"为什么|为何|什么原因|原因是|怎么|怎样|如何|什么作用|什么意义|什么影响")
 _ASKS_LIST = re.compile(r"哪些|有什么|有哪|包括什么|包含什么|分别")
+# A change or growth rate, not a level: "…增长了多少" (同比增长6%) vs "…是多少" (940亿元).
+_ASKS_CHANGE = re.compile(r"增长|增速|增幅|下降|减少|增加|提高|降低|变化|同比|环比")
 # Whether the question asks what is planned or what has happened.
 # Not 预计: "2022年预计实现的…" in a year-end report is an estimate of the outcome, "2024年预计…" a
 # forecast; the question alone cannot tell (figures.py tells them apart by the article's date).
@@ -101,6 +103,7 @@ class Query:
     wants_done: bool = False
     asks_reason: bool = False  # why / how: the answer is an explanation
     asks_list: bool = False  # which ones: the answer is a list
+    asks_change: bool = False  # a change or growth rate, not a level
     small_talk: str | None = None  # "greeting" or "not_chinese": no question for the articles
     # The question's words right before and after its question word: in the answer sentence the
     # answer usually stands between them ("生命数耗完即算为[什么]" ~ "…即算为踢爆").
@@ -128,6 +131,7 @@ def parse(question: str) -> Query:
         wants_done=done,
         asks_reason=bool(_ASKS_REASON.search(question)),
         asks_list=bool(_ASKS_LIST.search(question)),
+        asks_change=bool(_ASKS_CHANGE.search(question)),
         small_talk=_small_talk(question),
         slot_left=left,
         slot_right=right,
