@@ -67,6 +67,7 @@ class Settings:
     # sees (the short answer, else the sentence) in bench/train_short.py's 2 folds: given the gold
     # sentence, 75% of DRCD factoid questions get one (EM 0.61, F1 0.73), 63% of CMRC (0.25, 0.51).
     short_answer_threshold: float = 0.15
+    short_answer_model: str = ""  # weights of the short-answer model (JSON); "" = the shipped model
     max_question_chars: int = 500  # longer questions are rejected with a clear message
     history_turns: int = 3  # earlier user questions a follow-up is read against
 
@@ -158,6 +159,7 @@ _ENV = {
     "DADONG_QA_DENSE_WEIGHT": "dense_weight",
     "DADONG_QA_TOP_K": "top_k",
     "DADONG_QA_SHORT_THRESHOLD": "short_answer_threshold",
+    "DADONG_QA_SHORT_MODEL": "short_answer_model",
     "DADONG_QA_RERANKER": "reranker",
     "DADONG_QA_ALLOW_PRIVATE_URLS": "allow_private_urls",
     "DADONG_QA_GENERATOR": "generator",
