@@ -35,7 +35,7 @@ except ImportError:  # answering never needs it; only training does
     raise SystemExit('training needs scikit-learn: pip install -e ".[train]"') from None
 
 from dadong_qa.answering.policy import BoostedTrees
-from dadong_qa.answering.short import MODEL_FILE, ShortModel, ShortTrees, SpanModel, evidence, features
+from dadong_qa.answering.short import MODEL_FILE, ShortModel, ShortTrees, SpanModel, evidence, features, relative
 from dadong_qa.answering.spans import candidates, read_question
 from dadong_qa.app.metrics import em, f1
 from dadong_qa.ingestion.chunk import split_sentences
@@ -101,7 +101,7 @@ def score_example(ex: Example, positive_f1: float) -> Scored:
         feats.append(features(evidence(q, sentence, span, title=ex.title)))
         labels.append(int(em(text, ex.golds) == 1.0 or f1(text, ex.golds) >= positive_f1))
         texts.append(text)
-    return Scored(ex, feats, labels, texts)
+    return Scored(ex, relative(feats), labels, texts)
 
 
 def matrix(scored: list[Scored], names: dict[str, int]) -> tuple[sparse.csr_matrix, np.ndarray]:

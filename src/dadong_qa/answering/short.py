@@ -96,6 +96,7 @@ class SpanEvidence:
     ends_function: bool
     title_overlap: float  # share of the span's characters in the article title
     question_found: float  # share of the question's words found in the sentence (same for all spans)
+    wh_position: float  # where the wh-word stands in the question, 0 (start) .. 1 (end)
 
 
 def _coarse(flag: str) -> str:
@@ -220,6 +221,7 @@ def _question_fit(question: Question, sentence: str, span: Span, content: str, t
         "head_match": bool(head) and bool(content) and content[-1] in head,
         "title_overlap": _char_share(span.text, set(normalize(title))) if title else 0.0,
         "question_found": found,
+        "wh_position": len(question.left) / max(1, len(question.left) + len(question.right)),
     }
 
 
@@ -328,6 +330,7 @@ def features(ev: SpanEvidence) -> dict[str, float]:
         "ends_function": float(ev.ends_function),
         "title_overlap": ev.title_overlap,
         "question_found": ev.question_found,
+        "wh_position": ev.wh_position,
     }
     for kind in ev.kinds:
         out[f"k:{kind}"] = 1.0
@@ -335,6 +338,28 @@ def features(ev: SpanEvidence) -> dict[str, float]:
     return out
 
 
+def relative(feats: list[dict[str, float]]) -> list[dict[str, float]]:
+    """Each candidate's features plus how it compares with the sentence's other candidates.
+
+    A sentence often holds several spans of the asked kind (two dates, three names): which one
+    stands nearest the question's words, or first, or best between the words around the wh-word.
+    """
+    typed = [f for f in feats if f.get("type_match")]
+    nearest = min((f["question_distance"] for f in typed), default=None)
+    first = min((f["position"] for f in typed), default=None)
+    best = {name: max((f[name] for f in feats), default=0.0) for name in _RELATIVE}
+    out = []
+    for f in feats:
+        extra = {f"best_{name}": float(f[name] == best[name] > 0) for name in _RELATIVE}
+        if f.get("type_match"):
+            extra["nearest_typed"] = float(f["question_distance"] == nearest)
+            extra["first_typed"] = float(f["position"] == first)
+        extra["typed_count"] = min(len(typed), 10) / 10
+        out.append({**f, **extra})
+    return out
+
+
+_RELATIVE = ("left_match", "right_match", "window_both", "clause_overlap", "context_overlap")
 _KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
 
 
@@ -350,7 +375,7 @@ def score_spans(question: str, sentence: str, *, title: str = "", model: SpanMod
     if len(norm) != len(sentence):  # NFKC can change lengths (rare ligatures): offsets must stay valid
         norm = sentence
     spans = candidates(q, norm)
-    probs = model.probabilities([features(evidence(q, norm, span, title=title)) for span in spans])
+    probs = model.probabilities(relative([features(evidence(q, norm, span, title=title)) for span in spans]))
     scored = [
         ShortAnswer(sentence[span.start : span.end], span.start, span.end, _main_kind(span.kinds), float(p))
         for span, p in zip(spans, probs, strict=True)
