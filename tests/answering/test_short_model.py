@@ -105,3 +105,14 @@ def test_the_model_file_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert settings.short_answer_model == str(path)
     assert AnswerParams.of(settings).short_model_path == str(path)
     assert AnswerParams().short_model_path == ""  # the shipped weights by default
+
+
+def test_all_trees_at_once_give_the_same_logits_as_one_tree_at_a_time() -> None:
+    rng = np.random.default_rng(0)
+    shipped = load_model()
+    assert isinstance(shipped, ShortTrees)
+    for model in (FIGURE_TREES, shipped):
+        x = rng.random((37, len(model.features))) * (rng.random((37, len(model.features))) < 0.3)
+        assert np.allclose(model.logits(x), model.trees.logits(x))
+    empty = ShortTrees(("a",), BoostedTrees(0.5, ()), {})
+    assert np.allclose(empty.probabilities([{"a": 1.0}]), 1 / (1 + np.exp(-0.5)))
