@@ -46,6 +46,7 @@ FILES = {
     "cmrc2018_trial.json": "CMRC 2018 trial set (Cui et al., 2019), CC BY-SA 4.0",
     "drcd_test_simplified.json": "DRCD test set (Shao et al., 2018), OpenCC t2s, CC BY-SA 3.0",
 }
+TRAINED_ON = "factoid questions of both files (CMRC 2018 trial and DRCD test), gold sentences"
 THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
@@ -252,7 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         report[key] = evaluate(model, scored[valid_name], len(examples[valid_name]))
         _print(key, report[key])
         if args.cross_out is not None:
-            alone = {**base, "files": {train_name: FILES[train_name]}, "validated_on": valid_name}
+            alone = {
+                **base,
+                "trained_on": f"factoid questions of {train_name} only",
+                "files": {train_name: FILES[train_name]},
+                "validated_on": valid_name,
+            }
             _write(args.cross_out / f"short-{train_name.split('_')[0][:4]}.json", model, alone)
     folds = {}
     for name in FILES:
@@ -273,7 +279,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"threshold with the best f1_shown over both files: {best}")
     if not args.no_write:
         model = train([s for name in FILES for s in scored[name]], args.c, args.kind)
-        trained = {**base, "files": FILES, "c": args.c, "suggested_threshold": best, "cross_validation": report}
+        trained = {
+            **base,
+            "trained_on": TRAINED_ON,
+            "files": FILES,
+            "c": args.c,
+            "suggested_threshold": best,
+            "cross_validation": report,
+        }
         _write(args.out, model, trained)
     return 0
 

@@ -132,6 +132,7 @@ class ShortTrees:
             "provenance": self.provenance,
         }
 
+
 def parse_model(data: dict[str, Any]) -> ShortModel | ShortTrees:
     """A model from its JSON form; a malformed file raises ValueError with the reason."""
     try:
