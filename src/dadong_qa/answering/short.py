@@ -2,10 +2,11 @@
 
 Candidates come from `spans.candidates`; each gets named evidence (`SpanEvidence`: does its kind
 fit the question word, does it repeat the question, does it sit where the question's wh-word
-sits, how long is it, ...). A logistic regression learned from the gold spans of the public
-CMRC 2018 trial and DRCD sets (bench/train_short.py; weights shipped as JSON in
-models/short_answer.json) turns evidence into a probability. The most probable span is the
-short answer when it clears the threshold; why/how questions get none.
+sits, how long is it, ...), plus how it compares with the sentence's other candidates
+(`relative`). Boosted trees learned from the gold spans of the public CMRC 2018 trial and DRCD
+sets (bench/train_short.py; shipped as JSON in models/short_answer.json, read by short_model.py)
+turn the features into a probability. The most probable span is the short answer when it clears
+the threshold; why/how questions get none.
 """
 
 from __future__ import annotations

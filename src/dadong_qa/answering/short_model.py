@@ -2,7 +2,8 @@
 
 Two kinds read the same named features (`short.features`), chosen by the weights file:
 - "boosted_trees" (shipped): gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier,
-  trained by bench/train_short.py), stored as arrays and evaluated with `policy.BoostedTrees`;
+  trained by bench/train_short.py), stored as arrays and loaded with `policy.BoostedTrees` (evaluated
+  here all trees at once, the same logits, faster);
 - "logistic": one weight per feature name (the first shipped model; readable, used in tests).
 The weights are JSON (no pickle), with `provenance`: the files trained on, licences, measurements.
 """
