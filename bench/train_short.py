@@ -217,6 +217,49 @@ def _print(key: str, rows: dict[str, dict[str, float]]) -> None:
         print(f"  threshold {t}: {row}")
 
 
+def _cross_files(
+    examples: dict[str, list[Example]], scored: dict[str, list[Scored]], args: argparse.Namespace, base: dict
+) -> dict[str, object]:
+    """Train on one file, validate on the other, both ways; with --cross-out, keep each model."""
+    report: dict[str, object] = {}
+    for train_name, valid_name in (tuple(FILES), tuple(reversed(FILES))):
+        model = train(scored[train_name], args.c, args.kind)
+        key = f"train {train_name} -> validate {valid_name}"
+        report[key] = evaluate(model, scored[valid_name], len(examples[valid_name]))
+        _print(key, report[key])
+        if args.cross_out is not None:
+            alone = {
+                **base,
+                "trained_on": f"factoid questions of {train_name} only",
+                "files": {train_name: FILES[train_name]},
+                "validated_on": valid_name,
+            }
+            _write(args.cross_out / f"short-{train_name.split('_')[0][:4]}.json", model, alone)
+    return report
+
+
+def _two_folds(
+    examples: dict[str, list[Example]], scored: dict[str, list[Scored]], args: argparse.Namespace
+) -> dict[str, object]:
+    """Both files split by article (even / odd): train on one half of both, validate on the other."""
+    folds = {}
+    for parity in (0, 1):
+        model = train([s for n in FILES for s in scored[n] if s.example.article % 2 != parity], args.c, args.kind)
+        for name in FILES:
+            valid = [s for s in scored[name] if s.example.article % 2 == parity]
+            n_all = sum(ex.article % 2 == parity for ex in examples[name])
+            folds[(name, parity)] = evaluate(model, valid, n_all)
+    report: dict[str, object] = {}
+    for name in FILES:
+        key = f"both files, 2 folds by article -> validate {name}"
+        report[key] = {
+            t: {k: round((folds[(name, 0)][t][k] + folds[(name, 1)][t][k]) / 2, 3) for k in folds[(name, 0)][t]}
+            for t in folds[(name, 0)]
+        }
+        _print(key, report[key])
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "qa-train")
@@ -246,34 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "licences": "CC BY-SA 4.0 (CMRC 2018 trial), CC BY-SA 3.0 (DRCD)",
         "positive_f1": args.positive_f1,
     }
-    report: dict[str, object] = {}
-    for train_name, valid_name in (tuple(FILES), tuple(reversed(FILES))):
-        model = train(scored[train_name], args.c, args.kind)
-        key = f"train {train_name} -> validate {valid_name}"
-        report[key] = evaluate(model, scored[valid_name], len(examples[valid_name]))
-        _print(key, report[key])
-        if args.cross_out is not None:
-            alone = {
-                **base,
-                "trained_on": f"factoid questions of {train_name} only",
-                "files": {train_name: FILES[train_name]},
-                "validated_on": valid_name,
-            }
-            _write(args.cross_out / f"short-{train_name.split('_')[0][:4]}.json", model, alone)
-    folds = {}
-    for name in FILES:
-        for parity in (0, 1):
-            train_part = [s for n in FILES for s in scored[n] if s.example.article % 2 != parity]
-            valid = [s for s in scored[name] if s.example.article % 2 == parity]
-            n_all = sum(ex.article % 2 == parity for ex in examples[name])
-            folds[(name, parity)] = evaluate(train(train_part, args.c, args.kind), valid, n_all)
-    for name in FILES:
-        key = f"both files, 2 folds by article -> validate {name}"
-        report[key] = {
-            t: {k: round((folds[(name, 0)][t][k] + folds[(name, 1)][t][k]) / 2, 3) for k in folds[(name, 0)][t]}
-            for t in folds[(name, 0)]
-        }
-        _print(key, report[key])
+    report = {**_cross_files(examples, scored, args, base), **_two_folds(examples, scored, args)}
     mixed = [v for k, v in report.items() if k.startswith("both files")]
     best = max(THRESHOLDS, key=lambda t: sum(r[str(t)]["f1_shown"] for r in mixed))
     print(f"threshold with the best f1_shown over both files: {best}")
