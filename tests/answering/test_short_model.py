@@ -116,3 +116,12 @@ def test_all_trees_at_once_give_the_same_logits_as_one_tree_at_a_time() -> None:
         assert np.allclose(model.logits(x), model.trees.logits(x))
     empty = ShortTrees(("a",), BoostedTrees(0.5, ()), {})
     assert np.allclose(empty.probabilities([{"a": 1.0}]), 1 / (1 + np.exp(-0.5)))
+
+
+def test_a_missing_or_broken_model_file_is_named_in_the_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"cannot read the short-answer model .*nowhere\.json"):
+        load_model(tmp_path / "nowhere.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken\.json"):
+        load_model(broken)

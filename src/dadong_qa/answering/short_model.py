@@ -159,8 +159,12 @@ def load_model(path: Path | str | None = None) -> ShortModel | ShortTrees:
 
 @lru_cache(maxsize=4)
 def _load(path: str | None) -> ShortModel | ShortTrees:
-    if path is None:
-        text = resources.files("dadong_qa").joinpath("models", MODEL_FILE).read_text(encoding="utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    return parse_model(json.loads(text))
+    """A missing, unreadable or malformed file raises ValueError naming it (the CLI prints it)."""
+    try:
+        if path is None:
+            text = resources.files("dadong_qa").joinpath("models", MODEL_FILE).read_text(encoding="utf-8")
+        else:
+            text = Path(path).read_text(encoding="utf-8")
+        return parse_model(json.loads(text))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the short-answer model {path or MODEL_FILE}: {exc}") from exc
