@@ -29,11 +29,13 @@ import numpy as np
 from scipy import sparse
 
 try:
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 except ImportError:  # answering never needs it; only training does
     raise SystemExit('training needs scikit-learn: pip install -e ".[train]"') from None
 
-from dadong_qa.answering.short import MODEL_FILE, ShortModel, evidence, features
+from dadong_qa.answering.policy import BoostedTrees
+from dadong_qa.answering.short import MODEL_FILE, ShortModel, ShortTrees, SpanModel, evidence, features, relative
 from dadong_qa.answering.spans import candidates, read_question
 from dadong_qa.app.metrics import em, f1
 from dadong_qa.ingestion.chunk import split_sentences
@@ -44,7 +46,8 @@ FILES = {
     "cmrc2018_trial.json": "CMRC 2018 trial set (Cui et al., 2019), CC BY-SA 4.0",
     "drcd_test_simplified.json": "DRCD test set (Shao et al., 2018), OpenCC t2s, CC BY-SA 3.0",
 }
-THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+TRAINED_ON = "factoid questions of both files (CMRC 2018 trial and DRCD test), gold sentences"
+THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 @dataclass
@@ -99,7 +102,7 @@ def score_example(ex: Example, positive_f1: float) -> Scored:
         feats.append(features(evidence(q, sentence, span, title=ex.title)))
         labels.append(int(em(text, ex.golds) == 1.0 or f1(text, ex.golds) >= positive_f1))
         texts.append(text)
-    return Scored(ex, feats, labels, texts)
+    return Scored(ex, relative(feats), labels, texts)
 
 
 def matrix(scored: list[Scored], names: dict[str, int]) -> tuple[sparse.csr_matrix, np.ndarray]:
@@ -118,9 +121,15 @@ def matrix(scored: list[Scored], names: dict[str, int]) -> tuple[sparse.csr_matr
 
 
 MIN_COUNT = 5  # features seen on fewer candidates are dropped: lexical ones are long-tailed
+# Trees learn their own interactions, so they get only the plain features ("&" marks a cross made
+# for the logistic model) seen on at least this many candidates.
+MIN_TREE_COUNT = 500
+NEGATIVES = 40  # negative candidates kept per question for the trees (of ~110): all positives stay
 
 
-def train(scored: list[Scored], c: float) -> ShortModel:
+def train(scored: list[Scored], c: float, kind: str = "trees") -> SpanModel:
+    if kind == "trees":
+        return train_trees(scored)
     counts = Counter(n for s in scored for f in s.feats for n in f)
     names = sorted(n for n, k in counts.items() if k >= MIN_COUNT)
     index = {n: i for i, n in enumerate(names)}
@@ -131,15 +140,36 @@ def train(scored: list[Scored], c: float) -> ShortModel:
     return ShortModel(weights, float(lr.intercept_[0]), {})
 
 
-def predictions(model: ShortModel, s: Scored) -> tuple[str | None, float]:
+def train_trees(scored: list[Scored]) -> ShortTrees:
+    counts = Counter(n for s in scored for f in s.feats for n in f)
+    names = tuple(sorted(n for n, k in counts.items() if k >= MIN_TREE_COUNT and "&" not in n))
+    empty = ShortTrees(names, BoostedTrees(0.0, ()), {})
+    rng = np.random.default_rng(0)
+    xs, ys = [], []
+    for s in scored:
+        labels = np.array(s.labels, dtype=np.int64)
+        negatives = np.flatnonzero(labels == 0)
+        if len(negatives) > NEGATIVES:
+            negatives = rng.choice(negatives, NEGATIVES, replace=False)
+        keep = np.concatenate([np.flatnonzero(labels == 1), negatives])
+        xs.append(empty.matrix([s.feats[i] for i in keep]))
+        ys.append(labels[keep])
+    hgb = HistGradientBoostingClassifier(
+        max_iter=200, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0, random_state=0
+    )
+    hgb.fit(np.vstack(xs), np.concatenate(ys))
+    return ShortTrees(names, BoostedTrees.from_sklearn(hgb), {})
+
+
+def predictions(model: SpanModel, s: Scored) -> tuple[str | None, float]:
     if not s.texts:
         return None, 0.0
-    probs = [model.probability(f) for f in s.feats]
+    probs = model.probabilities(s.feats)
     best = int(np.argmax(probs))
-    return s.texts[best], probs[best]
+    return s.texts[best], float(probs[best])
 
 
-def evaluate(model: ShortModel, scored: list[Scored], n_all: int) -> dict[str, object]:
+def evaluate(model: SpanModel, scored: list[Scored], n_all: int) -> dict[str, object]:
     """EM/F1 given the gold sentence, for each threshold.
 
     - answered: share of factoid questions given a short answer; em/f1 over those;
@@ -168,65 +198,112 @@ def evaluate(model: ShortModel, scored: list[Scored], n_all: int) -> dict[str, o
     return rows
 
 
+def _with_provenance(model: SpanModel, provenance: dict[str, object]) -> dict[str, object]:
+    if isinstance(model, ShortTrees):
+        return ShortTrees(model.features, model.trees, provenance).to_json()
+    assert isinstance(model, ShortModel)
+    return ShortModel(model.weights, model.intercept, provenance).to_json()
+
+
+def _write(path: Path, model: SpanModel, provenance: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_with_provenance(model, provenance), ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
+def _print(key: str, rows: dict[str, dict[str, float]]) -> None:
+    print(key)
+    for t, row in rows.items():
+        print(f"  threshold {t}: {row}")
+
+
+def _cross_files(
+    examples: dict[str, list[Example]], scored: dict[str, list[Scored]], args: argparse.Namespace, base: dict
+) -> dict[str, object]:
+    """Train on one file, validate on the other, both ways; with --cross-out, keep each model."""
+    report: dict[str, object] = {}
+    for train_name, valid_name in (tuple(FILES), tuple(reversed(FILES))):
+        model = train(scored[train_name], args.c, args.kind)
+        key = f"train {train_name} -> validate {valid_name}"
+        report[key] = evaluate(model, scored[valid_name], len(examples[valid_name]))
+        _print(key, report[key])
+        if args.cross_out is not None:
+            alone = {
+                **base,
+                "trained_on": f"factoid questions of {train_name} only",
+                "files": {train_name: FILES[train_name]},
+                "validated_on": valid_name,
+            }
+            _write(args.cross_out / f"short-{train_name.split('_')[0][:4]}.json", model, alone)
+    return report
+
+
+def _two_folds(
+    examples: dict[str, list[Example]], scored: dict[str, list[Scored]], args: argparse.Namespace
+) -> dict[str, object]:
+    """Both files split by article (even / odd): train on one half of both, validate on the other."""
+    folds = {}
+    for parity in (0, 1):
+        model = train([s for n in FILES for s in scored[n] if s.example.article % 2 != parity], args.c, args.kind)
+        for name in FILES:
+            valid = [s for s in scored[name] if s.example.article % 2 == parity]
+            n_all = sum(ex.article % 2 == parity for ex in examples[name])
+            folds[(name, parity)] = evaluate(model, valid, n_all)
+    report: dict[str, object] = {}
+    for name in FILES:
+        key = f"both files, 2 folds by article -> validate {name}"
+        report[key] = {
+            t: {k: round((folds[(name, 0)][t][k] + folds[(name, 1)][t][k]) / 2, 3) for k in folds[(name, 0)][t]}
+            for t in folds[(name, 0)]
+        }
+        _print(key, report[key])
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "qa-train")
     ap.add_argument("--out", type=Path, default=ROOT / "src" / "dadong_qa" / "models" / MODEL_FILE)
+    ap.add_argument("--kind", choices=("trees", "logistic"), default="trees", help="boosted trees or logistic")
     # C 0.2 / 1 / 5 gave the same DRCD half-split F1 (0.630 / 0.633 / 0.632) before the lexical
     # features (last character, previous word); with them 0.3 beats 1 (DRCD F1 0.640 vs 0.631).
-    ap.add_argument("--c", type=float, default=0.3, help="inverse regularisation strength")
+    ap.add_argument("--c", type=float, default=0.3, help="inverse regularisation strength (logistic)")
     ap.add_argument("--positive-f1", type=float, default=1.0, help="char F1 at which a candidate counts as gold")
     ap.add_argument("--no-write", action="store_true", help="cross-validate only")
+    ap.add_argument(
+        "--cross-out",
+        type=Path,
+        default=None,
+        help="also write the model trained on each file alone (short-cmrc.json, short-drcd.json) here, "
+        "for `eval-open` of the other file (DADONG_QA_SHORT_MODEL)",
+    )
     args = ap.parse_args(argv)
 
     t0 = time.time()
     examples = {name: load_examples(args.data / name) for name in FILES}
     scored = {name: [score_example(ex, args.positive_f1) for ex in exs if ex.factoid] for name, exs in examples.items()}
     print(f"features computed in {time.time() - t0:.0f}s", file=sys.stderr)
-    report: dict[str, object] = {}
-    for train_name, valid_name in (tuple(FILES), tuple(reversed(FILES))):
-        model = train(scored[train_name], args.c)
-        rows = evaluate(model, scored[valid_name], len(examples[valid_name]))
-        key = f"train {train_name} -> validate {valid_name}"
-        report[key] = rows
-        print(key)
-        for t, row in rows.items():
-            print(f"  threshold {t}: {row}")
-    folds = {}
-    for name in FILES:
-        for parity in (0, 1):
-            train_part = [s for n in FILES for s in scored[n] if s.example.article % 2 != parity]
-            valid = [s for s in scored[name] if s.example.article % 2 == parity]
-            n_all = sum(ex.article % 2 == parity for ex in examples[name])
-            folds[(name, parity)] = evaluate(train(train_part, args.c), valid, n_all)
-    for name in FILES:
-        rows = {
-            t: {k: round((folds[(name, 0)][t][k] + folds[(name, 1)][t][k]) / 2, 3) for k in folds[(name, 0)][t]}
-            for t in folds[(name, 0)]
-        }
-        key = f"both files, 2 folds by article -> validate {name}"
-        report[key] = rows
-        print(key)
-        for t, row in rows.items():
-            print(f"  threshold {t}: {row}")
+    base = {
+        "trained_by": "bench/train_short.py",
+        "kind": args.kind,
+        "licences": "CC BY-SA 4.0 (CMRC 2018 trial), CC BY-SA 3.0 (DRCD)",
+        "positive_f1": args.positive_f1,
+    }
+    report = {**_cross_files(examples, scored, args, base), **_two_folds(examples, scored, args)}
     mixed = [v for k, v in report.items() if k.startswith("both files")]
     best = max(THRESHOLDS, key=lambda t: sum(r[str(t)]["f1_shown"] for r in mixed))
     print(f"threshold with the best f1_shown over both files: {best}")
     if not args.no_write:
-        model = train(scored[next(iter(FILES))] + scored[list(FILES)[1]], args.c)
-        provenance = {
-            "trained_by": "bench/train_short.py",
+        model = train([s for name in FILES for s in scored[name]], args.c, args.kind)
+        trained = {
+            **base,
+            "trained_on": TRAINED_ON,
             "files": FILES,
-            "licences": "CC BY-SA 4.0 (CMRC 2018 trial), CC BY-SA 3.0 (DRCD)",
-            "positive_f1": args.positive_f1,
             "c": args.c,
             "suggested_threshold": best,
             "cross_validation": report,
         }
-        out = ShortModel(model.weights, model.intercept, provenance).to_json()
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {args.out} ({len(model.weights)} features)")
+        _write(args.out, model, trained)
     return 0
 
 

@@ -17,6 +17,7 @@ from dadong_qa.answering.short import (
     features,
     load_model,
     parse_model,
+    relative,
     score_spans,
 )
 from dadong_qa.answering.spans import candidates, read_question
@@ -109,16 +110,6 @@ def test_features_are_named_bounded_and_crossed_with_the_question_type() -> None
     assert all(0.0 <= v <= 1.0 for v in feats.values())
 
 
-def test_shipped_model_loads_with_provenance_and_knows_the_features() -> None:
-    model = load_model()
-    prov = model.provenance
-    assert "CC BY-SA 4.0" in prov["licences"] and "CC BY-SA 3.0" in prov["licences"]
-    assert set(prov["files"]) == {"cmrc2018_trial.json", "drcd_test_simplified.json"}
-    feats = features(_evidence("工厂产量是多少？", "工厂产量超46万辆，占全市八成。", "46万辆"))
-    known = [name for name in feats if name in model.weights]
-    assert len(known) >= 0.9 * len(feats)  # code and weights describe the same features
-
-
 def test_model_json_round_trips_and_bad_files_are_refused(tmp_path: Path) -> None:
     model = ShortModel({"k:number": 2.0, "chars": -1.0}, -0.5, {"note": "made up"})
     path = tmp_path / "m.json"
@@ -197,3 +188,23 @@ def test_a_figure_the_question_states_is_not_its_answer() -> None:
     sentence = "2022年，清水县地区生产总值320亿元，同比增长5%。"
     span = extract_short("清水县2022年地区生产总值是多少？", sentence, title="清水县2022年经济")
     assert span is not None and "2022" not in span.text
+
+
+def test_wh_position_says_where_the_question_word_stands() -> None:
+    sentence = "沈阳市有华晨宝马大东工厂。"
+    assert _evidence("哪个城市有华晨宝马大东工厂？", sentence, "沈阳市").wh_position == 0.0
+    assert _evidence("华晨宝马大东工厂在哪个城市？", "华晨宝马大东工厂在沈阳市。", "沈阳市").wh_position > 0.5
+
+
+def test_relative_features_compare_a_span_with_the_sentence_other_candidates() -> None:
+    question, sentence = "示例馆是哪一年开放的？", "示例馆1990年动工，1995年开放，2020年翻修。"
+    q = read_question(question)
+    spans = candidates(q, sentence)
+    feats = relative([features(evidence(q, sentence, s)) for s in spans])
+    by_text = {s.text: f for s, f in zip(spans, feats, strict=True)}
+    assert by_text["1990年"]["first_typed"] == 1.0 and "first_typed" in by_text["1995年"]
+    assert by_text["1995年"]["first_typed"] == 0.0
+    assert by_text["1995年"]["typed_count"] == by_text["动工"]["typed_count"] >= 0.3
+    assert "nearest_typed" not in by_text["动工"]  # only spans of the asked kind compete on nearness
+    assert by_text["1995年"]["best_window_both"] in (0.0, 1.0)
+    assert relative([]) == []

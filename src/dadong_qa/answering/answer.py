@@ -20,7 +20,7 @@ from dadong_qa.answering.conflict import find_conflicts
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
 from dadong_qa.answering.periods import describe
 from dadong_qa.answering.policy import AnswerPolicy, shipped_policy
-from dadong_qa.answering.short import extract_short
+from dadong_qa.answering.short import extract_short, load_model
 from dadong_qa.config import Settings
 from dadong_qa.ingestion.formats import citation_source
 from dadong_qa.retrieval.query import Query
@@ -50,6 +50,7 @@ class AnswerParams:
     answer_docs: int = Settings.answer_docs
     policy_path: str = Settings.answer_policy  # "" = the shipped weights
     short_threshold: float = Settings.short_answer_threshold
+    short_model_path: str = Settings.short_answer_model  # "" = the shipped weights
 
     @classmethod
     def of(cls, settings: Settings) -> AnswerParams:
@@ -61,6 +62,7 @@ class AnswerParams:
             settings.answer_docs,
             settings.answer_policy,
             settings.short_answer_threshold,
+            settings.short_answer_model,
         )
 
 
@@ -229,7 +231,13 @@ class ExtractiveAnswerer:
         citations = [self._citation(c, retrieval) for c in chosen]
         text = "".join(f"{c.sentence}[{n}]" for n, c in enumerate(citations, 1))
         first = citations[0]
-        span = extract_short(question, first.sentence, title=first.title, threshold=self.params.short_threshold)
+        span = extract_short(
+            question,
+            first.sentence,
+            title=first.title,
+            threshold=self.params.short_threshold,
+            model=load_model(self.params.short_model_path or None),
+        )
         # the whole sentence is no short answer: the text already is that
         short = span.text if span is not None and span.text != first.sentence else None
         short = self._named_figure(retrieval.query, chosen[0].sid, short)

@@ -2,23 +2,26 @@
 
 Candidates come from `spans.candidates`; each gets named evidence (`SpanEvidence`: does its kind
 fit the question word, does it repeat the question, does it sit where the question's wh-word
-sits, how long is it, ...). A logistic regression learned from the gold spans of the public
-CMRC 2018 trial and DRCD sets (bench/train_short.py; weights shipped as JSON in
-models/short_answer.json) turns evidence into a probability. The most probable span is the
-short answer when it clears the threshold; why/how questions get none.
+sits, how long is it, ...), plus how it compares with the sentence's other candidates
+(`relative`). Boosted trees learned from the gold spans of the public CMRC 2018 trial and DRCD
+sets (bench/train_short.py; shipped as JSON in models/short_answer.json, read by short_model.py)
+turn the features into a probability. The most probable span is the short answer when it clears
+the threshold; why/how questions get none.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
+# The model classes and loader live in short_model.py; these names stay importable from here.
+from dadong_qa.answering.short_model import MODEL_FILE as MODEL_FILE
+from dadong_qa.answering.short_model import ShortModel as ShortModel
+from dadong_qa.answering.short_model import ShortTrees as ShortTrees
+from dadong_qa.answering.short_model import SpanModel, load_model
+from dadong_qa.answering.short_model import parse_model as parse_model
 from dadong_qa.answering.spans import (
     CLAUSE_END,
     KINDS,
@@ -34,7 +37,6 @@ from dadong_qa.answering.spans import (
 from dadong_qa.config import Settings
 from dadong_qa.text import STOPWORDS, normalize
 
-MODEL_FILE = "short_answer.json"
 MAX_CONTEXT_MATCH = 8  # characters of question context compared around a span
 NEAR_CHARS = 8  # a question word this close to a span counts as "right before/after" it
 WINDOW_CHARS = 15  # question words counted on each side of a span
@@ -95,6 +97,7 @@ class SpanEvidence:
     ends_function: bool
     title_overlap: float  # share of the span's characters in the article title
     question_found: float  # share of the question's words found in the sentence (same for all spans)
+    wh_position: float  # where the wh-word stands in the question, 0 (start) .. 1 (end)
 
 
 def _coarse(flag: str) -> str:
@@ -219,6 +222,7 @@ def _question_fit(question: Question, sentence: str, span: Span, content: str, t
         "head_match": bool(head) and bool(content) and content[-1] in head,
         "title_overlap": _char_share(span.text, set(normalize(title))) if title else 0.0,
         "question_found": found,
+        "wh_position": len(question.left) / max(1, len(question.left) + len(question.right)),
     }
 
 
@@ -327,6 +331,7 @@ def features(ev: SpanEvidence) -> dict[str, float]:
         "ends_function": float(ev.ends_function),
         "title_overlap": ev.title_overlap,
         "question_found": ev.question_found,
+        "wh_position": ev.wh_position,
     }
     for kind in ev.kinds:
         out[f"k:{kind}"] = 1.0
@@ -334,53 +339,28 @@ def features(ev: SpanEvidence) -> dict[str, float]:
     return out
 
 
-@dataclass(frozen=True)
-class ShortModel:
-    """A logistic regression over named features, as shipped in models/short_answer.json."""
+def relative(feats: list[dict[str, float]]) -> list[dict[str, float]]:
+    """Each candidate's features plus how it compares with the sentence's other candidates.
 
-    weights: dict[str, float]
-    intercept: float
-    provenance: dict[str, Any]
-
-    def probability(self, feats: dict[str, float]) -> float:
-        z = self.intercept + sum(self.weights.get(name, 0.0) * value for name, value in feats.items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
-    def to_json(self) -> dict[str, Any]:
-        names = sorted(self.weights)
-        return {
-            "features": names,
-            "coefficients": [round(self.weights[n], 6) for n in names],
-            "intercept": self.intercept,
-            "provenance": self.provenance,
-        }
-
-
-def parse_model(data: dict[str, Any]) -> ShortModel:
-    """A ShortModel from its JSON form; a malformed file raises ValueError with the reason."""
-    try:
-        names, coefs = data["features"], data["coefficients"]
-        if len(names) != len(coefs):
-            raise ValueError(f"{len(names)} feature names but {len(coefs)} coefficients")
-        return ShortModel(
-            dict(zip(map(str, names), map(float, coefs), strict=True)),
-            float(data["intercept"]),
-            dict(data.get("provenance", {})),
-        )
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"short-answer model is malformed: {exc!r}") from exc
+    A sentence often holds several spans of the asked kind (two dates, three names): which one
+    stands nearest the question's words, or first, or best between the words around the wh-word.
+    """
+    typed = [f for f in feats if f.get("type_match")]
+    nearest = min((f["question_distance"] for f in typed), default=None)
+    first = min((f["position"] for f in typed), default=None)
+    best = {name: max((f[name] for f in feats), default=0.0) for name in _RELATIVE}
+    out = []
+    for f in feats:
+        extra = {f"best_{name}": float(f[name] == best[name] > 0) for name in _RELATIVE}
+        if f.get("type_match"):
+            extra["nearest_typed"] = float(f["question_distance"] == nearest)
+            extra["first_typed"] = float(f["position"] == first)
+        extra["typed_count"] = min(len(typed), 10) / 10
+        out.append({**f, **extra})
+    return out
 
 
-@lru_cache(maxsize=4)
-def load_model(path: Path | None = None) -> ShortModel:
-    """The shipped model, or the one at `path`."""
-    if path is None:
-        text = resources.files("dadong_qa").joinpath("models", MODEL_FILE).read_text(encoding="utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    return parse_model(json.loads(text))
-
-
+_RELATIVE = ("left_match", "right_match", "window_both", "clause_overlap", "context_overlap")
 _KIND_ORDER = {kind: i for i, kind in enumerate(KINDS)}
 
 
@@ -388,17 +368,19 @@ def _main_kind(kinds: set[str]) -> str:
     return min(kinds, key=lambda k: _KIND_ORDER.get(k, len(KINDS)))
 
 
-def score_spans(question: str, sentence: str, *, title: str = "", model: ShortModel | None = None) -> list[ShortAnswer]:
+def score_spans(question: str, sentence: str, *, title: str = "", model: SpanModel | None = None) -> list[ShortAnswer]:
     """Every candidate span of `sentence` with its probability, most probable first."""
     model = model or load_model()
     q = read_question(question)
     norm = normalize(sentence)
     if len(norm) != len(sentence):  # NFKC can change lengths (rare ligatures): offsets must stay valid
         norm = sentence
-    scored = []
-    for span in candidates(q, norm):
-        p = model.probability(features(evidence(q, norm, span, title=title)))
-        scored.append(ShortAnswer(sentence[span.start : span.end], span.start, span.end, _main_kind(span.kinds), p))
+    spans = candidates(q, norm)
+    probs = model.probabilities(relative([features(evidence(q, norm, span, title=title)) for span in spans]))
+    scored = [
+        ShortAnswer(sentence[span.start : span.end], span.start, span.end, _main_kind(span.kinds), float(p))
+        for span, p in zip(spans, probs, strict=True)
+    ]
     return sorted(scored, key=lambda a: (-a.probability, a.start, a.end))
 
 
@@ -408,7 +390,7 @@ def extract_short(
     *,
     title: str = "",
     threshold: float = Settings.short_answer_threshold,
-    model: ShortModel | None = None,
+    model: SpanModel | None = None,
 ) -> ShortAnswer | None:
     """The span of `sentence` that answers `question`, or None.
 
