@@ -178,3 +178,13 @@ def test_a_figure_of_another_or_an_unknown_period_does_not_answer():
         odds = p[fit] / (1 - p[fit])
         assert odds == pytest.approx(np.exp(1.0) * PERIOD_RULES[fit])
         assert p[fit] < 0.40  # below the shipped refusal threshold
+
+
+def test_boosted_trees_walked_at_once_equal_one_tree_at_a_time():
+    policy = shipped_policy()
+    assert isinstance(policy.model, BoostedTrees)
+    rng = np.random.default_rng(0)
+    x = rng.random((50, len(FEATURES))) * (rng.random((50, len(FEATURES))) < 0.5)
+    one_at_a_time = policy.model.baseline + sum(t.predict(x) for t in policy.model.trees)
+    assert np.allclose(policy.logits(x), one_at_a_time)
+    assert np.allclose(BoostedTrees(0.25, ()).logits(x), 0.25)

