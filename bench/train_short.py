@@ -22,7 +22,7 @@ import json
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -198,16 +198,10 @@ def evaluate(model: SpanModel, scored: list[Scored], n_all: int) -> dict[str, ob
     return rows
 
 
-def _with_provenance(model: SpanModel, provenance: dict[str, object]) -> dict[str, object]:
-    if isinstance(model, ShortTrees):
-        return ShortTrees(model.features, model.trees, provenance).to_json()
-    assert isinstance(model, ShortModel)
-    return ShortModel(model.weights, model.intercept, provenance).to_json()
-
-
 def _write(path: Path, model: SpanModel, provenance: dict[str, object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_with_provenance(model, provenance), ensure_ascii=False) + "\n", encoding="utf-8")
+    data = replace(model, provenance=provenance).to_json()  # type: ignore[type-var]  # both kinds are dataclasses
+    path.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {path}")
 
 

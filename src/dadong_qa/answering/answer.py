@@ -236,7 +236,7 @@ class ExtractiveAnswerer:
             first.sentence,
             title=first.title,
             threshold=self.params.short_threshold,
-            model=load_model(self.params.short_model_path or None),
+            model=load_model(self.params.short_model_path),
         )
         # the whole sentence is no short answer: the text already is that
         short = span.text if span is not None and span.text != first.sentence else None

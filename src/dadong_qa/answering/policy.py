@@ -41,6 +41,12 @@ RULES: dict[str, float] = {"year_conflict": 0.05, "plan_conflict": 0.05}
 PERIOD_RULES: dict[str, float] = {"other": 0.05, "unknown": 0.05}
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Probabilities from logits (clipped at +-30, where the probability is 1e-13 from 0 or 1,
+    so a huge logit cannot overflow `exp`)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+
+
 class PolicyError(RuntimeError):
     """The policy's weights file is missing, unreadable or out of step with the evidence fields."""
 
@@ -265,7 +271,7 @@ class AnswerPolicy:
         for name, odds in RULES.items():
             logits = logits + np.log(odds) * (x[:, FEATURES.index(name)] > 0)
         logits = logits + np.log([PERIOD_RULES.get(r.period_fit, 1.0) for r in records])
-        return 1.0 / (1.0 + np.exp(-logits))
+        return sigmoid(logits)
 
 
 @lru_cache(maxsize=4)

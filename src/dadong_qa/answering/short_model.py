@@ -10,7 +10,6 @@ The weights are JSON (no pickle), with `provenance`: the files trained on, licen
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -19,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from dadong_qa.answering.policy import BoostedTrees, PolicyError
+from dadong_qa.answering.policy import BoostedTrees, PolicyError, sigmoid
 
 MODEL_FILE = "short_answer.json"
 
@@ -31,10 +30,6 @@ class SpanModel(Protocol):
     def to_json(self) -> dict[str, Any]: ...
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
-
-
 @dataclass(frozen=True)
 class ShortModel:
     """A logistic regression over named features; a name the weights lack weighs nothing."""
@@ -43,12 +38,10 @@ class ShortModel:
     intercept: float
     provenance: dict[str, Any]
 
-    def probability(self, feats: dict[str, float]) -> float:
-        z = self.intercept + sum(self.weights.get(name, 0.0) * value for name, value in feats.items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
     def probabilities(self, feats: list[dict[str, float]]) -> np.ndarray:
-        return np.array([self.probability(f) for f in feats], dtype=np.float64)
+        weight = self.weights.get
+        z = [self.intercept + sum(weight(name, 0.0) * value for name, value in f.items()) for f in feats]
+        return sigmoid(np.array(z, dtype=np.float64))
 
     def to_json(self) -> dict[str, Any]:
         names = sorted(self.weights)
@@ -86,7 +79,7 @@ class ShortTrees:
     def probabilities(self, feats: list[dict[str, float]]) -> np.ndarray:
         if not feats:
             return np.zeros(0)
-        return _sigmoid(self.logits(self.matrix(feats)))
+        return sigmoid(self.logits(self.matrix(feats)))
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         return self.trees.logits(x)
