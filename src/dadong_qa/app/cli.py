@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--holdout", type=float, default=0.3, help="share of paragraphs kept out (their questions: unanswerable)"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--silent",
+        type=float,
+        default=0.0,
+        help="share of questions whose answer sentences are removed from their paragraph (then refused)",
+    )
     p.add_argument("--answerable", type=int, default=600, help="answerable questions sampled (0 = all)")
     p.add_argument("--unanswerable", type=int, default=200, help="unanswerable questions sampled (0 = all)")
     p.add_argument("--workdir", default=".cache/eval-open", help="where the corpus and index of each split are kept")
@@ -313,6 +319,7 @@ def _eval_open(qa: QA, args: argparse.Namespace) -> int:
         args.file,
         holdout=args.holdout,
         seed=args.seed,
+        silent=args.silent,
         sample=(args.answerable, args.unanswerable),
         workdir=args.workdir,
         progress=lambda done, total: bars("ask", done, total),
@@ -322,7 +329,8 @@ def _eval_open(qa: QA, args: argparse.Namespace) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0
     s = result["summary"]
-    print(f"== {args.file} (open-domain, holdout {args.holdout}, seed {args.seed}) ==")
+    silent = f", silent {args.silent}" if args.silent else ""
+    print(f"== {args.file} (open-domain, holdout {args.holdout}{silent}, seed {args.seed}) ==")
     print(f"{s['n_answerable']} answerable, {s['n_unanswerable']} unanswerable questions")
     print(format_rows([s]))
     print("\nrefusal trade-off over the decision threshold:")

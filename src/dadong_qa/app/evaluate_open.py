@@ -21,7 +21,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from dadong_qa.api import QA
 from dadong_qa.app.metrics import em, f1, normalize_answer
 from dadong_qa.config import Settings
 from dadong_qa.embed import Embedder, get_embedder
+from dadong_qa.ingestion.chunk import split_sentences
 from dadong_qa.retrieval.query import parse
 from dadong_qa.schema import Answer
 from dadong_qa.text import normalize
@@ -55,6 +56,7 @@ class OpenItem:
     answers: list[str]
     doc_id: str
     answerable: bool
+    why: str = ""  # for an unanswerable question: "held_out" (its paragraph) or "silent" (its sentence)
 
 
 @dataclass
@@ -90,9 +92,17 @@ def split_open(
     seed: int = 0,
     sample: tuple[int, int] | None = DEFAULT_SAMPLE,
     name: str = "open",
+    silent: float = 0.0,
 ) -> OpenSet:
-    """Hold out a seeded share of paragraphs and sample answerable / unanswerable questions."""
+    """Hold out a seeded share of paragraphs and sample answerable / unanswerable questions.
+
+    With `silent` > 0, that share of the questions (at most one a paragraph) first loses every
+    sentence of its paragraph that holds its answer: the paragraph stays on topic but no longer
+    says it, so the question must be refused. Questions of the same paragraph whose answers went
+    with those sentences are left out (neither cleanly answerable nor about something unsaid).
+    """
     rng = random.Random(seed)
+    paragraphs, silenced = silence(paragraphs, silent, rng) if silent > 0 else (paragraphs, {})
     order = list(range(len(paragraphs)))
     rng.shuffle(order)
     held = set(order[: round(holdout * len(paragraphs))])
@@ -100,18 +110,46 @@ def split_open(
     kept_text = "\n".join(normalize_answer(p.context) for p in kept)
     answerable, unanswerable = [], []
     for i, p in enumerate(paragraphs):
+        own = normalize_answer(p.context) if p.key in silenced else ""
         for qid, question, answers in p.questions:
             golds = [a for a in answers if normalize_answer(a)]
             if not golds:
                 continue
-            if i not in held:
+            if i in held:
+                if not any(normalize_answer(a) in kept_text for a in golds):
+                    unanswerable.append(OpenItem(qid, question, golds, p.key, False, "held_out"))
+            elif silenced.get(p.key) == qid:
+                unanswerable.append(OpenItem(qid, question, golds, p.key, False, "silent"))
+            elif not own or any(normalize_answer(a) in own for a in golds):
                 answerable.append(OpenItem(qid, question, golds, p.key, True))
-            elif not any(normalize_answer(a) in kept_text for a in golds):
-                unanswerable.append(OpenItem(qid, question, golds, p.key, False))
     if sample is not None:
         answerable = _sample(answerable, sample[0], rng)
         unanswerable = _sample(unanswerable, sample[1], rng)
     return OpenSet(name, kept, answerable + unanswerable)
+
+
+def silence(paragraphs: list[Paragraph], share: float, rng: random.Random) -> tuple[list[Paragraph], dict[str, str]]:
+    """Paragraphs with, for `share` of all questions (one a paragraph at most), the sentences
+    holding that question's answer removed; and which question each changed paragraph lost."""
+    pairs = [(i, qid) for i, p in enumerate(paragraphs) for qid, _, answers in p.questions if answers]
+    rng.shuffle(pairs)
+    want = round(share * len(pairs))
+    chosen: dict[int, str] = {}
+    for i, qid in pairs:
+        if len(chosen) >= want:
+            break
+        if i not in chosen:
+            chosen[i] = qid
+    out, silenced = list(paragraphs), {}
+    for i, qid in chosen.items():
+        p = paragraphs[i]
+        golds = [normalize_answer(a) for q, _, answers in p.questions if q == qid for a in answers]
+        spans = split_sentences(p.context)
+        keep = [p.context[a:b] for a, b in spans if not any(g and g in normalize_answer(p.context[a:b]) for g in golds)]
+        if keep and len(keep) < len(spans):  # a paragraph that is all answer cannot stay on topic
+            out[i] = replace(p, context="".join(keep))
+            silenced[p.key] = qid
+    return out, silenced
 
 
 def _sample(items: list[OpenItem], n: int, rng: random.Random) -> list[OpenItem]:
@@ -289,15 +327,17 @@ def evaluate_file(
     sample: tuple[int, int] | None = DEFAULT_SAMPLE,
     workdir: str | Path = ".cache/eval-open",
     progress: Callable[[int, int], None] | None = None,
+    silent: float = 0.0,
 ) -> dict[str, Any]:
     """The whole protocol on one file: split, build (or reuse) the index, ask, score."""
-    openset = split_open(load_squad(path), holdout, seed, sample, name=Path(path).stem)
+    openset = split_open(load_squad(path), holdout, seed, sample, name=Path(path).stem, silent=silent)
     oqa = prepared_qa(openset, Path(workdir), qa.settings)
     rows = run_open(oqa, openset.items, progress)
     threshold = qa.settings.refusal_threshold
     return {
         "set": str(path),
         "holdout": holdout,
+        "silent": silent,
         "seed": seed,
         "threshold": threshold,
         "summary": at_threshold(rows, threshold),

