@@ -236,7 +236,7 @@ def reliability(preds: list[dict[str, Any]], bins: int = 10) -> list[dict[str, f
                     "mean_p": round(float(np.mean([p["p"] for p in part])), 3),
                     "right": round(right / len(part), 3),
                 }
-            )  # noqa: E501
+            )
     return out
 
 
