@@ -70,7 +70,7 @@ def answer_span(sentence: str, answers: list[str]) -> list[int] | None:
 
 def candidates(live: Any, item: OpenItem, top: int, gold_sentences: list[str]) -> list[dict[str, Any]]:
     index = live.index
-    ranked = live.answerer.rank(live.retriever.retrieve(item.question))
+    ranked = live.answerer.rank_by_policy(live.retriever.retrieve(item.question))
     golds = [normalize_answer(a) for a in item.answers]
     out = []
     for cand in ranked[:top]:

@@ -53,6 +53,7 @@ from dadong_qa.answering.reader.model import (  # noqa: E402
     fast_math,
 )
 from dadong_qa.answering.reader.weights import MODEL_DIR, save_reader  # noqa: E402
+from dadong_qa.app.evaluate_open import reliability  # noqa: E402
 from dadong_qa.app.metrics import em, f1  # noqa: E402
 
 
@@ -170,15 +171,15 @@ def predict(net: ReaderNet, questions: list[Question], max_pieces: int, device: 
             logits = answer[at : at + k]
             probs = torch.softmax(torch.cat([torch.zeros(1), logits]), 0)[1:]
             best = int(torch.argmax(logits))
-            a, b, _ = best_span(start[at + best], end[at + best], q.rows[best], max_pieces)
-            short = q.texts[best][a:b]
+            pick = best_span(start[at + best], end[at + best], q.rows[best], max_pieces)
+            short = q.texts[best][pick.start : pick.end]
             out.append(
                 {
                     "set": q.set,
                     "answerable": q.answerable,
-                    "p": float(probs[best]),
+                    "confidence": float(probs[best]),
                     "sigmoid": float(torch.sigmoid(logits[best])),
-                    "holds": q.holds[best],
+                    "contains": q.holds[best],
                     "right": bool(q.labels[best]),
                     "em": em(short, q.answers) if q.holds[best] else 0.0,
                     "f1": f1(short, q.answers) if q.holds[best] else 0.0,
@@ -189,13 +190,13 @@ def predict(net: ReaderNet, questions: list[Question], max_pieces: int, device: 
     return out
 
 
-def curve(preds: list[dict[str, Any]], key: str = "p") -> list[dict[str, float]]:
+def curve(preds: list[dict[str, Any]], key: str = "confidence") -> list[dict[str, float]]:
     answerable = [p for p in preds if p["answerable"]]
     unanswerable = [p for p in preds if not p["answerable"]]
     rows = []
     for t in [round(0.05 * i, 2) for i in range(1, 20)]:
         kept = [p for p in preds if p[key] >= t]
-        right = [p for p in kept if p["answerable"] and p["holds"]]
+        right = [p for p in kept if p["answerable"] and p["contains"]]
         rows.append(
             {
                 "threshold": t,
@@ -213,31 +214,12 @@ def summary(preds: list[dict[str, Any]]) -> dict[str, Any]:
     answerable = [p for p in preds if p["answerable"]]
     return {
         "questions": len(preds),
-        "top1_holds": round(sum(p["holds"] for p in answerable) / max(1, len(answerable)), 3),
+        "top1_holds": round(sum(p["contains"] for p in answerable) / max(1, len(answerable)), 3),
         "top1_answer_sentence": round(sum(p["right"] for p in answerable) / max(1, len(answerable)), 3),
         "em_on_chosen": round(sum(p["em"] for p in answerable) / max(1, len(answerable)), 3),
         "f1_on_chosen": round(sum(p["f1"] for p in answerable) / max(1, len(answerable)), 3),
         "curve": curve(preds),
     }
-
-
-def reliability(preds: list[dict[str, Any]], bins: int = 10) -> list[dict[str, float]]:
-    """Mean predicted probability against the share of right answers, per probability bin."""
-    out = []
-    for b in range(bins):
-        lo, hi = b / bins, (b + 1) / bins
-        part = [p for p in preds if lo <= p["p"] < hi or (b == bins - 1 and p["p"] == 1.0)]
-        if part:
-            right = sum(p["answerable"] and p["holds"] for p in part)
-            out.append(
-                {
-                    "bin": f"{lo:.1f}-{hi:.1f}",
-                    "n": len(part),
-                    "mean_p": round(float(np.mean([p["p"] for p in part])), 3),
-                    "right": round(right / len(part), 3),
-                }
-            )
-    return out
 
 
 # ---------------------------------------------------------------- the run

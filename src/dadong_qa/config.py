@@ -57,18 +57,20 @@ class Settings:
     answer_sentences: int = 10  # plus this many sentences nearest to the question in meaning
     answer_docs: int = 2  # plus every sentence of the top passages' first this many articles
     max_answer_sentences: int = 3
+    # The reader (answering/reader/): a fine-tuned cross-encoder reads the question with each of
+    # the answer policy's first `reader_candidates` sentences; its probability decides. false =
+    # the policy decides alone (the path before the reader, for comparison).
+    reader: bool = True
+    reader_model: str = ""  # folder with reader.safetensors + reader.json; "" = the shipped weights
+    reader_candidates: int = 8
     # Below this probability that the best sentence answers, the answer is "not in the sources".
-    # 0.40: the lowest threshold with refusal >= 0.90 on both open-domain sets, each measured with a
-    # model not trained on it (docs/quality.md).
+    # The reader's probability (docs/quality.md: chosen on held-out data for precision).
     refusal_threshold: float = 0.40
-    answer_policy: str = ""  # weights of the answer decision (JSON); "" = the shipped model
-    # A short answer (the span of the answer sentence that answers a factoid question) is given
-    # when its model probability reaches this (short.py). With the boosted trees, open-domain with
-    # models not trained on the file (docs/quality.md): 0.15 vs 0.05 gave CMRC EM/F1 0.132/0.395 vs
-    # 0.138/0.378 and DRCD 0.093/0.236 vs 0.093/0.237; bench/train_short.py's best F1 of what the
-    # reader sees (gold sentence, 2 folds) is at 0.3, but EM falls there (CMRC 0.225 at 0 -> 0.164).
-    short_answer_threshold: float = 0.15
-    short_answer_model: str = ""  # weights of the short-answer model (JSON); "" = the shipped model
+    # The same for the answer policy's probability, used instead when reader = false: 0.40 was the
+    # lowest threshold with refusal >= 0.90 on both open-domain sets, each measured with a policy
+    # not trained on it.
+    policy_threshold: float = 0.40
+    answer_policy: str = ""  # weights of the answer policy (JSON); "" = the shipped model
     max_question_chars: int = 500  # longer questions are rejected with a clear message
     history_turns: int = 3  # earlier user questions a follow-up is read against
 
@@ -159,8 +161,8 @@ _ENV = {
     "DADONG_QA_ANSWER_POLICY": "answer_policy",
     "DADONG_QA_DENSE_WEIGHT": "dense_weight",
     "DADONG_QA_TOP_K": "top_k",
-    "DADONG_QA_SHORT_THRESHOLD": "short_answer_threshold",
-    "DADONG_QA_SHORT_MODEL": "short_answer_model",
+    "DADONG_QA_READER": "reader",
+    "DADONG_QA_READER_MODEL": "reader_model",
     "DADONG_QA_RERANKER": "reranker",
     "DADONG_QA_ALLOW_PRIVATE_URLS": "allow_private_urls",
     "DADONG_QA_GENERATOR": "generator",

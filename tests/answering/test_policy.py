@@ -138,7 +138,7 @@ STORE = make_store(
 def answer_with(policy: AnswerPolicy, threshold: float, question: str = "2022年清水县新建了多少所学校？"):
     passages = [Passage(text="", doc_id="a", score=1.0, chunk_id=0, sentence_ids=[0, 1])]
     retrieval = Retrieval(passages, np.ones(DIM) / 2, [], analyze(question), {})
-    answerer = ExtractiveAnswerer(STORE, AnswerParams(refusal_threshold=threshold), policy)
+    answerer = ExtractiveAnswerer(STORE, AnswerParams(refusal_threshold=threshold, reader=False), policy)
     return answerer.answer(question, retrieval)
 
 

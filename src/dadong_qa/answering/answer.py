@@ -1,26 +1,37 @@
 """Extractive answering: pick the source sentences that answer, cite them, or refuse.
 
-Each candidate sentence is measured (`evidence.py`), the learned policy turns the measurements
-into the probability that the sentence answers (`policy.py`), and this module decides:
-- the most probable sentence answers, unless its probability is below
-  `refusal_threshold` (chosen on held-out data for precision): then the answer is "not in the
-  sources" — a wrong answer costs a reader more than a refusal;
-- more sentences join only when they are probable answers themselves and cover question terms
-  the first one missed (multi-fact questions), or a year the question names that the chosen
-  ones lack;
-- a sentence from another article giving a different figure for the same thing is cited too.
+Each candidate sentence is measured (`evidence.py`) and the answer policy (`policy.py`, boosted
+trees over those measurements, ~1 ms) orders them. The reader (`reader/`, a fine-tuned
+cross-encoder) then reads the question with each of the policy's first `reader_candidates`
+sentences and gives the probability that each is *the* answer, and that none is (they add up to
+one). This module decides, in one place:
+- the rules (a year, period or plan the question names and the sentence contradicts) rule a
+  sentence out; the reader's probabilities are conditioned on that (the ruled-out sentences'
+  share spread over the rest), so a rule that removes the top sentence lets the next one answer
+  instead of turning the question into a refusal;
+- the most probable sentence answers unless its probability is below `refusal_threshold`
+  (chosen on held-out data for precision): then the answer is "not in the sources" — a wrong
+  answer costs a reader more than a refusal;
+- more sentences join only when the reader reads them as answers too and they cover question
+  terms the first one missed (multi-fact questions), or a year the question names that the
+  chosen ones lack;
+- a sentence from another article giving a different figure for the same thing is cited too;
+- the short answer is the reader's span inside the first cited sentence, of the asked kind (short.py).
+With `reader = false` the policy's probability decides alone (the path before the reader).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from dadong_qa.answering.conflict import Conflict as FigureConflict
 from dadong_qa.answering.conflict import find_conflicts
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
 from dadong_qa.answering.periods import describe
-from dadong_qa.answering.policy import AnswerPolicy, shipped_policy
-from dadong_qa.answering.short import extract_short, load_model
+from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
+from dadong_qa.answering.reader import Reader, ReaderInput, Reading, load_reader
+from dadong_qa.answering.short import short_answer
 from dadong_qa.config import Settings
 from dadong_qa.ingestion.formats import citation_source
 from dadong_qa.retrieval.query import Query
@@ -49,31 +60,43 @@ class AnswerParams:
     answer_sentences: int = Settings.answer_sentences
     answer_docs: int = Settings.answer_docs
     policy_path: str = Settings.answer_policy  # "" = the shipped weights
-    short_threshold: float = Settings.short_answer_threshold
-    short_model_path: str = Settings.short_answer_model  # "" = the shipped weights
+    reader: bool = Settings.reader
+    reader_path: str = Settings.reader_model  # "" = the shipped weights
+    reader_candidates: int = Settings.reader_candidates
 
     @classmethod
     def of(cls, settings: Settings) -> AnswerParams:
         return cls(
-            settings.refusal_threshold,
+            settings.refusal_threshold if settings.reader else settings.policy_threshold,
             settings.max_answer_sentences,
             settings.answer_passages,
             settings.answer_sentences,
             settings.answer_docs,
             settings.answer_policy,
-            settings.short_answer_threshold,
-            settings.short_answer_model,
+            settings.reader,
+            settings.reader_model,
+            settings.reader_candidates,
         )
 
 
 @dataclass(frozen=True)
 class Candidate:
     evidence: SentenceEvidence
-    probability: float
+    probability: float  # what the decision reads: the reader's (rules applied), else the policy's
+    policy: float = 0.0  # the answer policy's probability, which orders the shortlist
+    reading: Reading | None = None  # the reader's reading, for the shortlisted sentences
 
     @property
     def sid(self) -> int:
         return self.evidence.sid
+
+    @property
+    def support(self) -> float:
+        """How well the sentence answers on its own (not against the others): whether it may join
+        the first one. The reader's logit as a probability; the policy's without the reader."""
+        if self.reading is None:
+            return self.probability
+        return 0.0 if ruled_out(self.evidence) else 1 / (1 + math.exp(-self.reading.logit))
 
 
 @dataclass(frozen=True)
@@ -103,10 +126,17 @@ class FoundConflict:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, store: SentenceStore, params: AnswerParams, policy: AnswerPolicy | None = None) -> None:
+    def __init__(
+        self,
+        store: SentenceStore,
+        params: AnswerParams,
+        policy: AnswerPolicy | None = None,
+        reader: Reader | None = None,
+    ) -> None:
         self.store = store
         self.params = params
         self._policy = policy
+        self._reader = reader
         self.gatherer = EvidenceGatherer(store, params.answer_passages, params.answer_sentences, params.answer_docs)
         self.figures = self.gatherer.figures
 
@@ -115,8 +145,41 @@ class ExtractiveAnswerer:
         """The given policy, else the shipped weights (read on first use, once per process)."""
         return self._policy or shipped_policy(self.params.policy_path or None)
 
+    @property
+    def reader(self) -> Reader | None:
+        """The given reader, else the shipped one (loaded on first use); None with `reader = false`."""
+        if not self.params.reader:
+            return None
+        return self._reader or load_reader(self.params.reader_path)
+
     def rank(self, retrieval: Retrieval) -> list[Candidate]:
         """Candidate sentences, most probable answer first."""
+        ranked = self.rank_by_policy(retrieval)
+        reader = self.reader
+        return self._read(reader, retrieval.query.text, ranked) if reader is not None and ranked else ranked
+
+    def _read(self, reader: Reader, question: str, ranked: list[Candidate]) -> list[Candidate]:
+        """The shortlist re-ranked by the reader, the rules applied by conditioning; the rest follow
+        with probability 0 (they are still compared for conflicting figures)."""
+        shortlist, rest = ranked[: self.params.reader_candidates], ranked[self.params.reader_candidates :]
+        readings = reader.read([self._reader_input(question, c.sid) for c in shortlist])
+        left = 1.0 - sum(r.probability for c, r in zip(shortlist, readings, strict=True) if ruled_out(c.evidence))
+        read = [
+            replace(c, probability=0.0 if ruled_out(c.evidence) else r.probability / max(left, 1e-9), reading=r)
+            for c, r in zip(shortlist, readings, strict=True)
+        ]
+        read.sort(key=lambda c: (-c.probability, -c.policy, c.sid))
+        return read + [replace(c, probability=0.0) for c in rest]
+
+    def _reader_input(self, question: str, sid: int) -> ReaderInput:
+        sentence = self.store.sentences[sid]
+        ids = self.store.doc_sentence_ids(sentence.doc_id)
+        at = ids.index(sid)
+        before = self.store.sentences[ids[at - 1]].text if at > 0 else ""
+        return ReaderInput(question, sentence.text, before, self.store.doc_meta(sentence.doc_id).title)
+
+    def rank_by_policy(self, retrieval: Retrieval) -> list[Candidate]:
+        """Candidate sentences ordered by the answer policy's probability."""
         records = self.gatherer.gather(retrieval)
         probs = self.policy.probabilities(records)
         asked = retrieval.query.period
@@ -127,7 +190,7 @@ class ExtractiveAnswerer:
                 if p >= self.params.refusal_threshold:
                     r.period_fit = self.figures.period_fit(r.sid, asked)
             probs = self.policy.probabilities(records)
-        ranked = [Candidate(r, float(p)) for r, p in zip(records, probs, strict=True)]
+        ranked = [Candidate(r, float(p), float(p)) for r, p in zip(records, probs, strict=True)]
         ranked.sort(key=lambda c: (-c.probability, c.sid))
         return ranked
 
@@ -152,8 +215,10 @@ class ExtractiveAnswerer:
         chosen = [ranked[0]]
         covered = set(ranked[0].evidence.covered)
         for cand in ranked[1:]:
-            if len(chosen) >= limit or cand.probability < threshold:
+            if len(chosen) >= limit:
                 break
+            if cand.support < threshold:
+                continue
             gain = sum(weights[t] for t in cand.evidence.matched - covered) / total
             if gain >= MIN_GAIN:
                 chosen.append(cand)
@@ -163,7 +228,7 @@ class ExtractiveAnswerer:
             if len(chosen) >= limit or any(c.evidence.year == y for c in chosen):
                 continue
             cand = next((c for c in ranked if c.evidence.year == y), None)
-            if cand is not None and cand.probability >= threshold:
+            if cand is not None and cand.support >= threshold:
                 chosen.append(cand)
         return chosen
 
@@ -231,13 +296,8 @@ class ExtractiveAnswerer:
         citations = [self._citation(c, retrieval) for c in chosen]
         text = "".join(f"{c.sentence}[{n}]" for n, c in enumerate(citations, 1))
         first = citations[0]
-        span = extract_short(
-            question,
-            first.sentence,
-            title=first.title,
-            threshold=self.params.short_threshold,
-            model=load_model(self.params.short_model_path),
-        )
+        reading = chosen[0].reading
+        span = short_answer(question, first.sentence, reading.spans) if reading is not None else None
         # the whole sentence is no short answer: the text already is that
         short = span.text if span is not None and span.text != first.sentence else None
         short = self._named_figure(retrieval.query, chosen[0].sid, short)

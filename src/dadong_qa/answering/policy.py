@@ -41,6 +41,11 @@ RULES: dict[str, float] = {"year_conflict": 0.05, "plan_conflict": 0.05}
 PERIOD_RULES: dict[str, float] = {"other": 0.05, "unknown": 0.05}
 
 
+def ruled_out(record: SentenceEvidence) -> bool:
+    """A sentence the rules above say cannot answer, whatever a model reads in it."""
+    return any(getattr(record, name) > 0 for name in RULES) or record.period_fit in PERIOD_RULES
+
+
 def sigmoid(logits: np.ndarray) -> np.ndarray:
     """Probabilities from logits (clipped at +-30, where the probability is 1e-13 from 0 or 1,
     so a huge logit cannot overflow `exp`)."""

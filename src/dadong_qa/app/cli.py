@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", default=".cache/eval-open", help="where the corpus and index of each split are kept")
     p.add_argument("--policy", default=None, help="answer-decision weights (JSON) instead of the shipped ones")
     p.add_argument("--threshold", type=float, default=None, help="refusal threshold instead of the configured one")
+    p.add_argument("--no-reader", action="store_true", help="decide with the answer policy alone (reader = false)")
     p.add_argument("--json", action="store_true")
     p = cmd("serve", "start the chat web app")
     p.add_argument("--host", default=None)
@@ -308,10 +309,12 @@ def _cmd_serve(qa: QA, args: argparse.Namespace) -> int:
 
 
 def _eval_open(qa: QA, args: argparse.Namespace) -> int:
-    from dadong_qa.app.evaluate_open import evaluate_file, format_rows
+    from dadong_qa.app.evaluate_open import evaluate_file, format_reliability, format_rows
 
-    if args.policy or args.threshold is not None:
-        qa = QA(qa.settings.with_overrides(answer_policy=args.policy, refusal_threshold=args.threshold))
+    if args.policy or args.threshold is not None or args.no_reader:
+        reader = qa.settings.reader and not args.no_reader
+        threshold = {"refusal_threshold" if reader else "policy_threshold": args.threshold}
+        qa = QA(qa.settings.with_overrides(answer_policy=args.policy, reader=reader, **threshold))
 
     bars = _bars()
     result = evaluate_file(
@@ -335,6 +338,8 @@ def _eval_open(qa: QA, args: argparse.Namespace) -> int:
     print(format_rows([s]))
     print("\nrefusal trade-off over the decision threshold:")
     print(format_rows(result["curve"], marked=result["threshold"]))
+    print("\ncalibration (every question answered, by confidence):")
+    print(format_reliability(result["reliability"]))
     return 0
 
 

@@ -295,6 +295,28 @@ def curve(rows: list[dict[str, Any]], thresholds: list[float] | None = None) -> 
     return [at_threshold(rows, t) for t in thresholds]
 
 
+def reliability(rows: list[dict[str, Any]], bins: int = 10) -> list[dict[str, Any]]:
+    """Calibration: per confidence bin, how many answers, their mean confidence and the share that
+    was right (an answerable question whose answer holds a gold span). A calibrated decision has
+    the two close in every bin, so the refusal threshold reads as the precision it buys."""
+    out = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        part = [r for r in rows if lo <= r["confidence"] < hi or (b == bins - 1 and r["confidence"] >= 1.0)]
+        if part:
+            right = sum(bool(r["answerable"] and r["contains"]) for r in part)
+            mean = statistics.mean(r["confidence"] for r in part)
+            share = round(right / len(part), 3)
+            out.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": len(part), "confidence": round(mean, 3), "right": share})
+    return out
+
+
+def format_reliability(table: list[dict[str, Any]]) -> str:
+    lines = [f"{'confidence':>12}{'answers':>10}{'mean':>10}{'right':>10}", "-" * 42]
+    lines += [f"{r['bin']:>12}{r['n']:>10}{r['confidence']:>10}{r['right']:>10}" for r in table]
+    return "\n".join(lines)
+
+
 COLUMNS = [
     ("threshold", "thresh"),
     ("contains", "contains"),
@@ -342,5 +364,6 @@ def evaluate_file(
         "threshold": threshold,
         "summary": at_threshold(rows, threshold),
         "curve": curve(rows, sorted({threshold, *(round(0.05 * i, 2) for i in range(20))})),
+        "reliability": reliability(rows),
         "items": rows,
     }

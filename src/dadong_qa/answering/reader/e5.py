@@ -199,8 +199,10 @@ class Tokenizer:
             return Pieces([], [])
         enc = self._tok.encode(norm, add_special_tokens=False)
         spans = []
-        for start, end in enc.offsets:
-            # Offsets count the prepended metaspace as part of the first piece (or alone).
+        for n, (token, (start, end)) in enumerate(zip(enc.tokens, enc.offsets, strict=True)):
+            if n == 0 and token == METASPACE and not norm.startswith(" "):
+                spans.append((0, 0))  # the metaspace prepended to the text: no character of it
+                continue
             s = min(max(start, 0), len(origin) - 1)
             e = min(max(end, s + 1), len(origin))
             spans.append((origin[s], origin[e - 1] + 1))

@@ -116,8 +116,17 @@ class ReaderNet(nn.Module):
         return {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.words.")}
 
 
-def best_span(start: torch.Tensor, end: torch.Tensor, row: Row, max_pieces: int) -> tuple[int, int, float]:
-    """The (start, end) character span in the sentence with the highest start + end logit."""
+@dataclass(frozen=True)
+class SpanPick:
+    first: int  # piece indices inside the sentence
+    last: int
+    start: int  # character offsets in the sentence
+    end: int
+    score: float  # start + end logit
+
+
+def best_span(start: torch.Tensor, end: torch.Tensor, row: Row, max_pieces: int) -> SpanPick:
+    """The span of at most `max_pieces` pieces of the sentence with the highest start + end logit."""
     n = len(row.spans)
     s = start[row.first : row.first + n]
     e = end[row.first : row.first + n]
@@ -128,7 +137,7 @@ def best_span(start: torch.Tensor, end: torch.Tensor, row: Row, max_pieces: int)
     scores = scores.masked_fill(~allowed, float("-inf"))
     flat = int(torch.argmax(scores))
     i, j = divmod(flat, n)
-    return row.spans[i][0], row.spans[j][1], float(scores[i, j])
+    return SpanPick(i, j, row.spans[i][0], row.spans[j][1], float(scores[i, j]))
 
 
 def bf16_supported(device: str) -> bool:

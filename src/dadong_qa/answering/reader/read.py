@@ -1,0 +1,94 @@
+"""The reader at question time: a shortlist of candidate sentences in, a reading of each out.
+
+`Reader.read` encodes the question with each candidate (title, sentence before, sentence), runs
+the network once over the batch and returns, per candidate, its answer logit, its probability of
+being *the* answer (a softmax over the shortlist plus "none of them", as it was trained: the
+probabilities of the candidates and of "none" add up to one), and the best short-answer spans the
+span head finds inside the sentence.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+from dadong_qa.answering.reader.e5 import Tokenizer, load_file
+from dadong_qa.answering.reader.model import (
+    Batch,
+    Limits,
+    ReaderInput,
+    ReaderNet,
+    Row,
+    best_span,
+    encode,
+    fast_math,
+)
+from dadong_qa.answering.reader.weights import MODEL_DIR, load_reader
+
+N_SPANS = 5  # spans kept per candidate, for the short answer's type check to choose among
+
+
+@dataclass(frozen=True)
+class SpanGuess:
+    start: int  # character offsets in the sentence
+    end: int
+    score: float  # start + end logit
+
+
+@dataclass(frozen=True)
+class Reading:
+    logit: float
+    probability: float  # P(this sentence is the answer), listwise
+    spans: tuple[SpanGuess, ...]  # best first; start <= end, inside the sentence
+
+
+class Reader:
+    def __init__(self, net: ReaderNet, meta: dict, source: Path) -> None:
+        self.net = net
+        self.meta = meta
+        self.source = source
+        self.tokenizer = Tokenizer(load_file())
+        config = meta.get("config", {})
+        self.limits = Limits(max_len=int(config.get("max_len", Limits.max_len)))
+        self.max_pieces = int(config.get("max_pieces", 24))
+        # Threads share the network read-only; torch's intra-op pool serves one batch at a time.
+        self._lock = threading.Lock()
+
+    def read(self, items: list[ReaderInput]) -> list[Reading]:
+        """One reading per item, in order; the items are one question's shortlist."""
+        if not items:
+            return []
+        rows = [encode(self.tokenizer, item, self.limits) for item in items]
+        with self._lock, torch.inference_mode(), fast_math():
+            answer, start, end = (t.float() for t in self.net(Batch.of(rows)))
+        probs = torch.softmax(torch.cat([answer.new_zeros(1), answer]), 0)[1:]
+        return [
+            Reading(float(answer[i]), float(probs[i]), self._spans(start[i], end[i], rows[i]))
+            for i in range(len(rows))
+        ]
+
+    def _spans(self, start: torch.Tensor, end: torch.Tensor, row: Row) -> tuple[SpanGuess, ...]:
+        """The N_SPANS best spans: the best pair, then the best pair left once each found one is
+        ruled out (masking its start), so alternatives start elsewhere in the sentence."""
+        if not row.spans:
+            return ()
+        out, start = [], start.clone()
+        for _ in range(min(N_SPANS, len(row.spans))):
+            pick = best_span(start, end, row, self.max_pieces)
+            if pick.score == float("-inf"):
+                break
+            out.append(SpanGuess(pick.start, pick.end, pick.score))
+            start[row.first + pick.first] = float("-inf")
+        return tuple(out)
+
+
+@lru_cache(maxsize=4)
+def load(folder: str = "") -> Reader:
+    """The reader whose weights are in `folder` ("" = the shipped ones), once per process."""
+    path = Path(folder) if folder else MODEL_DIR
+    net, meta = load_reader(path)
+    return Reader(net, meta, path)

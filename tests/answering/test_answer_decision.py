@@ -1,0 +1,99 @@
+"""The decision with the reader: its probability, the threshold, the rules, the short answer.
+
+A stand-in reader returns given probabilities per sentence, so each test states what the reader
+read and checks what `ExtractiveAnswerer` decides from it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from conftest import DIM, make_store
+from dadong_qa.answering.answer import AnswerParams, ExtractiveAnswerer
+from dadong_qa.answering.evidence import FEATURES
+from dadong_qa.answering.policy import AnswerPolicy, Logistic
+from dadong_qa.answering.reader import ReaderInput, Reading, SpanGuess
+from dadong_qa.retrieval.expand import analyze
+from dadong_qa.retrieval.retrieve import Retrieval
+from dadong_qa.schema import Passage
+
+STORE = make_store(
+    {
+        "a": (
+            "清水县学校",
+            "2023-11-02",
+            ["2022年，清水县新建学校7所。", "2023年，清水县新建学校9所。", "县里开通了4条社区公交线路。"],
+        ),
+    }
+)
+N = len(FEATURES)
+FLAT = AnswerPolicy(FEATURES, Logistic(np.zeros(N), np.ones(N), np.zeros(N), 0.0), {})  # orders by nothing
+
+
+class StandIn:
+    """Reads each sentence with the logit given for it (others: -5); the span is the given text."""
+
+    def __init__(self, logits: dict[str, float], spans: dict[str, str] | None = None) -> None:
+        self.logits, self.spans, self.seen = logits, spans or {}, []
+
+    def read(self, items: list[ReaderInput]) -> list[Reading]:
+        self.seen.append(items)
+        logits = [self.logits.get(i.sentence, -5.0) for i in items]
+        total = 1 + sum(math.exp(x) for x in logits)
+        out = []
+        for item, x in zip(items, logits, strict=True):
+            text = self.spans.get(item.sentence)
+            spans = (SpanGuess(item.sentence.index(text), item.sentence.index(text) + len(text), 5.0),) if text else ()
+            out.append(Reading(x, math.exp(x) / total, spans))
+        return out
+
+
+def answer(reader: StandIn, question: str, threshold: float = 0.5, candidates: int = 8):
+    passages = [Passage(text="", doc_id="a", score=1.0, chunk_id=0, sentence_ids=[0, 1, 2])]
+    retrieval = Retrieval(passages, np.ones(DIM) / 2, [], analyze(question), {})
+    params = AnswerParams(refusal_threshold=threshold, reader_candidates=candidates)
+    return ExtractiveAnswerer(STORE, params, FLAT, reader).answer(question, retrieval)
+
+
+def test_the_reader_chooses_and_its_probability_is_the_confidence() -> None:
+    reader = StandIn({"县里开通了4条社区公交线路。": 3.0}, {"县里开通了4条社区公交线路。": "4条"})
+    a = answer(reader, "清水县开通了几条社区公交线路？")
+    assert a.answered and a.citations[0].sentence == "县里开通了4条社区公交线路。"
+    expected = math.exp(3) / (1 + math.exp(3) + 2 * math.exp(-5))
+    assert a.confidence == pytest.approx(expected, abs=1e-4) and a.short == "4条"
+    assert reader.seen[0][0].title == "清水县学校"  # the reader reads the title with each sentence
+
+
+def test_below_the_threshold_the_reader_refuses() -> None:
+    reader = StandIn({"县里开通了4条社区公交线路。": 0.0})  # p = 0.5 against "none" and the rest
+    assert not answer(reader, "清水县开通了几条社区公交线路？", threshold=0.6).answered
+    assert answer(reader, "清水县开通了几条社区公交线路？", threshold=0.45).answered
+
+
+def test_a_rule_that_rules_out_the_top_sentence_lets_the_next_one_answer() -> None:
+    # The reader prefers the 2023 sentence, but the question asks about 2022: the year rule rules
+    # it out, and its share goes to what is left (the 2022 sentence and "none").
+    reader = StandIn({"2023年，清水县新建学校9所。": 4.0, "2022年，清水县新建学校7所。": 2.0})
+    a = answer(reader, "2022年清水县新建了多少所学校？")
+    assert a.answered and a.citations[0].sentence == "2022年，清水县新建学校7所。"
+    assert a.confidence == pytest.approx(math.exp(2) / (1 + math.exp(2)), abs=2e-3)
+
+
+def test_a_ruled_out_sentence_alone_is_no_answer() -> None:
+    reader = StandIn({"2023年，清水县新建学校9所。": 4.0})
+    assert not answer(reader, "2022年清水县新建了多少所学校？").answered
+
+
+def test_only_the_shortlist_is_read() -> None:
+    reader = StandIn({})
+    answer(reader, "清水县开通了几条社区公交线路？", candidates=2)
+    assert len(reader.seen[0]) == 2
+
+
+def test_a_second_sentence_joins_when_the_reader_reads_it_as_an_answer_too() -> None:
+    reader = StandIn({"2022年，清水县新建学校7所。": 3.0, "2023年，清水县新建学校9所。": 3.0})
+    a = answer(reader, "清水县2022年和2023年分别新建了多少所学校？", threshold=0.3)
+    assert {c.sentence for c in a.citations} == {"2022年，清水县新建学校7所。", "2023年，清水县新建学校9所。"}

@@ -1,0 +1,53 @@
+"""How a candidate becomes the reader's input row, and how spans are read off the head."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dadong_qa.answering.reader.e5 import Tokenizer, load_file
+from dadong_qa.answering.reader.model import Batch, Limits, ReaderInput, best_span, encode
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Tokenizer:
+    return Tokenizer(load_file())
+
+
+def test_row_layout_marks_the_sentence(tokenizer: Tokenizer) -> None:
+    item = ReaderInput("产量是多少？", "全年产量46万辆。", before="汽车是支柱产业。", title="大东区经济")
+    row = encode(tokenizer, item, Limits())
+    assert row.ids[0] == tokenizer.bos and row.ids[-1] == tokenizer.eos
+    sentence = [i for i, t in enumerate(row.types) if t == 1]
+    assert sentence == list(range(row.first, row.first + len(row.spans)))
+    assert "".join(item.sentence[a:b] for a, b in row.spans) == item.sentence
+
+
+def test_context_gives_way_to_the_sentence_when_a_row_is_too_long(tokenizer: Tokenizer) -> None:
+    long_before = "这是前一句很长的背景介绍。" * 20
+    item = ReaderInput("问题？", "答案句子有一个数字12万人。", before=long_before, title="标题" * 30)
+    limits = Limits(max_len=40, question=10, title=8, before=20)
+    row = encode(tokenizer, item, limits)
+    assert len(row.ids) <= 40
+    assert "".join(item.sentence[a:b] for a, b in row.spans) == item.sentence  # the sentence is whole
+
+
+def test_a_sentence_longer_than_a_row_is_cut_at_the_end(tokenizer: Tokenizer) -> None:
+    item = ReaderInput("问题？", "很长的句子" * 100)
+    row = encode(tokenizer, item, Limits(max_len=32))
+    assert len(row.ids) == 32 and row.spans[-1][1] < len(item.sentence)
+
+
+def test_best_span_stays_inside_the_sentence_and_its_length_limit(tokenizer: Tokenizer) -> None:
+    row = encode(tokenizer, ReaderInput("问题？", "沈阳市大东区二〇二二年的产值是九百四十亿元。"), Limits())
+    batch = Batch.of([row])
+    width = batch.ids.shape[1]
+    start = torch.full((width,), -1e4)
+    end = torch.full((width,), -1e4)
+    start[row.first + 2] = 5.0
+    end[row.first + 1] = 9.0  # before the start: not allowed
+    end[row.first + 4] = 3.0
+    pick = best_span(start, end, row, max_pieces=3)
+    assert (pick.first, pick.last) == (2, 4)
+    assert (pick.start, pick.end) == (row.spans[2][0], row.spans[4][1])
+    assert best_span(start, end, row, max_pieces=2).last - 2 < 2
