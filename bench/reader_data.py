@@ -2,6 +2,7 @@
 
     python bench/reader_data.py ../shared/data/qa-train/cmrc2018_train.json --out .cache/reader/cmrc_train.jsonl
     python bench/reader_data.py FILE --policy .cache/eval-open/policy-drcd.json   # another shortlist model
+    python bench/reader_data.py eval/seed_extra.jsonl --out .cache/reader/seed_extra.jsonl  # own news questions
 
 A SQuAD-format file goes through the open-domain protocol of `dadong-qa eval-open` with every
 question (no sampling): a seeded share of paragraphs held out (their questions unanswerable), and a
@@ -14,6 +15,10 @@ line per question, with what the reader reads (title, sentence before, sentence)
   `answers` (the positive label): it is the sentence of the gold `answer_start`, and the question
   is answerable in this collection;
 - `span`: character offsets of the first gold answer inside the sentence, for the span head.
+
+A `.jsonl` question set of this project (eval/seed_extra.jsonl: news questions written for the
+seed articles, never ../shared/eval/dev.jsonl) is asked over ./corpus instead: a sentence
+holding one of its `evidence` strings is the answer, a string of its first `answers` group the span.
 """
 
 from __future__ import annotations
@@ -97,6 +102,29 @@ def candidates(live: Any, item: OpenItem, top: int, gold_sentences: list[str]) -
     return out
 
 
+def news_rows(path: str, top: int, policy: str) -> list[dict[str, Any]]:
+    """Our own news questions over the seed corpus (index built in .cache/reader/seed-index)."""
+    from dadong_qa.api import QA
+    from dadong_qa.app.evaluate import load_items
+
+    qa = QA(load_settings(index_dir=ROOT / ".cache" / "reader" / "seed-index", answer_policy=policy))
+    qa.ensure_index()
+    live = qa.live()
+    rows = []
+    for item in load_items(path):
+        answers = item.answers[0] if item.answers else []
+        evidence = [normalize_answer(e) for e in item.evidence]
+        row = OpenItem(item.id, item.question, answers or [""], "", item.answerable)
+        cands = candidates(live, row, top, [])
+        for c in cands:
+            c["answers"] = bool(item.answerable and any(e and e in normalize_answer(c["text"]) for e in evidence))
+            c["holds"] = c["own"] = c["answers"]
+            c["span"] = answer_span(c["text"], answers) if c["answers"] else None
+        rows.append({"set": Path(path).stem, "id": item.id, "question": item.question, "answers": answers,
+                     "doc_id": "", "answerable": item.answerable, "why": "", "candidates": cands})  # fmt: skip
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("file")
@@ -110,6 +138,12 @@ def main() -> int:
     args = ap.parse_args()
 
     name = Path(args.file).stem
+    if args.file.endswith(".jsonl"):
+        rows = news_rows(args.file, args.top, args.policy)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        print(f"wrote {args.out}: {len(rows)} questions", file=sys.stderr)
+        return 0
     openset = split_open(load_squad(args.file), args.holdout, args.seed, None, name=name, silent=args.silent)
     settings = load_settings().with_overrides(answer_policy=args.policy)
     qa = prepared_qa(openset, Path(args.workdir), settings)

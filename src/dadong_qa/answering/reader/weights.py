@@ -29,9 +29,9 @@ def save_reader(folder: Path, net: ReaderNet, meta: dict[str, Any]) -> None:
     from safetensors.torch import save_file
 
     state = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in net.trained_state().items()}
-    layers = len(net.encoder.layers)
-    save_file(state, str(folder / WEIGHTS), metadata={"layers": str(layers), "format": "dadong-qa reader 1"})
-    (folder / META).write_text(json.dumps({"layers": layers, **meta}, ensure_ascii=False, indent=1), encoding="utf-8")
+    shape = {"layers": len(net.encoder.layers), "frozen": net.encoder.frozen}
+    save_file(state, str(folder / WEIGHTS), metadata={k: str(v) for k, v in shape.items()})
+    (folder / META).write_text(json.dumps({**shape, **meta}, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def load_reader(folder: Path) -> tuple[ReaderNet, dict[str, Any]]:
     except (SafetensorError, OSError, ValueError) as exc:
         raise ReaderError(f"{path}: not a readable weights file ({exc})") from exc
     try:
-        net = ReaderNet(load_file(), meta["layers"])
+        net = ReaderNet(load_file(), meta["layers"], int(meta.get("frozen", 0)))
     except E5Error as exc:
         raise ReaderError(f"{path}: {exc}") from exc
     expected = net.trained_state()

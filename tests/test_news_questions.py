@@ -1,0 +1,109 @@
+"""News questions a new user asked of the seed articles (issue 20), end to end with the shipped reader.
+
+Each question's right outcome was read off the articles by hand: an answer citing the sentence
+that says it (with the short answer of the asked kind), or a refusal where the articles are
+silent. Three more articles (a 2023 half-year report, a 2023 plan, a 2022 review with another car
+figure) and a museum notice are added in the second group, as a user would upload them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dadong_qa import QA, load_settings
+
+pytestmark = pytest.mark.slow
+
+H1_2023 = """大东区2023年上半年经济运行情况
+
+2023-07-20
+
+2023年上半年，大东区实现地区生产总值480.6亿元，同比增长5.8%。
+
+上半年，全区整车产量24.9万辆，社会消费品零售总额完成150.2亿元。
+"""
+PLAN_2023 = """大东区2023年经济工作安排
+
+2023-01-16
+
+2023年，大东区力争地区生产总值增长6.5%，整车产量突破50万辆。
+
+全区将新开工亿元以上项目150个，持续优化营商环境。
+"""
+REVIEW_2022 = """回眸2022：大东区汽车产业稳中有进
+
+2023-02-08
+
+2022年，大东区整车产量44.7万辆，汽车产业产值达1730亿元。
+
+宝马配套产业园新落户项目37个。
+"""
+NOTICE = """示例县博物馆开放时间公告
+
+2024-03-01
+
+示例县博物馆每周二至周日9:00-17:00开放，每周一闭馆，法定节假日照常开放。
+
+参观实行免费预约制度，每日限额3000人。
+"""
+
+
+@pytest.fixture(scope="module")
+def seed(built_qa: QA) -> QA:
+    return built_qa
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory: pytest.TempPathFactory, seed_corpus: Path) -> QA:
+    root = tmp_path_factory.mktemp("grown")
+    shutil.copytree(seed_corpus, root / "corpus")
+    added = {"h1.txt": H1_2023, "plan.txt": PLAN_2023, "review.txt": REVIEW_2022, "notice.txt": NOTICE}
+    for name, text in added.items():
+        (root / "corpus" / name).write_text(text, encoding="utf-8")
+    qa = QA(load_settings(corpus_dir=root / "corpus", index_dir=root / "index"))
+    qa.build()
+    return qa
+
+
+@pytest.mark.parametrize("question", ["大东区2022年GDP是多少？", "大东区2022年地区生产总值是多少？"])
+def test_the_gdp_is_answered_however_it_is_named(seed: QA, question: str) -> None:
+    a = seed.ask(question)
+    assert a.answered and "940亿元" in a.citations[0].sentence and a.short == "940亿元"
+
+
+def test_a_period_the_question_names_picks_the_figure_of_that_period(seed: QA) -> None:
+    a = seed.ask("大东区1至8月整车产量是多少？")
+    assert a.answered and a.short == "28.2万辆" and "46万辆" not in a.citations[0].sentence
+
+
+def test_a_rank_question_gets_a_rank(seed: QA) -> None:
+    a = seed.ask("大东区在全国工业百强区排名第几？")
+    assert a.answered and a.short == "36名"
+
+
+def test_added_articles_do_not_turn_an_answer_into_a_refusal(grown: QA) -> None:
+    a = grown.ask("大东区2022年地区生产总值是多少？")
+    assert a.answered and a.short == "940亿元"
+
+
+def test_the_same_figure_from_two_articles_is_flagged(grown: QA) -> None:
+    a = grown.ask("大东区2022年整车产量是多少？")
+    assert a.answered and a.conflict is not None
+    assert {c.figure for c in a.conflict.claims} >= {"超46万辆", "44.7万辆"}
+
+
+def test_a_plan_is_not_the_answer_to_what_happened(grown: QA) -> None:
+    a = grown.ask("大东区2023年上半年整车产量是多少？")
+    assert a.answered and a.short == "24.9万辆"
+
+
+def test_a_yes_no_question_is_answered_with_what_the_notice_says(grown: QA) -> None:
+    a = grown.ask("博物馆周一开门吗？")
+    assert a.answered and a.short is not None and "周一闭馆" in a.short
+
+
+def test_what_no_article_says_is_refused(grown: QA) -> None:
+    assert not grown.ask("大东区2022年的常住人口是多少？").answered
