@@ -51,3 +51,10 @@ def test_best_span_stays_inside_the_sentence_and_its_length_limit(tokenizer: Tok
     assert (pick.first, pick.last) == (2, 4)
     assert (pick.start, pick.end) == (row.spans[2][0], row.spans[4][1])
     assert best_span(start, end, row, max_pieces=2).last - 2 < 2
+
+
+def test_a_long_sentence_is_read_where_the_question_words_are(tokenizer: Tokenizer) -> None:
+    sentence = "，".join(["前面的内容与问题无关"] * 12 + ["全区整车产量超46万辆"] + ["后面的内容也无关"] * 6) + "。"
+    row = encode(tokenizer, ReaderInput("整车产量是多少？", sentence), Limits(max_len=48))
+    read = sentence[row.spans[0][0] : row.spans[-1][1]]
+    assert "整车产量超46万辆" in read and not read.startswith("前面")

@@ -25,10 +25,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from dadong_qa.answering.conflict import Conflict as FigureConflict
 from dadong_qa.answering.conflict import find_conflicts
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
-from dadong_qa.answering.periods import describe
+from dadong_qa.answering.periods import Period, describe
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
 from dadong_qa.answering.reader import Reader, ReaderInput, Reading, load_reader
 from dadong_qa.answering.short import short_answer
@@ -184,15 +186,29 @@ class ExtractiveAnswerer:
         probs = self.policy.probabilities(records)
         asked = retrieval.query.period
         if retrieval.query.answer_type == "quantity" and asked is not None and asked.year is not None:
-            # Figures are read (~2 ms a sentence) only for candidates that could answer: the
-            # period rule can only lower a probability.
-            for r, p in zip(records, probs, strict=True):
-                if p >= self.params.refusal_threshold:
-                    r.period_fit = self.figures.period_fit(r.sid, asked)
-            probs = self.policy.probabilities(records)
+            probs = self._fit_periods(records, probs, asked)
         ranked = [Candidate(r, float(p), float(p)) for r, p in zip(records, probs, strict=True)]
         ranked.sort(key=lambda c: (-c.probability, c.sid))
         return ranked
+
+    def _fit_periods(self, records: list[SentenceEvidence], probs: np.ndarray, asked: Period) -> np.ndarray:
+        """Probabilities after the period rule, reading figures (~2 ms a sentence) only for the
+        candidates that could answer: the reader's shortlist, until every sentence in it has been
+        read (a sentence the rule demotes lets the next one in), or without the reader those
+        above the threshold (the rule can only lower a probability)."""
+        read: set[int] = set()
+        while True:
+            if self.params.reader:
+                could = np.argsort(-probs, kind="stable")[: self.params.reader_candidates]
+            else:
+                could = np.flatnonzero(probs >= self.params.refusal_threshold)
+            todo = [int(i) for i in could if int(i) not in read]
+            if not todo:
+                return probs
+            for i in todo:
+                records[i].period_fit = self.figures.period_fit(records[i].sid, asked)
+            read.update(todo)
+            probs = self.policy.probabilities(records)
 
     def answer(self, question: str, retrieval: Retrieval) -> Answer:
         if retrieval.query.small_talk is not None:
