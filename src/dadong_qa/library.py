@@ -15,12 +15,12 @@ import shutil
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dadong_qa import index as store
-from dadong_qa.app.audit import audited
+from dadong_qa.audit import audited
 from dadong_qa.index import Index, Progress, paragraph_hashes
 from dadong_qa.ingestion import corpus_meta
 from dadong_qa.ingestion.folder_sync import sync
@@ -34,7 +34,7 @@ from dadong_qa.ingestion.ingest import (
     read_file,
 )
 from dadong_qa.ingestion.near_dup import fold_into_index, fold_near_copies, other_article_same_name
-from dadong_qa.schema import Document
+from dadong_qa.schema import ChangeReport, Document
 
 if TYPE_CHECKING:
     from dadong_qa.api import QA
@@ -45,19 +45,6 @@ if TYPE_CHECKING:
 Item = tuple[Document, int, frozenset[int]]
 # (file, its article, the indexed record it replaces or None)
 Candidate = tuple[Path, Document, "DocRecord | None"]
-
-
-@dataclass
-class ChangeReport:
-    """What a corpus change did, for the CLI and the UI."""
-
-    added: list[str] = field(default_factory=list)
-    replaced: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)  # done, but not as asked: near-copies folded, ids changed
 
 
 class CorpusFolder:

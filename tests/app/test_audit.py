@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from conftest import LIBRARY_ARTICLE, ROOT
-from dadong_qa.app.audit import append_line, audit_path, read_lines, recent
+from dadong_qa.audit import append_line, audit_path, read_lines, recent
 
 
 def test_append_line_writes_whole_json_lines(tmp_path: Path) -> None:
@@ -33,7 +33,7 @@ def test_read_lines_skips_a_torn_line(tmp_path: Path) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-from dadong_qa.app.audit import append_line
+from dadong_qa.audit import append_line
 path = Path(sys.argv[1])
 i = 0
 while True:

@@ -32,9 +32,10 @@ from dadong_qa.config import Settings
 from dadong_qa.index import Progress
 from dadong_qa.ingestion import corpus_meta
 from dadong_qa.ingestion.ingest import IngestError, make_doc_id
+from dadong_qa.schema import ChangeReport
 
 if TYPE_CHECKING:
-    from dadong_qa.api import QA, ChangeReport
+    from dadong_qa.api import QA
 
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
@@ -200,8 +201,6 @@ def url_doc_id(url: str) -> str:
 
 def add_urls(qa: QA, urls: list[str], progress: Progress | None = None, actor: str = "cli") -> ChangeReport:
     """Fetch pages and add them as articles in one index change; failures are listed, not raised."""
-    from dadong_qa.api import ChangeReport
-
     report = ChangeReport()
     corpus = qa.settings.corpus_dir
     t0 = time.perf_counter()
@@ -242,7 +241,7 @@ def add_feed(qa: QA, feed_url: str, progress: Progress | None = None, actor: str
     known = _known_urls(qa)
     links = [urljoin(feed.url, e.get("link", "")) for e in parsed.entries if e.get("link")]
     new = [link for link in dict.fromkeys(links) if link not in known]
-    report = add_urls(qa, new, progress, actor) if new else _empty_report()
+    report = add_urls(qa, new, progress, actor) if new else ChangeReport()
     report.unchanged += [url_doc_id(link) for link in dict.fromkeys(links) if link in known]
     return report
 
@@ -256,8 +255,3 @@ def _known_urls(qa: QA) -> set[str]:
         v["url"] for v in corpus_meta.load(qa.settings.corpus_dir).values() if v.get("url")
     }
 
-
-def _empty_report() -> ChangeReport:
-    from dadong_qa.api import ChangeReport
-
-    return ChangeReport()
