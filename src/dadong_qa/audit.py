@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AUDIT_FILE = "audit.jsonl"
+# The logs' folder beside the index folder: logs/ in the project folder by default, which git
+# ignores, so running the app never changes a checkout (the logs used to be written at its root).
+LOG_DIR = "logs"
 CLI_ACTOR = "cli"
 LOCAL_ACTOR = "local"  # the app on a loopback address with no editors configured
 _MAX_IDS = 1000  # a rebuild of a large collection logs a count beyond this, not every id
@@ -39,7 +42,8 @@ def log_dir(settings: Settings) -> Path:
 
 
 def audit_path(settings: Settings) -> Path:
-    return Path(settings.audit_log) if settings.audit_log else settings.index_dir.parent / AUDIT_FILE
+    """`audit_log` if set, else logs/audit.jsonl beside the index folder."""
+    return Path(settings.audit_log) if settings.audit_log else settings.index_dir.parent / LOG_DIR / AUDIT_FILE
 
 
 def now_iso() -> str:
