@@ -4,6 +4,9 @@ Written where the change happens, once: `Library.add` / `remove` / `build` (libr
 `audited`, and every caller (CLI, editor UI, API) passes who it acts for as `actor=`.
 Each line goes out in a single `os.write` on an `O_APPEND` descriptor and is fsynced, so
 concurrent writers never interleave and a writer killed at any moment leaves whole lines only.
+
+It fails closed: a change is only made once the log has been opened for appending (and has some
+free space), so an unwritable log stops the change with `AuditLogError` before anything moves.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import functools
 import json
 import logging
 import os
+import shutil
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +37,16 @@ LOG_DIR = "logs"
 CLI_ACTOR = "cli"
 LOCAL_ACTOR = "local"  # the app on a loopback address with no editors configured
 _MAX_IDS = 1000  # a rebuild of a large collection logs a count beyond this, not every id
+_MIN_FREE_BYTES = 1 << 20  # a change's line is a few kB (a rebuild's at most ~100 kB)
+
+
+class AuditLogError(OSError):
+    """The audit log cannot be written. `changed`: False when nothing was changed because of it
+    (the usual case: checked first), True when the change was made and only its line is missing."""
+
+    def __init__(self, message: str, changed: bool = False) -> None:
+        super().__init__(message)
+        self.changed = changed
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -148,13 +162,24 @@ def audited(action: str) -> Callable[[_F], _F]:
             if action != "build" and args:  # paths or doc_ids: a one-shot iterator must serve log and method
                 targets = list(args[0])
                 args = (targets, *args[1:])
+            path = audit_path(qa.settings)
+            check_writable(path)  # fail closed: no change is made that cannot be logged
             files = files_of(qa, targets)
             try:
                 report = method(qa, *args, **kwargs)
             except BaseException as exc:
-                _write(qa.settings, change_record(actor, audit_action or action, None, files, f"{exc!r}"))
+                _write_failure(path, change_record(actor, audit_action or action, None, files, f"{exc!r}"))
                 raise
-            _write(qa.settings, change_record(actor, audit_action or action, report, files))
+            record = change_record(actor, audit_action or action, report, files)
+            try:
+                append_line(path, record)
+            except OSError as exc:  # after the check: the disk filled up meanwhile, say
+                log.error("could not write the audit log %s: %s", path, json.dumps(record, ensure_ascii=False))
+                raise AuditLogError(
+                    f"the {record['action']} was made, but its line could not be written to the audit log "
+                    f"{path} ({exc.strerror or exc}); the line is in the error log",
+                    changed=True,
+                ) from None
             return report
 
         return run  # type: ignore[return-value]
@@ -162,11 +187,27 @@ def audited(action: str) -> Callable[[_F], _F]:
     return wrap
 
 
-def _write(settings: Settings, record: dict[str, Any]) -> None:
+def check_writable(path: Path) -> None:
+    """`AuditLogError` unless the log can be opened for appending (created, with its folder, if
+    missing) and its disk has room for a line; nothing is written."""
     try:
-        append_line(audit_path(settings), record)
-    except OSError:  # the change itself is done (or failed) already; say loudly that it went unlogged
-        log.exception("could not write the audit log %s: %s", audit_path(settings), record)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640))
+        if shutil.disk_usage(path.parent).free < _MIN_FREE_BYTES:
+            raise OSError("no space left on the disk")
+    except OSError as exc:
+        raise AuditLogError(
+            f"cannot write the audit log {path} ({exc.strerror or exc}); nothing was changed: "
+            "a change is only made when it can be logged (fix the file or its folder, or set audit_log)"
+        ) from None
+
+
+def _write_failure(path: Path, record: dict[str, Any]) -> None:
+    """The line of a change that failed (so changed nothing); the failure is what the caller sees."""
+    try:
+        append_line(path, record)
+    except OSError as exc:
+        log.error("could not write the audit log %s (%s): %s", path, exc, json.dumps(record, ensure_ascii=False))
 
 
 def recent(settings: Settings, limit: int = 50) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ switch is what makes a crash harmless:
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from collections.abc import Iterable, Iterator
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from dadong_qa import index as store
 from dadong_qa.audit import audited
-from dadong_qa.index import Index, Progress, paragraph_hashes
+from dadong_qa.index import Index, IndexCorruptError, Progress, paragraph_hashes
 from dadong_qa.ingestion import corpus_meta
 from dadong_qa.ingestion.folder_sync import sync
 from dadong_qa.ingestion.ingest import (
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from dadong_qa.api import QA
     from dadong_qa.config import Settings
     from dadong_qa.index import DocRecord
+
+log = logging.getLogger(__name__)
 
 # (article, paragraphs dropped as duplicates, hashed keys of those paragraphs): what an index adds
 Item = tuple[Document, int, frozenset[int]]
@@ -120,6 +123,7 @@ class Library:
         corpus = self.settings.corpus_dir
         if not corpus.is_dir():  # a typo must not replace the live index with an empty one
             raise IngestError(f"corpus folder {corpus} does not exist (check --corpus); the index was not changed")
+        lost = store.dangling_version(self.settings.index_dir)
         docs = self._read_corpus(progress, report)
         _check_unique_ids(docs, report)
         docs, report.notes = fold_near_copies(docs, self.settings.near_duplicate_threshold)
@@ -131,6 +135,12 @@ class Library:
             store.save(index, self.settings.index_dir)
         self.qa.publish(index)
         report.added = [d.doc_id for d in docs]
+        if lost:  # said, not done silently: the server and the first ask() rebuild it this way
+            report.notes.append(
+                f"{store.lost_index_message(self.settings.index_dir, lost)}; rebuilt from "
+                f"{self.settings.corpus_dir} ({len(docs)} articles)"
+            )
+            log.warning("%s", report.notes[-1])
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -348,9 +358,18 @@ class Library:
         return Index.empty(self.qa.embedder, self.qa.chunk_params, s.index_backend, s.index_uri, s.index_dir)
 
     def _load_for_write(self) -> Index:
-        """The live version (called under the write lock): the loaded one if still current."""
+        """The live version (called under the write lock): the loaded one if still current.
+
+        A lost index (CURRENT naming a missing version) is not taken as an empty one: adding to
+        that would replace the whole collection with the new articles.
+        """
         if store.exists(self.settings.index_dir):
             return self.qa.loaded_index() or self.qa.load_index()
+        if lost := store.dangling_version(self.settings.index_dir):
+            raise IndexCorruptError(
+                f"{store.lost_index_message(self.settings.index_dir, lost)}; nothing was changed. "
+                f"Rebuild it from {self.settings.corpus_dir} with: dadong-qa build"
+            )
         return self._empty()
 
 

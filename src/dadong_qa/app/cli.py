@@ -11,6 +11,7 @@ from typing import Any
 
 from dadong_qa import index as store
 from dadong_qa.api import QA, ChangeReport, QuestionError
+from dadong_qa.audit import AuditLogError
 from dadong_qa.config import load_settings
 from dadong_qa.embed import EmbedderError
 from dadong_qa.index import IndexStoreError
@@ -175,9 +176,19 @@ READ_ONLY = ("list", "status", "ask", "eval")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        if exc.code == 2 and (hint := _dash_hint(parser, argv)):
+            print(hint, file=sys.stderr)
+        raise
     try:
         return _run(args)
+    except AuditLogError as exc:  # before OSError: it says whether the change was made
+        print(f"dadong-qa: {exc}", file=sys.stderr)
+        return 1 if exc.changed else 2
     except (QuestionError, IngestError, IndexStoreError, EmbedderError, RerankerError, ValueError, OSError) as exc:
         print(f"dadong-qa: {exc}", file=sys.stderr)
         return 2
@@ -186,13 +197,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _dash_hint(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """How to pass an article id that starts with "-" ("remove -rf" reads -rf as an option)."""
+    sub = next(a for a in parser._actions if a.dest == "command")
+    command = next((a for a in argv if a in sub.choices), None)
+    if command not in ("remove", "meta") or "--" in argv:
+        return None
+    known = {s for a in sub.choices[command]._actions for s in a.option_strings}
+    rest = argv[argv.index(command) + 1 :]
+    dashed = [a for a in rest if a.startswith("-") and a.split("=")[0] not in known]
+    if not dashed:
+        return None
+    return (
+        f"dadong-qa: {dashed[0]!r} was read as an option; an article id that starts with '-' "
+        f"goes after '--': dadong-qa {command} -- {dashed[0]}"
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command in ROLE_COMMANDS:
         return ROLE_COMMANDS[args.command](args)
     qa = _qa(args)
     if args.command in READ_ONLY and not store.exists(qa.settings.index_dir):
         # Reading never builds: a wrong --index must not create (or replace) an index.
-        print(f"dadong-qa: no index in {qa.settings.index_dir}: run dadong-qa build", file=sys.stderr)
+        if lost := store.dangling_version(qa.settings.index_dir):
+            where = f"{store.lost_index_message(qa.settings.index_dir, lost)}: run dadong-qa build"
+            print(f"dadong-qa: {where} to rebuild it from {qa.settings.corpus_dir}", file=sys.stderr)
+        else:
+            print(f"dadong-qa: no index in {qa.settings.index_dir}: run dadong-qa build", file=sys.stderr)
         return 2
     return COMMANDS[args.command](qa, args)
 
