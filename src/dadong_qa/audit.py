@@ -104,7 +104,7 @@ def change_record(
     record["doc_ids"] = changed[:_MAX_IDS]
     if len(changed) > _MAX_IDS:
         record["doc_count"] = len(changed)
-    for key in ("added", "replaced", "removed", "unchanged"):
+    for key in ("added", "replaced", "removed", "unchanged", "skipped"):
         ids = getattr(report, key)
         if ids and len(ids) <= _MAX_IDS:
             record[key] = ids

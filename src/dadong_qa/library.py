@@ -243,7 +243,7 @@ class Library:
         for (path, doc, old), (clean, dropped) in zip(candidates, kept, strict=True):
             if not has_body(clean.text):  # nothing the index does not already have
                 others = [r.doc for r in index.docs.values() if r.doc.doc_id != doc.doc_id] + originals
-                report.errors.append(_duplicate_message(doc, others))
+                _skip_duplicate(report, doc, others)
                 continue
             # Stored before the index is switched: a crash in between leaves the file ready
             # for the next build, never an indexed article without its file.
@@ -382,7 +382,7 @@ def _drop_duplicates(docs: list[Document], report: ChangeReport) -> tuple[list[D
             out_docs.append(doc)
             out_kept.append((clean, dropped))
         else:
-            report.errors.append(_duplicate_message(doc, [d for d in docs if d is not doc]))
+            _skip_duplicate(report, doc, [d for d in docs if d is not doc])
     return out_docs, out_kept
 
 
@@ -412,11 +412,13 @@ def _with_dropped(originals: list[Document], kept: list[tuple[Document, int]]) -
     ]
 
 
-def _duplicate_message(doc: Document, others: Iterable[Document]) -> str:
-    """Why `doc` was not indexed: every paragraph of it is already in another article."""
+def _skip_duplicate(report: ChangeReport, doc: Document, others: Iterable[Document]) -> None:
+    """`doc` is not indexed: every paragraph of it is already in another article. A normal outcome
+    (reported, exit 0), not an error: the file was read, and what it says is in the index."""
     same = next((o.doc_id for o in others if o.sha256 == doc.sha256 or o.text == doc.text), None)
     where = f"article {same!r}" if same else "other articles"
-    return f"{doc.path}: duplicate: every paragraph is already in {where}; not added"
+    report.skipped.append(doc.doc_id)
+    report.notes.append(f"{doc.path}: duplicate: every paragraph is already in {where}; skipped")
 
 
 def _check_unique_ids(docs: list[Document], report: ChangeReport) -> None:

@@ -157,6 +157,7 @@ class ChangeReport:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # read, but every paragraph already indexed (notes say where)
+    errors: list[str] = field(default_factory=list)  # files or ids that could not be done
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # done, but not as asked: near-copies folded, ids changed

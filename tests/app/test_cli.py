@@ -335,3 +335,61 @@ def test_remove_of_an_id_that_starts_with_a_dash_says_how(folder: Path, capsys: 
     assert "goes after '--': dadong-qa remove -- -rf" in capsys.readouterr().err
     assert _run(folder, "remove", "--", "-rf") == 2
     assert "-rf: no such article in the index" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- what build and add say (issue 21, item 9)
+
+
+def test_an_exact_duplicate_is_skipped_and_said_not_an_error(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+):
+    (folder / "corpus" / "library_copy.txt").write_text(LIBRARY_ARTICLE, encoding="utf-8")
+    (folder / "corpus" / "orchard.txt").write_text(ORCHARD_ARTICLE, encoding="utf-8")
+    capsys.readouterr()
+    assert _run(folder, "build") == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "library_copy.txt: duplicate" in out and "skipped" in out
+    assert "done: 2 added, 1 skipped as duplicates" in out
+    again = tmp_path / "again.txt"
+    again.write_text(LIBRARY_ARTICLE, encoding="utf-8")
+    assert _run(folder, "add", str(again)) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "nothing changed: 1 skipped as duplicates" in out
+
+
+def test_add_that_changes_nothing_says_so(folder: Path, capsys: pytest.CaptureFixture):
+    capsys.readouterr()
+    assert _run(folder, "add", str(folder / "corpus" / "library.txt")) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("nothing changed: 1 unchanged (")
+
+
+def test_a_damaged_pdf_is_one_line_and_pypdf_says_nothing(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture
+):
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 broken")
+    capsys.readouterr()
+    with caplog.at_level("WARNING"):
+        assert _run(folder, "add", str(broken)) == 2
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pypdf")] == []  # "EOF marker not found"
+    assert capsys.readouterr().err.splitlines() == ["error: broken.pdf: not a readable PDF (PdfStreamError)"]
+
+
+@pytest.mark.parametrize(("command", "message"), [("eval", "no such question set"), ("eval-open", "no such file")])
+def test_evaluating_a_missing_file_is_one_clear_line(
+    folder: Path, command: str, message: str, capsys: pytest.CaptureFixture
+):
+    capsys.readouterr()
+    assert _run(folder, command, str(folder / "nothere.json")) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and message in err[0] and "Errno" not in err[0]
+
+
+def test_ask_shows_the_short_answer_and_its_period_first(built_qa, capsys: pytest.CaptureFixture):
+    question = "大东区地区生产总值是多少？"
+    answer = built_qa.ask(question)
+    assert answer.short and answer.period
+    s = built_qa.settings
+    capsys.readouterr()
+    assert main(["--corpus", str(s.corpus_dir), "--index", str(s.index_dir), "ask", question]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"{answer.short}（{answer.period}）"

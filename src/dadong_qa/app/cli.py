@@ -143,7 +143,7 @@ def _add(qa: QA, args: argparse.Namespace, bars: _Bars) -> ChangeReport:
         reports.append(add_feed(qa, feed, progress=bars))
     merged = ChangeReport()
     for r in reports:
-        for name in ("added", "replaced", "unchanged", "removed", "errors", "notes"):
+        for name in ("added", "replaced", "unchanged", "removed", "skipped", "errors", "notes"):
             getattr(merged, name).extend(getattr(r, name))
         merged.seconds += r.seconds
     return merged
@@ -162,14 +162,31 @@ def _print_report(report: ChangeReport) -> None:
         print(f"note: {note}")
     for err in report.errors:
         print(f"error: {err}", file=sys.stderr)
-    print(f"done in {report.seconds:.2f}s")
+    print(_summary(report))
+
+
+def _summary(report: ChangeReport) -> str:
+    """What a change came to, in one line, also when it changed nothing ("nothing changed: 1 unchanged")."""
+    counts = [
+        (report.added, "added"),
+        (report.replaced, "replaced"),
+        (report.removed, "removed"),
+        (report.unchanged, "unchanged"),
+        (report.skipped, "skipped as duplicates"),
+        (report.errors, "failed"),
+    ]
+    said = ", ".join(f"{len(ids)} {label}" for ids, label in counts if ids) or "no articles given"
+    head = "done" if report.added or report.replaced or report.removed else "nothing changed"
+    return f"{head}: {said} ({report.seconds:.2f}s)"
 
 
 def _exit_code(report: ChangeReport) -> int:
-    """0: everything done; 1: partly done (some files failed); 2: nothing done because of errors."""
+    """0: everything done (an unchanged file or a skipped duplicate is done: it is in the index);
+    1: partly done (some files or ids failed); 2: nothing done because of errors."""
     if not report.errors:
         return 0
-    return 1 if report.added or report.replaced or report.removed or report.unchanged else 2
+    done = report.added or report.replaced or report.removed or report.unchanged or report.skipped
+    return 1 if done else 2
 
 
 READ_ONLY = ("list", "status", "ask", "eval")
@@ -189,7 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuditLogError as exc:  # before OSError: it says whether the change was made
         print(f"dadong-qa: {exc}", file=sys.stderr)
         return 1 if exc.changed else 2
-    except (QuestionError, IngestError, IndexStoreError, EmbedderError, RerankerError, ValueError, OSError) as exc:
+    except OSError as exc:  # "x.json: No such file or directory", not "[Errno 2] No such file or …: 'x.json'"
+        print(f"dadong-qa: {exc.filename}: {exc.strerror}" if exc.filename else f"dadong-qa: {exc}", file=sys.stderr)
+        return 2
+    except (QuestionError, IngestError, IndexStoreError, EmbedderError, RerankerError, ValueError) as exc:
         print(f"dadong-qa: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -296,7 +316,9 @@ def _cmd_ask(qa: QA, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         return 0
-    print(answer.text)
+    from dadong_qa.app.chat_render import answer_lines
+
+    print("\n".join(answer_lines(answer)))  # short answer and its period first, as in the chat
     _print_citations(answer)
     if not answer.answered and answer.passages:
         print("  最接近的资料：")

@@ -222,6 +222,7 @@ def add_urls(qa: QA, urls: list[str], progress: Progress | None = None, actor: s
         if files:
             added = qa.add(files, progress=progress, actor=actor)
             report.added, report.replaced, report.unchanged = added.added, added.replaced, added.unchanged
+            report.skipped = added.skipped
             report.errors += added.errors
             report.notes += added.notes
             indexed = set(added.added + added.replaced + added.unchanged)

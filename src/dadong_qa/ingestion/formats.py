@@ -10,11 +10,13 @@ PDF page numbers are kept as (offset in the cleaned text, page) pairs for citati
 from __future__ import annotations
 
 import bisect
+import contextlib
 import io
+import logging
 import re
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from dadong_qa.ingestion.chunk import split_sentences
@@ -214,10 +216,11 @@ def read_pdf(data: bytes, name: str) -> list[str]:
     import pypdf
 
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise FormatError(f"{name}: the PDF is password-protected")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        with _quiet("pypdf"):
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise FormatError(f"{name}: the PDF is password-protected")
+            pages = [page.extract_text() or "" for page in reader.pages]
     except FormatError:
         raise
     except Exception as exc:  # pypdf raises many types for damaged files
@@ -226,6 +229,19 @@ def read_pdf(data: bytes, name: str) -> list[str]:
     if not any(_has_words(p) for p in pages):
         raise FormatError(f"{name}: {SCANNED_PDF}（scanned PDF without a text layer; run OCR on it first）")
     return pages
+
+
+@contextlib.contextmanager
+def _quiet(logger: str) -> Iterator[None]:
+    """Keep a library's warnings about a damaged file ("EOF marker not found") off the terminal
+    while it reads one: the error it ends in is reported as one line, and a file it copes with is fine."""
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _has_words(text: str) -> bool:
