@@ -153,11 +153,12 @@ def test_redirects_are_followed_but_bounded(qa: QA, site: Site):
     [("/big.html", "byte limit"), ("/image.png", "content type"), ("/slow.html", "1 s"), ("/missing", "HTTP 404")],
 )
 def test_unsafe_or_bad_pages_are_refused(qa: QA, site: Site, path: str, message: str):
-    s = qa.settings.with_overrides(fetch_max_bytes=100_000, fetch_timeout=1.0)
+    slow = path == "/slow.html"  # the others get the fixture's roomy timeout: a loaded machine is slow
+    s = qa.settings.with_overrides(fetch_max_bytes=100_000, **({"fetch_timeout": 1.0} if slow else {}))
     t0 = time.perf_counter()
     with pytest.raises(FetchError, match=message):
         fetch(site.base + path, s)
-    assert time.perf_counter() - t0 < 2.5  # the slow page is given up on, not waited for
+    assert not slow or time.perf_counter() - t0 < 2.5  # the slow page is given up on, not waited for
 
 
 @pytest.mark.parametrize("path", ["/trickle-body.html", "/trickle-headers.html"])

@@ -268,7 +268,16 @@ def _strip_markdown(text: str) -> str:
 def _html_to_text(html: str) -> tuple[str, dict[str, str | None]]:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    doc = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        favor_precision=True,
+        # The page's date from its metadata only: htmldate's search of the text reads only the year
+        # of "2024年05月09日" and makes it 2024-01-01. A date written in the text is read from
+        # the article's header lines below, which know Chinese dates.
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
     if doc is None or not (doc.text or "").strip():
         raise IngestError("no article text found in the HTML page")
     meta = {"title": doc.title, "date": doc.date, "author": doc.author, "source": doc.sitename}
