@@ -102,6 +102,29 @@ def served_app(tmp_path_factory: pytest.TempPathFactory):
         app.close()
 
 
+BROWSER_TESTS = "tests/test_browser.py"
+
+
+def browser_note(skipped: Sequence[pytest.TestReport]) -> str | None:
+    """Why the browser tests did not run and how to run them, when they were skipped."""
+    reports = [r for r in skipped if r.nodeid.startswith(BROWSER_TESTS)]
+    if not reports:
+        return None
+    reason = str(reports[0].longrepr[-1]) if isinstance(reports[0].longrepr, tuple) else "skipped"
+    return (
+        f"{len(reports)} browser tests ({BROWSER_TESTS}) were skipped: {reason.removeprefix('Skipped: ')}. "
+        "They need Debian's chromium and chromium-driver (and CJK fonts for the screenshots): "
+        "sudo apt-get install chromium chromium-driver fonts-wqy-microhei, or run .ci/run, "
+        "which installs them and then runs make test as CI does."
+    )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if note := browser_note(terminalreporter.stats.get("skipped", [])):
+        terminalreporter.write_sep("-", "browser tests not run")
+        terminalreporter.write_line(note)
+
+
 # An index stand-in for the answer stage: a few sentences in memory, each with a given vector.
 DIM = 4
 

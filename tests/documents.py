@@ -62,3 +62,58 @@ def make_docx(title: str, paragraphs: list[str], table: list[list[str]]) -> byte
     out = io.BytesIO()
     d.save(out)
     return out.getvalue()
+
+
+
+def make_docx_bomb(expanded_bytes: int, declared_bytes: int | None = None) -> bytes:
+    """A small, valid-looking .docx whose word/document.xml inflates to `expanded_bytes`.
+
+    The XML is a real document (the same short paragraph over and over), so a reader that trusts
+    the archive parses all of it. With `declared_bytes`, the archive's directory claims that size instead, with the
+    CRC of that many leading bytes: a reader that inflates a whole entry in one call (zipfile's
+    `read()`) still inflates all of it before cutting it to the declared size.
+    """
+    import zipfile
+    import zlib
+
+    base = zipfile.ZipFile(io.BytesIO(make_docx("标题", ["正文。"], [["a", "b"]])))
+    head = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    head += b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+    tail = b"</w:body></w:document>"
+    unit = b"<w:p><w:r><w:t>" + "大东区。".encode() * 20 + b"</w:t></w:r></w:p>"  # parses as paragraphs
+    units, rest = divmod(expanded_bytes - len(head) - len(tail), len(unit))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in base.infolist():
+            if info.filename != "word/document.xml":
+                z.writestr(info.filename, base.read(info.filename))
+                continue
+            with z.open("word/document.xml", "w") as fh:  # streamed: the test never holds it all
+                fh.write(head)
+                block = unit * 4096
+                for _ in range(units // 4096):
+                    fh.write(block)
+                fh.write(unit * (units % 4096) + b" " * rest + tail)
+    data = bytearray(out.getvalue())
+    if declared_bytes is not None:
+        crc = zlib.crc32((head + unit * (declared_bytes // len(unit) + 1))[:declared_bytes])
+        _patch_entry(data, b"PK\x03\x04", crc, declared_bytes)  # local header
+        _patch_entry(data, b"PK\x01\x02", crc, declared_bytes)  # central directory (what zipfile reads)
+    return bytes(data)
+
+
+def _patch_entry(data: bytearray, signature: bytes, crc: int, size: int) -> None:
+    """Set the CRC and uncompressed size of word/document.xml in the record type `signature`."""
+    import struct
+
+    local = signature == b"PK\x03\x04"
+    crc_at, size_at, name_len_at, name_at = (14, 22, 26, 30) if local else (16, 24, 28, 46)
+    at = 0
+    while (at := data.find(signature, at)) >= 0:
+        name_len = struct.unpack_from("<H", data, at + name_len_at)[0]
+        if bytes(data[at + name_at : at + name_at + name_len]) == b"word/document.xml":
+            struct.pack_into("<I", data, at + crc_at, crc)
+            struct.pack_into("<I", data, at + size_at, size)
+            return
+        at += 4
+    raise ValueError(f"no {signature!r} record for word/document.xml")

@@ -9,6 +9,7 @@ from dadong_qa.answering.generate import GenerationError
 from dadong_qa.answering.policy import PolicyError
 from dadong_qa.api import QA, ChangeReport, QuestionError, ask, default_qa
 from dadong_qa.app.ratelimit import RateLimited
+from dadong_qa.audit import AuditLogError
 from dadong_qa.config import Settings, load_settings
 from dadong_qa.embed import EmbedderError
 from dadong_qa.index import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError, IndexStoreError
@@ -22,6 +23,7 @@ from dadong_qa.schema import Answer, Chunk, Citation, Document, Passage, Sentenc
 __all__ = [
     "QA",
     "Answer",
+    "AuditLogError",
     "ChangeReport",
     "Chunk",
     "Citation",

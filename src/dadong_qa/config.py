@@ -117,7 +117,7 @@ class Settings:
     editors: tuple[tuple[str, str], ...] = ()
     editor_session_minutes: float = 480.0  # an editor login lasts one working day
     login_delay: float = 1.0  # seconds after a failed login, doubled per failure in a row (cap 30)
-    audit_log: str = ""  # JSONL of every change; empty = audit.jsonl next to index_dir
+    audit_log: str = ""  # JSONL of every change; empty = logs/audit.jsonl beside index_dir
     reader_log: bool = True  # questions.jsonl + feedback.jsonl next to the audit log (no IP, no session)
     rate_limit: int = 30  # questions per client per minute in the chat and /ask; 0 = no limit
     examples: tuple[str, ...] = (

@@ -11,17 +11,18 @@ switch is what makes a crash harmless:
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dadong_qa import index as store
-from dadong_qa.app.audit import audited
-from dadong_qa.index import Index, Progress, paragraph_hashes
+from dadong_qa.audit import audited
+from dadong_qa.index import Index, IndexCorruptError, Progress, paragraph_hashes
 from dadong_qa.ingestion import corpus_meta
 from dadong_qa.ingestion.folder_sync import sync
 from dadong_qa.ingestion.ingest import (
@@ -34,30 +35,19 @@ from dadong_qa.ingestion.ingest import (
     read_file,
 )
 from dadong_qa.ingestion.near_dup import fold_into_index, fold_near_copies, other_article_same_name
-from dadong_qa.schema import Document
+from dadong_qa.schema import ChangeReport, Document
 
 if TYPE_CHECKING:
     from dadong_qa.api import QA
     from dadong_qa.config import Settings
     from dadong_qa.index import DocRecord
 
+log = logging.getLogger(__name__)
+
 # (article, paragraphs dropped as duplicates, hashed keys of those paragraphs): what an index adds
 Item = tuple[Document, int, frozenset[int]]
 # (file, its article, the indexed record it replaces or None)
 Candidate = tuple[Path, Document, "DocRecord | None"]
-
-
-@dataclass
-class ChangeReport:
-    """What a corpus change did, for the CLI and the UI."""
-
-    added: list[str] = field(default_factory=list)
-    replaced: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)  # done, but not as asked: near-copies folded, ids changed
 
 
 class CorpusFolder:
@@ -133,6 +123,7 @@ class Library:
         corpus = self.settings.corpus_dir
         if not corpus.is_dir():  # a typo must not replace the live index with an empty one
             raise IngestError(f"corpus folder {corpus} does not exist (check --corpus); the index was not changed")
+        lost = store.dangling_version(self.settings.index_dir)
         docs = self._read_corpus(progress, report)
         _check_unique_ids(docs, report)
         docs, report.notes = fold_near_copies(docs, self.settings.near_duplicate_threshold)
@@ -144,6 +135,12 @@ class Library:
             store.save(index, self.settings.index_dir)
         self.qa.publish(index)
         report.added = [d.doc_id for d in docs]
+        if lost:  # said, not done silently: the server and the first ask() rebuild it this way
+            report.notes.append(
+                f"{store.lost_index_message(self.settings.index_dir, lost)}; rebuilt from "
+                f"{self.settings.corpus_dir} ({len(docs)} articles)"
+            )
+            log.warning("%s", report.notes[-1])
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -246,7 +243,7 @@ class Library:
         for (path, doc, old), (clean, dropped) in zip(candidates, kept, strict=True):
             if not has_body(clean.text):  # nothing the index does not already have
                 others = [r.doc for r in index.docs.values() if r.doc.doc_id != doc.doc_id] + originals
-                report.errors.append(_duplicate_message(doc, others))
+                _skip_duplicate(report, doc, others)
                 continue
             # Stored before the index is switched: a crash in between leaves the file ready
             # for the next build, never an indexed article without its file.
@@ -361,9 +358,18 @@ class Library:
         return Index.empty(self.qa.embedder, self.qa.chunk_params, s.index_backend, s.index_uri, s.index_dir)
 
     def _load_for_write(self) -> Index:
-        """The live version (called under the write lock): the loaded one if still current."""
+        """The live version (called under the write lock): the loaded one if still current.
+
+        A lost index (CURRENT naming a missing version) is not taken as an empty one: adding to
+        that would replace the whole collection with the new articles.
+        """
         if store.exists(self.settings.index_dir):
             return self.qa.loaded_index() or self.qa.load_index()
+        if lost := store.dangling_version(self.settings.index_dir):
+            raise IndexCorruptError(
+                f"{store.lost_index_message(self.settings.index_dir, lost)}; nothing was changed. "
+                f"Rebuild it from {self.settings.corpus_dir} with: dadong-qa build"
+            )
         return self._empty()
 
 
@@ -376,7 +382,7 @@ def _drop_duplicates(docs: list[Document], report: ChangeReport) -> tuple[list[D
             out_docs.append(doc)
             out_kept.append((clean, dropped))
         else:
-            report.errors.append(_duplicate_message(doc, [d for d in docs if d is not doc]))
+            _skip_duplicate(report, doc, [d for d in docs if d is not doc])
     return out_docs, out_kept
 
 
@@ -406,11 +412,13 @@ def _with_dropped(originals: list[Document], kept: list[tuple[Document, int]]) -
     ]
 
 
-def _duplicate_message(doc: Document, others: Iterable[Document]) -> str:
-    """Why `doc` was not indexed: every paragraph of it is already in another article."""
+def _skip_duplicate(report: ChangeReport, doc: Document, others: Iterable[Document]) -> None:
+    """`doc` is not indexed: every paragraph of it is already in another article. A normal outcome
+    (reported, exit 0), not an error: the file was read, and what it says is in the index."""
     same = next((o.doc_id for o in others if o.sha256 == doc.sha256 or o.text == doc.text), None)
     where = f"article {same!r}" if same else "other articles"
-    return f"{doc.path}: duplicate: every paragraph is already in {where}; not added"
+    report.skipped.append(doc.doc_id)
+    report.notes.append(f"{doc.path}: duplicate: every paragraph is already in {where}; skipped")
 
 
 def _check_unique_ids(docs: list[Document], report: ChangeReport) -> None:

@@ -147,3 +147,17 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class ChangeReport:
+    """What a corpus change did, for the CLI and the UI."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # read, but every paragraph already indexed (notes say where)
+    errors: list[str] = field(default_factory=list)  # files or ids that could not be done
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # done, but not as asked: near-copies folded, ids changed

@@ -176,3 +176,14 @@ def test_seed_corpus_with_added_articles_flags_only_the_planted_contradiction(se
         ("地区生产总值", ["10000亿元", "940亿元"])
     ]
     assert "contradiction" in conflicts[0].doc_ids
+
+
+def test_the_same_measure_of_two_different_things_does_not_conflict():
+    """Issue 21: 翠微峰索道 2.3公里 and 松花江大桥 3.2公里 got a red banner. Each sentence names its
+    subject in the clause before 全长, so the bare 全长 of the two were compared as one quantity."""
+    cableway = ("cableway", "2024-05-09", "翠微峰索道于2023年建成，全长2.3公里。", None)
+    bridge = ("bridge", "2024-05-10", "松花江大桥于2023年建成通车，全长3.2公里。", None)
+    assert _conflicts(cableway, bridge) == []
+    other = ("cableway2", "2024-05-11", "翠微峰索道于2023年建成，全长2.8公里。", None)
+    (conflict,) = _conflicts(cableway, other)  # the same thing measured twice still conflicts
+    assert conflict.quantity == "翠微峰索道全长"

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import LIBRARY_ARTICLE, ROOT
-from dadong_qa.app.audit import append_line, audit_path, read_lines, recent
+from dadong_qa.app.feedback import FEEDBACK_FILE, QUESTIONS_FILE
+from dadong_qa.audit import append_line, audit_path, log_dir, read_lines, recent
+from dadong_qa.config import Settings
 
 
 def test_append_line_writes_whole_json_lines(tmp_path: Path) -> None:
@@ -33,7 +38,7 @@ def test_read_lines_skips_a_torn_line(tmp_path: Path) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-from dadong_qa.app.audit import append_line
+from dadong_qa.audit import append_line
 path = Path(sys.argv[1])
 i = 0
 while True:
@@ -64,7 +69,7 @@ def test_a_killed_writer_leaves_only_whole_lines(tmp_path: Path) -> None:
 
 def test_every_change_through_qa_is_logged_with_its_actor(fresh_qa, tmp_path: Path) -> None:
     log = audit_path(fresh_qa.settings)
-    assert log == fresh_qa.settings.index_dir.parent / "audit.jsonl"
+    assert log == fresh_qa.settings.index_dir.parent / "logs" / "audit.jsonl"
     before = len(read_lines(log))  # the fixture's build
     new = tmp_path / "library.txt"
     new.write_text(LIBRARY_ARTICLE, "utf-8")
@@ -108,3 +113,16 @@ def test_cli_changes_are_logged_as_cli(tmp_path: Path) -> None:
         ("cli", "build", "ok", ["library"]),
         ("cli", "remove", "ok", ["library"]),
     ]
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(), reason="not a git checkout")
+def test_the_logs_of_an_app_run_from_the_checkout_are_ignored_by_git() -> None:
+    """Running the app in the project folder must leave the checkout as it was (issue 21, item 12):
+    the default logs are in a folder git ignores, and no log is committed."""
+    settings = Settings()  # the defaults: index/ in the project folder
+    logs = [audit_path(settings), log_dir(settings) / QUESTIONS_FILE, log_dir(settings) / FEEDBACK_FILE]
+    names = [str(p) for p in logs]
+    ignored = subprocess.run(["git", "check-ignore", *names], cwd=ROOT, capture_output=True, text=True).stdout
+    assert ignored.split() == names  # a tracked file is never reported as ignored
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert not {Path(t).name for t in tracked.split()} & {"audit.jsonl", QUESTIONS_FILE, FEEDBACK_FILE}

@@ -241,3 +241,155 @@ def test_ask_json_is_the_answer(folder: Path, capsys: pytest.CaptureFixture):
 def test_empty_question_exits_2_with_the_reason(folder: Path, capsys: pytest.CaptureFixture):
     assert _run(folder, "ask", "   ") == 2
     assert "请输入问题" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- failing closed (issue 21, item 7)
+
+
+def _unwritable_audit_log(folder: Path) -> None:
+    """Put a folder where the audit log goes: it cannot be opened for writing, not even by root."""
+    log = folder / "logs" / "audit.jsonl"
+    log.unlink()
+    log.mkdir()
+
+
+@pytest.mark.parametrize("command", ["add", "remove", "build"])
+def test_an_unwritable_audit_log_stops_the_change(
+    folder: Path, tmp_path: Path, command: str, capsys: pytest.CaptureFixture
+):
+    new = tmp_path / "orchard.txt"
+    new.write_text(ORCHARD_ARTICLE, encoding="utf-8")
+    args = {"add": ["add", str(new)], "remove": ["remove", "library"], "build": ["build"]}[command]
+    version = store.current_version(folder / "index")
+    _unwritable_audit_log(folder)
+    capsys.readouterr()
+    assert _run(folder, *args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write the audit log" in err[0] and "nothing was changed" in err[0]
+    assert store.current_version(folder / "index") == version
+    assert sorted(p.name for p in (folder / "corpus").iterdir()) == ["library.txt"]
+
+
+def test_a_change_whose_audit_line_fails_after_the_check_exits_1_and_says_so(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+):
+    import errno
+
+    from dadong_qa import audit
+
+    def full(path: Path, record: dict) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(audit, "append_line", full)
+    new = tmp_path / "orchard.txt"
+    new.write_text(ORCHARD_ARTICLE, encoding="utf-8")
+    capsys.readouterr()
+    assert _run(folder, "add", str(new)) == 1
+    err = capsys.readouterr().err
+    assert "the add was made, but its line could not be written" in err and "Traceback" not in err
+
+
+def _lose_the_index(folder: Path) -> str:
+    """Delete the version CURRENT names, as a bad clean-up or a half-restored backup would."""
+    import shutil
+
+    version = store.current_version(folder / "index")
+    shutil.rmtree(folder / "index" / version)
+    return version
+
+
+def test_a_lost_index_is_named_and_never_replaced_by_a_smaller_one(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+):
+    lost = _lose_the_index(folder)
+    capsys.readouterr()
+    assert _run(folder, "list") == 2
+    err = capsys.readouterr().err
+    assert f"names index version {lost}, which is missing" in err and "run dadong-qa build" in err
+    new = tmp_path / "orchard.txt"
+    new.write_text(ORCHARD_ARTICLE, encoding="utf-8")
+    assert _run(folder, "add", str(new)) == 2  # not an index of orchard alone
+    assert "nothing was changed" in capsys.readouterr().err
+    assert store.current_version(folder / "index") == lost
+    assert _run(folder, "build") == 0
+    out = capsys.readouterr().out
+    assert f"names index version {lost}, which is missing" in out and "rebuilt from" in out
+    assert list(store.load(folder / "index").docs) == ["library"]
+
+
+def test_the_first_use_rebuild_of_a_lost_index_says_so(folder: Path, caplog: pytest.LogCaptureFixture):
+    """What `serve` and `ask()` do on start: build when there is no index, and say why."""
+    from dadong_qa import QA, load_settings
+
+    lost = _lose_the_index(folder)
+    qa = QA(load_settings(corpus_dir=folder / "corpus", index_dir=folder / "index"))
+    with caplog.at_level("WARNING", logger="dadong_qa.library"):
+        assert qa.ensure_index() is True
+    assert any(f"{lost}, which is missing" in r.getMessage() and "rebuilt" in r.getMessage() for r in caplog.records)
+
+
+def test_remove_of_an_id_that_starts_with_a_dash_says_how(folder: Path, capsys: pytest.CaptureFixture):
+    with pytest.raises(SystemExit) as exit_:
+        _run(folder, "remove", "-rf")
+    assert exit_.value.code == 2
+    assert "goes after '--': dadong-qa remove -- -rf" in capsys.readouterr().err
+    assert _run(folder, "remove", "--", "-rf") == 2
+    assert "-rf: no such article in the index" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- what build and add say (issue 21, item 9)
+
+
+def test_an_exact_duplicate_is_skipped_and_said_not_an_error(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+):
+    (folder / "corpus" / "library_copy.txt").write_text(LIBRARY_ARTICLE, encoding="utf-8")
+    (folder / "corpus" / "orchard.txt").write_text(ORCHARD_ARTICLE, encoding="utf-8")
+    capsys.readouterr()
+    assert _run(folder, "build") == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "library_copy.txt: duplicate" in out and "skipped" in out
+    assert "done: 2 added, 1 skipped as duplicates" in out
+    again = tmp_path / "again.txt"
+    again.write_text(LIBRARY_ARTICLE, encoding="utf-8")
+    assert _run(folder, "add", str(again)) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "nothing changed: 1 skipped as duplicates" in out
+
+
+def test_add_that_changes_nothing_says_so(folder: Path, capsys: pytest.CaptureFixture):
+    capsys.readouterr()
+    assert _run(folder, "add", str(folder / "corpus" / "library.txt")) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("nothing changed: 1 unchanged (")
+
+
+def test_a_damaged_pdf_is_one_line_and_pypdf_says_nothing(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture
+):
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 broken")
+    capsys.readouterr()
+    with caplog.at_level("WARNING"):
+        assert _run(folder, "add", str(broken)) == 2
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pypdf")] == []  # "EOF marker not found"
+    assert capsys.readouterr().err.splitlines() == ["error: broken.pdf: not a readable PDF (PdfStreamError)"]
+
+
+@pytest.mark.parametrize(("command", "message"), [("eval", "no such question set"), ("eval-open", "no such file")])
+def test_evaluating_a_missing_file_is_one_clear_line(
+    folder: Path, command: str, message: str, capsys: pytest.CaptureFixture
+):
+    capsys.readouterr()
+    assert _run(folder, command, str(folder / "nothere.json")) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and message in err[0] and "Errno" not in err[0]
+
+
+def test_ask_shows_the_short_answer_and_its_period_first(built_qa, capsys: pytest.CaptureFixture):
+    question = "大东区地区生产总值是多少？"
+    answer = built_qa.ask(question)
+    assert answer.short and answer.period
+    s = built_qa.settings
+    capsys.readouterr()
+    assert main(["--corpus", str(s.corpus_dir), "--index", str(s.index_dir), "ask", question]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"{answer.short}（{answer.period}）"

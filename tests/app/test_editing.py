@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import LIBRARY_ARTICLE, ORCHARD_ARTICLE
-from dadong_qa.app.audit import audit_path, read_lines
 from dadong_qa.app.editing import add_keeping_both, article_table, conflicts, free_name, removed_files, restore
+from dadong_qa.audit import audit_path, read_lines
 
 
 def _write(folder: Path, name: str, text: str) -> str:

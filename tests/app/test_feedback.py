@@ -10,8 +10,8 @@ from pathlib import Path
 
 from conftest import ROOT
 from dadong_qa import load_settings
-from dadong_qa.app.audit import append_line
 from dadong_qa.app.feedback import ReaderLog, Turn, missing_topics, report
+from dadong_qa.audit import append_line
 
 
 def _settings(tmp_path: Path, **kw):

@@ -185,7 +185,7 @@ def test_upload_gbk_article_then_ask(client: Client, served_app, tmp_path: Path)
     data = client.predict("示例县苹果种植面积有多少亩？", None, api_name="/ask")
     assert data["answered"] and any("5.2万亩" in c["sentence"] for c in data["citations"])
     assert (qa.settings.corpus_dir / "orchard.txt").is_file()  # kept in the corpus for rebuilds
-    from dadong_qa.app.audit import audit_path, read_lines
+    from dadong_qa.audit import audit_path, read_lines
 
     last = read_lines(audit_path(qa.settings))[-1]  # no editor configured, loopback: the "local" actor
     assert (last["actor"], last["action"], last["added"]) == ("local", "add", ["orchard"])

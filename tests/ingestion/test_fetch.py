@@ -40,6 +40,9 @@ def rss(paths: list[str], base: str) -> bytes:
     <link>{base}/</link><description>示例</description>{items}</channel></rss>""".encode()
 
 
+TRICKLE_S = 0.5  # between the bytes of a trickled page: well under the read timeout
+
+
 class Site:
     """What the local server serves; the feed can grow between runs."""
 
@@ -65,6 +68,17 @@ def site():
             self.end_headers()
             self.wfile.write(body)
 
+        def _trickle(self, at_once: bytes, slowly: bytes) -> None:
+            """`at_once`, then one byte of `slowly` every TRICKLE_S: never a read timeout."""
+            try:
+                self.wfile.write(at_once)
+                for i in range(len(slowly)):
+                    time.sleep(TRICKLE_S)
+                    self.wfile.write(slowly[i : i + 1])
+            except OSError:  # the client gave up
+                pass
+            self.close_connection = True
+
         def do_GET(self) -> None:
             path = self.path
             if path in PAGES:
@@ -82,6 +96,10 @@ def site():
             elif path == "/slow.html":
                 time.sleep(3)
                 self._send(200, "text/html", PAGES["/news/park.html"])
+            elif path == "/trickle-body.html":
+                self._trickle(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: 999\r\n\r\n", b"<p>" * 7)
+            elif path == "/trickle-headers.html":
+                self._trickle(b"", b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n")
             else:
                 self._send(404, "text/html", b"not found")
 
@@ -95,12 +113,15 @@ def site():
 
 @pytest.fixture()
 def qa(tmp_path: Path) -> QA:
-    """An index with one made-up article; fetching from 127.0.0.1 allowed, as a test needs."""
+    """An index with one made-up article; fetching from 127.0.0.1 allowed, as a test needs.
+
+    fetch_timeout bounds a whole fetch, so it is roomy here: on a loaded machine a local page
+    can take over a second; the tests of timing out set their own."""
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "library.txt").write_text(LIBRARY_ARTICLE, encoding="utf-8")
     qa = QA(
         load_settings(
-            corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", allow_private_urls=True, fetch_timeout=1.0
+            corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", allow_private_urls=True, fetch_timeout=10.0
         )
     )
     qa.build()
@@ -132,11 +153,23 @@ def test_redirects_are_followed_but_bounded(qa: QA, site: Site):
     [("/big.html", "byte limit"), ("/image.png", "content type"), ("/slow.html", "1 s"), ("/missing", "HTTP 404")],
 )
 def test_unsafe_or_bad_pages_are_refused(qa: QA, site: Site, path: str, message: str):
-    s = qa.settings.with_overrides(fetch_max_bytes=100_000)
+    slow = path == "/slow.html"  # the others get the fixture's roomy timeout: a loaded machine is slow
+    s = qa.settings.with_overrides(fetch_max_bytes=100_000, **({"fetch_timeout": 1.0} if slow else {}))
     t0 = time.perf_counter()
     with pytest.raises(FetchError, match=message):
         fetch(site.base + path, s)
-    assert time.perf_counter() - t0 < 2.5  # the slow page is given up on, not waited for
+    assert not slow or time.perf_counter() - t0 < 2.5  # the slow page is given up on, not waited for
+
+
+@pytest.mark.parametrize("path", ["/trickle-body.html", "/trickle-headers.html"])
+def test_a_page_sent_a_byte_at_a_time_is_given_up_at_the_deadline(qa: QA, site: Site, path: str):
+    """Each byte comes well within the read timeout; the whole fetch still ends by fetch_timeout
+    (it went on for as long as the server kept sending: 10 s here, 75 s and more in the report)."""
+    s = qa.settings.with_overrides(fetch_timeout=1.5)
+    t0 = time.perf_counter()
+    with pytest.raises(FetchError, match=r"within 1\.5 s \(fetch_timeout\)"):
+        fetch(site.base + path, s)
+    assert time.perf_counter() - t0 < 1.5 + 4 * TRICKLE_S
 
 
 def test_private_addresses_are_refused_by_default(qa: QA, site: Site, monkeypatch: pytest.MonkeyPatch):

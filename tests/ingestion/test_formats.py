@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,17 @@ import pytest
 from conftest import LIBRARY_ARTICLE
 from dadong_qa import QA, load_settings
 from dadong_qa.app.cli import main
-from dadong_qa.ingestion.formats import SCANNED_PDF, html_tables, markdown_tables, page_of, page_starts, table_sentences
+from dadong_qa.ingestion.formats import (
+    SCANNED_PDF,
+    ZIP_BOMB,
+    html_tables,
+    markdown_tables,
+    page_of,
+    page_starts,
+    table_sentences,
+)
 from dadong_qa.ingestion.ingest import IngestError, read_bytes, read_file
-from documents import PDF_PAGES, TABLE, make_docx, make_pdf, make_textless_pdf
+from documents import PDF_PAGES, TABLE, make_docx, make_docx_bomb, make_pdf, make_textless_pdf
 
 # ---------------------------------------------------------------- tables
 
@@ -80,6 +89,47 @@ def test_unreadable_pdf_and_docx_get_a_clear_message(data: bytes, message: str):
     name = "file.docx" if message == "Word" else "file.pdf"
     with pytest.raises(IngestError, match=message):
         read_bytes(data, name)
+
+
+BOMB_BYTES = 128 * 1024 * 1024  # what word/document.xml inflates to (from a file of ~0.6 MB)
+
+
+def _peak_traced(call) -> tuple[object, int]:
+    """What `call()` returned (or raised) and the most memory Python allocated meanwhile."""
+    tracemalloc.start()
+    try:
+        result: object = call()
+    except Exception as exc:
+        result = exc
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return result, peak
+
+
+def test_docx_zip_bomb_is_refused_before_it_is_inflated():
+    bomb = make_docx_bomb(BOMB_BYTES)
+    assert len(bomb) < 2 * 1024 * 1024
+    result, peak = _peak_traced(lambda: read_bytes(bomb, "bomb.docx"))
+    assert isinstance(result, IngestError) and ZIP_BOMB in str(result) and "10 MB limit" in str(result)
+    assert peak < 3 * len(bomb) + 1024 * 1024  # the file and the archive directory, nothing inflated
+
+
+def test_docx_that_understates_its_size_is_inflated_only_as_far_as_it_says():
+    """zipfile's read() inflates a whole entry and only then cuts it to the declared size."""
+    liar = make_docx_bomb(BOMB_BYTES, declared_bytes=4096)
+    result, peak = _peak_traced(lambda: read_bytes(liar, "liar.docx"))
+    assert isinstance(result, IngestError) and "not a readable Word" in str(result)
+    assert peak < 3 * len(liar) + 1024 * 1024
+
+
+def test_docx_bomb_in_cli_add_is_one_line_and_nothing_is_added(tmp_path: Path, capsys: pytest.CaptureFixture):
+    (tmp_path / "bomb.docx").write_bytes(make_docx_bomb(BOMB_BYTES))
+    where = ["--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")]
+    assert main([*where, "add", str(tmp_path / "bomb.docx")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and ZIP_BOMB in err[0]
+    assert not (tmp_path / "corpus" / "bomb.docx").exists()
 
 
 # ---------------------------------------------------------------- asked about, end to end

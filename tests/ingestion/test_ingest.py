@@ -287,3 +287,26 @@ def test_untitled_one_paragraph_snippet_is_accepted():
     assert short.title.startswith("白天鹅在青松湖越冬") and "白天鹅" in short.text
     # A title line (no sentence end) followed by text is still a title.
     assert read_bytes("青松湖简介\n\n青松湖是示例县最大的淡水湖。\n".encode(), "lake.txt").title == "青松湖简介"
+
+
+def _news_page(info: str) -> bytes:
+    return f"""<html><head><title>示例区新建公园5个 - 示例新闻网</title></head><body><nav>首页</nav>
+<article><h1>示例区新建公园5个</h1>{info}
+<p>示例区今年新建口袋公园5个，总面积12公顷，新增座椅300张。公园全部免费开放。</p>
+<p>有关部门表示，相关工作将在年内全部完成，并定期向社会公布进展情况。</p></article>
+<footer>© 2024 示例新闻网 版权所有</footer></body></html>""".encode()
+
+
+@pytest.mark.parametrize(
+    ("info", "date"),
+    [
+        ("<p>2024年05月09日 10:30 来源：示例日报</p>", "2024-05-09"),  # was 2024-01-01: htmldate read the year only
+        ('<div class="info">发布时间：2024年5月9日</div>', "2024-05-09"),
+        ("<span>2024/05/09</span>", "2024-05-09"),
+        ("", None),  # only the footer's "© 2024": no date, not 2024-01-01
+    ],
+)
+def test_html_date_is_the_one_written_in_the_page(info: str, date: str | None):
+    doc = read_bytes(_news_page(info), "park.html")
+    assert doc.date == date
+    assert doc.text.startswith("示例区今年新建口袋公园5个")  # the date line is not article text

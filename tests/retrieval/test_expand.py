@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from dadong_qa.retrieval.expand import Thesaurus, analyze, neighbour_credit
+from dadong_qa.retrieval.expand import analyze, neighbour_credit
 from dadong_qa.retrieval.query import parse_question
+from dadong_qa.retrieval.thesaurus import Thesaurus
 
 
 def test_question_words_time_words_and_particles_are_not_terms():

@@ -84,6 +84,7 @@ _NOT_PLACE = re.compile(
 )
 _PLACE_CUT = frozenset("p c u uj ul d r m x v q f".split())  # tags a place name never continues over
 _NOUN_TAGS = ("n", "a", "b", "j", "l", "eng", "m")  # tags a noun phrase after a figure may continue with
+_SUBJECT_TAGS = ("n", "b", "j", "l", "eng")  # nouns of every kind (nr, ns, nz, nt too), no numbers
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ class Figure:
     place: str | None = None  # the administrative place named before it, if any
     value_high: float | None = None  # the upper end of a range ("3-5家"), in the base unit
     precision: float = 1.0  # the rounding step of the written number, in the base unit
+    # What the figure belongs to when its own clause does not say: the noun phrase opening the
+    # sentence, places left out ("松花江大桥" of "松花江大桥于2023年建成通车，全长3.2公里"); "" if none.
+    subject: str = ""
 
     @property
     def is_plan(self) -> bool:
@@ -324,7 +328,23 @@ def _build(
         place=next((p for pos, p in reversed(places) if pos < m.start()), None),
         value_high=_scale(high, factor) if high is not None else None,
         precision=_scale(step, factor),
+        subject=_subject(sentence) if clause_start > 0 else "",
     )
+
+
+@lru_cache(maxsize=8192)
+def _subject(sentence: str) -> str:
+    """The nouns opening `sentence` ("松花江大桥于…", "华晨宝马铁西工厂…"), without the places
+    in them (a figure's place is compared on its own) and time words; "" when it opens otherwise."""
+    words = []
+    for tok in pseg.lcut(_CLAUSE_END.split(sentence, maxsplit=1)[0]):
+        if not tok.flag.startswith(_SUBJECT_TAGS):
+            break
+        words.append(tok.word)
+    noun = _clean_name("".join(words))
+    for _, place in place_names(sentence):
+        noun = noun.replace(place, "")
+    return noun
 
 
 def _scale(value: float, factor: float) -> float:

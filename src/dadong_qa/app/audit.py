@@ -1,169 +1,35 @@
-"""The audit log: one JSON line per change to the collection (add, replace, remove, restore, build).
+"""The audit log's names, for the app modules that show it (the editor page's 修改记录, the actors).
 
-Written where the change happens, once: `Library.add` / `remove` / `build` (library.py) are wrapped with
-`audited`, and every caller (CLI, editor UI, API) passes who it acts for as `actor=`.
-Each line goes out in a single `os.write` on an `O_APPEND` descriptor and is fsynced, so
-concurrent writers never interleave and a writer killed at any moment leaves whole lines only.
+The log itself lives in `dadong_qa.audit`, below the library that writes every change to it:
+the library layer never imports from `app/`, so there is no import cycle between them.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import logging
-import os
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from dadong_qa.audit import (
+    AUDIT_FILE,
+    CLI_ACTOR,
+    LOCAL_ACTOR,
+    LOG_DIR,
+    append_line,
+    audit_path,
+    file_sha256,
+    log_dir,
+    now_iso,
+    read_lines,
+    recent,
+)
 
-from dadong_qa.index import file_sha256  # the index's own file checksum, also used by editing.py
-
-if TYPE_CHECKING:
-    from dadong_qa.config import Settings
-    from dadong_qa.library import ChangeReport, Library
-
-log = logging.getLogger(__name__)
-
-AUDIT_FILE = "audit.jsonl"
-CLI_ACTOR = "cli"
-LOCAL_ACTOR = "local"  # the app on a loopback address with no editors configured
-_MAX_IDS = 1000  # a rebuild of a large collection logs a count beyond this, not every id
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def log_dir(settings: Settings) -> Path:
-    """The folder of the audit log (and of the reader logs next to it)."""
-    return audit_path(settings).parent
-
-
-def audit_path(settings: Settings) -> Path:
-    return Path(settings.audit_log) if settings.audit_log else settings.index_dir.parent / AUDIT_FILE
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def append_line(path: Path, record: dict[str, Any]) -> None:
-    """Append `record` as one JSON line: one write of the whole line, O_APPEND, fsync."""
-    data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    try:
-        written = os.write(fd, data)
-        if written != len(data):  # only on a full disk; the short line is cut off by read_lines
-            raise OSError(f"{path}: short write ({written} of {len(data)} bytes)")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def read_lines(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
-    """The records of a JSONL log, oldest first (the last `limit`); unreadable lines are skipped."""
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text("utf-8", errors="replace").splitlines():
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(item, dict):
-            records.append(item)
-    return records[-limit:] if limit else records
-
-
-def change_record(
-    actor: str, action: str, report: ChangeReport | None, files: list[dict[str, str]], error: str = ""
-) -> dict[str, Any]:
-    """The audit line for one change: who, what, which articles and files, and how it went."""
-    record: dict[str, Any] = {"time": now_iso(), "actor": actor, "action": action}
-    if report is None:
-        return {**record, "doc_ids": [], "files": files, "outcome": "error", "errors": [error]}
-    changed = [*report.added, *report.replaced, *report.removed]
-    record["doc_ids"] = changed[:_MAX_IDS]
-    if len(changed) > _MAX_IDS:
-        record["doc_count"] = len(changed)
-    for key in ("added", "replaced", "removed", "unchanged"):
-        ids = getattr(report, key)
-        if ids and len(ids) <= _MAX_IDS:
-            record[key] = ids
-    record["files"] = files
-    if report.errors:
-        record["outcome"] = "partial" if changed else "refused"
-        record["errors"] = report.errors
-    else:
-        record["outcome"] = "ok" if changed else "unchanged"
-    return record
-
-
-def _input_files(qa: Library, paths: Iterable[str | Path]) -> list[dict[str, str]]:
-    out = []
-    for p in paths:
-        path = Path(p)
-        try:
-            out.append({"name": path.name, "sha256": file_sha256(path)})
-        except OSError:
-            out.append({"name": path.name, "sha256": ""})
-    return out
-
-
-def _indexed_files(qa: Library, doc_ids: Iterable[str]) -> list[dict[str, str]]:
-    try:
-        docs = qa.index.docs
-    except Exception:  # no index yet: the removal reports that itself
-        return []
-    return [{"name": docs[d].doc.path or d, "sha256": docs[d].doc.sha256} for d in doc_ids if d in docs]
-
-
-def _no_files(qa: Library, _: Iterable[Any]) -> list[dict[str, str]]:
-    return []
-
-
-FILES_OF: dict[str, Callable[[Library, Iterable[Any]], list[dict[str, str]]]] = {
-    "add": _input_files,
-    "remove": _indexed_files,
-    "build": _no_files,
-}
-
-
-def audited(action: str) -> Callable[[_F], _F]:
-    """Wrap a Library change method so each call appends one audit line.
-
-    The wrapped method takes two extra keywords: `actor` (editor name, default "cli") and
-    `audit_action` (to log e.g. a restore, which is an add, under its own name).
-    """
-    files_of = FILES_OF[action]
-
-    def wrap(method: _F) -> _F:
-        @functools.wraps(method)
-        def run(qa: Library, *args: Any, actor: str = CLI_ACTOR, audit_action: str | None = None, **kwargs: Any) -> Any:
-            targets: list[Any] = []
-            if action != "build" and args:  # paths or doc_ids: a one-shot iterator must serve log and method
-                targets = list(args[0])
-                args = (targets, *args[1:])
-            files = files_of(qa, targets)
-            try:
-                report = method(qa, *args, **kwargs)
-            except BaseException as exc:
-                _write(qa.settings, change_record(actor, audit_action or action, None, files, f"{exc!r}"))
-                raise
-            _write(qa.settings, change_record(actor, audit_action or action, report, files))
-            return report
-
-        return run  # type: ignore[return-value]
-
-    return wrap
-
-
-def _write(settings: Settings, record: dict[str, Any]) -> None:
-    try:
-        append_line(audit_path(settings), record)
-    except OSError:  # the change itself is done (or failed) already; say loudly that it went unlogged
-        log.exception("could not write the audit log %s: %s", audit_path(settings), record)
-
-
-def recent(settings: Settings, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest audit records, newest first."""
-    return list(reversed(read_lines(audit_path(settings), limit)))
+__all__ = [
+    "AUDIT_FILE",
+    "CLI_ACTOR",
+    "LOCAL_ACTOR",
+    "LOG_DIR",
+    "append_line",
+    "audit_path",
+    "file_sha256",
+    "log_dir",
+    "now_iso",
+    "read_lines",
+    "recent",
+]

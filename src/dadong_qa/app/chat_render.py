@@ -145,13 +145,7 @@ def _body_text(answer: Answer) -> str:
 
 def plain_text(answer: Answer) -> str:
     """The answer as plain text: short answer, conflict, parts, text, then the citations as a list."""
-    lines = []
-    if answer.short:
-        lines.append(answer.short + (f"（{answer.period}）" if answer.period else ""))
-    if answer.conflict:
-        lines.append(_conflict_line(answer.conflict))
-    lines += [_part_line(p) for p in answer.parts]
-    lines.append(_body_text(answer))
+    lines = answer_lines(answer)
     if answer.answered and answer.citations:
         lines.append("来源：")
         lines += [
@@ -159,6 +153,19 @@ def plain_text(answer: Answer) -> str:
             for n, c in enumerate(answer.citations, 1)
         ]
     return "\n".join(lines)
+
+
+def answer_lines(answer: Answer) -> list[str]:
+    """The answer as the chat shows it, as plain lines: the short answer with the period its figure
+    covers ("940亿元（2022年）"), the conflict, the parts, then the text (the CLI's `ask` too)."""
+    lines = []
+    if answer.short:
+        lines.append(answer.short + (f"（{answer.period}）" if answer.period else ""))
+    if answer.conflict:
+        lines.append(_conflict_line(answer.conflict))
+    lines += [_part_line(p) for p in answer.parts]
+    lines.append(_body_text(answer))
+    return lines
 
 
 def _conflict_line(conflict: Conflict) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from dadong_qa import index as store
 from dadong_qa.api import QA, ChangeReport, QuestionError
+from dadong_qa.audit import AuditLogError
 from dadong_qa.config import load_settings
 from dadong_qa.embed import EmbedderError
 from dadong_qa.index import IndexStoreError
@@ -143,7 +144,7 @@ def _add(qa: QA, args: argparse.Namespace, bars: _Bars) -> ChangeReport:
         reports.append(add_feed(qa, feed, progress=bars))
     merged = ChangeReport()
     for r in reports:
-        for name in ("added", "replaced", "unchanged", "removed", "errors", "notes"):
+        for name in ("added", "replaced", "unchanged", "removed", "skipped", "errors", "notes"):
             getattr(merged, name).extend(getattr(r, name))
         merged.seconds += r.seconds
     return merged
@@ -162,29 +163,76 @@ def _print_report(report: ChangeReport) -> None:
         print(f"note: {note}")
     for err in report.errors:
         print(f"error: {err}", file=sys.stderr)
-    print(f"done in {report.seconds:.2f}s")
+    print(_summary(report))
+
+
+def _summary(report: ChangeReport) -> str:
+    """What a change came to, in one line, also when it changed nothing ("nothing changed: 1 unchanged")."""
+    counts = [
+        (report.added, "added"),
+        (report.replaced, "replaced"),
+        (report.removed, "removed"),
+        (report.unchanged, "unchanged"),
+        (report.skipped, "skipped as duplicates"),
+        (report.errors, "failed"),
+    ]
+    said = ", ".join(f"{len(ids)} {label}" for ids, label in counts if ids) or "no articles given"
+    head = "done" if report.added or report.replaced or report.removed else "nothing changed"
+    return f"{head}: {said} ({report.seconds:.2f}s)"
 
 
 def _exit_code(report: ChangeReport) -> int:
-    """0: everything done; 1: partly done (some files failed); 2: nothing done because of errors."""
+    """0: everything done (an unchanged file or a skipped duplicate is done: it is in the index);
+    1: partly done (some files or ids failed); 2: nothing done because of errors."""
     if not report.errors:
         return 0
-    return 1 if report.added or report.replaced or report.removed or report.unchanged else 2
+    done = report.added or report.replaced or report.removed or report.unchanged or report.skipped
+    return 1 if done else 2
 
 
 READ_ONLY = ("list", "status", "ask", "eval")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        if exc.code == 2 and (hint := _dash_hint(parser, argv)):
+            print(hint, file=sys.stderr)
+        raise
     try:
         return _run(args)
-    except (QuestionError, IngestError, IndexStoreError, EmbedderError, RerankerError, ValueError, OSError) as exc:
+    except AuditLogError as exc:  # before OSError: it says whether the change was made
+        print(f"dadong-qa: {exc}", file=sys.stderr)
+        return 1 if exc.changed else 2
+    except OSError as exc:  # "x.json: No such file or directory", not "[Errno 2] No such file or …: 'x.json'"
+        print(f"dadong-qa: {exc.filename}: {exc.strerror}" if exc.filename else f"dadong-qa: {exc}", file=sys.stderr)
+        return 2
+    except (QuestionError, IngestError, IndexStoreError, EmbedderError, RerankerError, ValueError) as exc:
         print(f"dadong-qa: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dadong-qa: interrupted; the index is unchanged unless the command had finished", file=sys.stderr)
         return 130
+
+
+def _dash_hint(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """How to pass an article id that starts with "-" ("remove -rf" reads -rf as an option)."""
+    sub = next(a for a in parser._actions if a.dest == "command")
+    command = next((a for a in argv if a in sub.choices), None)
+    if command not in ("remove", "meta") or "--" in argv:
+        return None
+    known = {s for a in sub.choices[command]._actions for s in a.option_strings}
+    rest = argv[argv.index(command) + 1 :]
+    dashed = [a for a in rest if a.startswith("-") and a.split("=")[0] not in known]
+    if not dashed:
+        return None
+    return (
+        f"dadong-qa: {dashed[0]!r} was read as an option; an article id that starts with '-' "
+        f"goes after '--': dadong-qa {command} -- {dashed[0]}"
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -193,7 +241,11 @@ def _run(args: argparse.Namespace) -> int:
     qa = _qa(args)
     if args.command in READ_ONLY and not store.exists(qa.settings.index_dir):
         # Reading never builds: a wrong --index must not create (or replace) an index.
-        print(f"dadong-qa: no index in {qa.settings.index_dir}: run dadong-qa build", file=sys.stderr)
+        if lost := store.dangling_version(qa.settings.index_dir):
+            where = f"{store.lost_index_message(qa.settings.index_dir, lost)}: run dadong-qa build"
+            print(f"dadong-qa: {where} to rebuild it from {qa.settings.corpus_dir}", file=sys.stderr)
+        else:
+            print(f"dadong-qa: no index in {qa.settings.index_dir}: run dadong-qa build", file=sys.stderr)
         return 2
     return COMMANDS[args.command](qa, args)
 
@@ -265,7 +317,9 @@ def _cmd_ask(qa: QA, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         return 0
-    print(answer.text)
+    from dadong_qa.app.chat_render import answer_lines
+
+    print("\n".join(answer_lines(answer)))  # short answer and its period first, as in the chat
     _print_citations(answer)
     if not answer.answered and answer.passages:
         print("  最接近的资料：")

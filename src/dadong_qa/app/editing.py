@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dadong_qa.api import QA, ChangeReport
-from dadong_qa.app.audit import file_sha256
+from dadong_qa.index import file_sha256
 from dadong_qa.ingestion.ingest import make_doc_id
 
 REMOVED_DIR = ".removed"  # where QA.remove moves an article's file

@@ -41,6 +41,8 @@ class Item:
 
 
 def load_items(path: str | Path) -> list[Item]:
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such question set (a JSONL file, one question per line)")
     items = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():

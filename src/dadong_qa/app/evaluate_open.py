@@ -70,6 +70,8 @@ class OpenSet:
 
 def load_squad(path: str | Path) -> list[Paragraph]:
     """Every paragraph of a SQuAD-format file, keyed in file order."""
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such file (a SQuAD-format JSON file)")
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     except (OSError, ValueError, KeyError, TypeError) as exc:

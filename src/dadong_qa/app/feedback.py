@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dadong_qa.app.audit import append_line, log_dir, now_iso, read_lines
+from dadong_qa.audit import append_line, log_dir, now_iso, read_lines
 from dadong_qa.config import Settings
 from dadong_qa.schema import Answer
 from dadong_qa.text import vocab_words

@@ -239,6 +239,20 @@ def exists(index_dir: str | Path) -> bool:
     return bool(v) and (Path(index_dir) / v / "manifest.json").is_file()
 
 
+def dangling_version(index_dir: str | Path) -> str | None:
+    """The version CURRENT names when that version is not there (its folder deleted or damaged):
+    an index that was lost, which is not the same as none having been built."""
+    v = current_version(index_dir)
+    return v if v and not (Path(index_dir) / v / "manifest.json").is_file() else None
+
+
+def lost_index_message(index_dir: str | Path, version: str) -> str:
+    return (
+        f"{Path(index_dir) / POINTER} names index version {version}, which is missing "
+        "(deleted or damaged): the index is lost"
+    )
+
+
 def read_manifest(index_dir: str | Path, version: str | None = None) -> dict[str, Any]:
     """The manifest of `version`, by default the live one."""
     root = Path(index_dir)

@@ -3,10 +3,13 @@
 Fetching is guarded because a URL comes from a user: only http and https, every address a
 host name resolves to (at each redirect) must be public unless `allow_private_urls` is set,
 redirects are bounded, the content type must be a page (or a feed), and the download stops at
-`fetch_max_bytes` and at `fetch_timeout` seconds overall. A fetched page is stored in the
+`fetch_max_bytes` and at `fetch_timeout` seconds overall: every connect, send and receive waits
+at most until that deadline (`_DeadlineBackend`), so a server that trickles its headers or body
+a byte at a time cannot hold a fetch, and the write slot of the app, past it. A fetched page is stored in the
 corpus folder like an uploaded .html file (so a rebuild keeps it) and its URL is kept as the
 article's source (corpus/.meta.json). The host is resolved before connecting; a DNS answer that
-changes between the check and the connection (DNS rebinding) is not defended against.
+changes between the check and the connection (DNS rebinding) is not defended against, and the
+system resolver's own timeout is not bounded by `fetch_timeout`.
 """
 
 from __future__ import annotations
@@ -19,18 +22,20 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from dadong_qa.config import Settings
 from dadong_qa.index import Progress
 from dadong_qa.ingestion import corpus_meta
 from dadong_qa.ingestion.ingest import IngestError, make_doc_id
+from dadong_qa.schema import ChangeReport
 
 if TYPE_CHECKING:
-    from dadong_qa.api import QA, ChangeReport
+    from dadong_qa.api import QA
 
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
@@ -77,11 +82,79 @@ def _check_address(url: str, allow_private: bool) -> None:
             )
 
 
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every send and receive ends by the deadline.
+
+    httpx's read timeout applies to each receive, so a server sending a byte just before it
+    runs out is never timed out; clamping each wait to the time left bounds the whole fetch.
+    """
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _time_left(self._deadline, timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _time_left(self._deadline, timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        left = _time_left(self._deadline, timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left), self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    """httpcore's sockets, with connects and every later wait ending by `deadline`."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(self.deadline, timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(super().connect_tcp(host, port, left, local_address, socket_options), self.deadline)
+
+
+def _time_left(deadline: float, timeout: float | None, expired: type[Exception]) -> float:
+    """The shorter of `timeout` and the time until `deadline`; `expired` once it has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise expired("the fetch deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport on `_DeadlineBackend`. httpx takes no network backend, so its connection
+    pool is made again with one (the same settings otherwise: no proxy, verified TLS)."""
+
+    def __init__(self, deadline: float) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False), network_backend=_DeadlineBackend(deadline)
+        )
+
+
 def fetch(url: str, settings: Settings, accept: tuple[str, ...] = PAGE_TYPES) -> Fetched:
     """GET `url` under the safety rules of this module; `FetchError` says what went wrong."""
     deadline = time.monotonic() + settings.fetch_timeout
     timeout = httpx.Timeout(settings.fetch_timeout)
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+    transport = _DeadlineTransport(deadline)
+    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, transport=transport) as client:
         for _ in range(settings.fetch_max_redirects + 1):
             _check_address(url, settings.allow_private_urls)
             try:
@@ -91,7 +164,9 @@ def fetch(url: str, settings: Settings, accept: tuple[str, ...] = PAGE_TYPES) ->
                         continue
                     return _read(url, response, settings, accept, deadline)
             except httpx.TimeoutException:
-                raise FetchError(f"{url}: no answer within {settings.fetch_timeout:g} s (fetch_timeout)") from None
+                raise FetchError(
+                    f"{url}: not fetched within {settings.fetch_timeout:g} s (fetch_timeout); given up"
+                ) from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"{url}: cannot fetch ({type(exc).__name__}: {exc})") from None
     raise FetchError(f"{url}: more than {settings.fetch_max_redirects} redirects")
@@ -112,8 +187,8 @@ def _read(url: str, response: httpx.Response, settings: Settings, accept: tuple[
         body += chunk
         if len(body) > limit:
             raise FetchError(f"{url}: larger than the {limit:,} byte limit (fetch_max_bytes)")
-        if time.monotonic() > deadline:  # a server trickling bytes would never hit the read timeout
-            raise FetchError(f"{url}: download not finished within {settings.fetch_timeout:g} s (fetch_timeout)")
+        if time.monotonic() > deadline:  # a fast server that never stops (the reads end by it too)
+            raise FetchError(f"{url}: not fetched within {settings.fetch_timeout:g} s (fetch_timeout); given up")
     return Fetched(url, bytes(body), ctype)
 
 
@@ -126,8 +201,6 @@ def url_doc_id(url: str) -> str:
 
 def add_urls(qa: QA, urls: list[str], progress: Progress | None = None, actor: str = "cli") -> ChangeReport:
     """Fetch pages and add them as articles in one index change; failures are listed, not raised."""
-    from dadong_qa.api import ChangeReport
-
     report = ChangeReport()
     corpus = qa.settings.corpus_dir
     t0 = time.perf_counter()
@@ -149,6 +222,7 @@ def add_urls(qa: QA, urls: list[str], progress: Progress | None = None, actor: s
         if files:
             added = qa.add(files, progress=progress, actor=actor)
             report.added, report.replaced, report.unchanged = added.added, added.replaced, added.unchanged
+            report.skipped = added.skipped
             report.errors += added.errors
             report.notes += added.notes
             indexed = set(added.added + added.replaced + added.unchanged)
@@ -168,7 +242,7 @@ def add_feed(qa: QA, feed_url: str, progress: Progress | None = None, actor: str
     known = _known_urls(qa)
     links = [urljoin(feed.url, e.get("link", "")) for e in parsed.entries if e.get("link")]
     new = [link for link in dict.fromkeys(links) if link not in known]
-    report = add_urls(qa, new, progress, actor) if new else _empty_report()
+    report = add_urls(qa, new, progress, actor) if new else ChangeReport()
     report.unchanged += [url_doc_id(link) for link in dict.fromkeys(links) if link in known]
     return report
 
@@ -182,8 +256,3 @@ def _known_urls(qa: QA) -> set[str]:
         v["url"] for v in corpus_meta.load(qa.settings.corpus_dir).values() if v.get("url")
     }
 
-
-def _empty_report() -> ChangeReport:
-    from dadong_qa.api import ChangeReport
-
-    return ChangeReport()

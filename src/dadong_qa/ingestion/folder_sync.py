@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 from dadong_qa import index as store
 from dadong_qa.index import Index, file_sha256
 from dadong_qa.ingestion.ingest import IngestError, corpus_files
+from dadong_qa.schema import ChangeReport  # below the library, which calls sync()
 
 if TYPE_CHECKING:
-    from dadong_qa.library import ChangeReport, Library
+    from dadong_qa.library import Library
 
 
 @dataclass
@@ -50,8 +51,6 @@ def pending(corpus: Path, index: Index) -> Pending:
 
 def sync(library: Library) -> ChangeReport:
     """Add new and changed corpus files, remove articles whose file was deleted; one report."""
-    from dadong_qa.library import ChangeReport
-
     corpus = library.settings.corpus_dir
     if not corpus.is_dir():
         raise IngestError(f"corpus folder {corpus} does not exist (check --corpus); the index was not changed")

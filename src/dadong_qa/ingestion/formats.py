@@ -10,10 +10,13 @@ PDF page numbers are kept as (offset in the cleaned text, page) pairs for citati
 from __future__ import annotations
 
 import bisect
+import contextlib
 import io
+import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from dadong_qa.ingestion.chunk import split_sentences
@@ -24,6 +27,15 @@ PDF_SUFFIX = ".pdf"
 DOCX_SUFFIX = ".docx"
 BINARY_SUFFIXES = (PDF_SUFFIX, DOCX_SUFFIX)
 SCANNED_PDF = "扫描件，没有可提取的文字"
+ZIP_BOMB = "解压后过大，疑似压缩炸弹，已拒绝"
+# A .docx is a ZIP archive of XML parts, and a small one can inflate to gigabytes. Only its XML
+# and .rels parts are unpacked (the text is all that is read; images stay packed), at most this
+# much of them in all: 10 MiB of WordprocessingML is a book of one to three million characters,
+# and python-docx holds it as an lxml tree of at most ~25 times its size (about 250 MB).
+MAX_DOCX_XML_BYTES = 10 * 1024 * 1024
+MAX_ZIP_ENTRIES = 10_000  # Word writes a few dozen parts
+_XML_PARTS = (".xml", ".rels")
+_UNZIP_BLOCK = 64 * 1024
 
 # A PDF page's running number: "3", "- 3 -", "第3页", "3 / 12", "第 3 页 共 12 页".
 _PAGE_NUMBER = re.compile(r"^\s*[-—–]?\s*(?:第\s*)?\d{1,4}\s*(?:页)?\s*(?:(?:/|共)\s*\d{1,4}\s*页?)?\s*[-—–]?\s*$")
@@ -137,8 +149,9 @@ def read_docx(data: bytes, name: str) -> str:
     """Paragraphs and tables of a .docx, in document order, as plain text."""
     import docx
 
+    packed = _bounded_docx(data, name)
     try:
-        document = docx.Document(io.BytesIO(data))
+        document = docx.Document(io.BytesIO(packed))
     except Exception as exc:  # zipfile, lxml and python-docx each raise their own types
         raise FormatError(f"{name}: not a readable Word (.docx) file ({type(exc).__name__})") from None
     lines: list[str] = []
@@ -151,6 +164,50 @@ def read_docx(data: bytes, name: str) -> str:
     return "\n".join(lines)
 
 
+def _bounded_docx(data: bytes, name: str) -> bytes:
+    """The .docx re-packed (stored, not compressed) with its XML parts unpacked under the limits
+    and every other part emptied; `FormatError` for an archive over them.
+
+    python-docx must never read the original: zipfile's `read()` inflates a whole entry in one
+    call and only then cuts it to the size the directory declares, so a directory that lies
+    (with the CRC of the declared prefix) still costs the full expansion. Here each part is
+    read in blocks, which zipfile stops at the declared size, and the sizes are checked first.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = {info.filename: info for info in archive.infolist()}  # the last of a repeated name wins
+        if len(archive.infolist()) > MAX_ZIP_ENTRIES:
+            raise FormatError(f"{name}: {ZIP_BOMB}（{len(archive.infolist()):,} parts in the archive）")
+        xml = [info for info in entries.values() if info.filename.lower().endswith(_XML_PARTS)]
+        size = sum(info.file_size for info in xml)
+        if size > MAX_DOCX_XML_BYTES:
+            raise FormatError(
+                f"{name}: {ZIP_BOMB}（its XML unpacks to {size / 2**20:,.0f} MB, "
+                f"above the {MAX_DOCX_XML_BYTES / 2**20:g} MB limit）"
+            )
+        # bzip2 and LZMA parts are inflated in one call whatever the block size; Word never writes them.
+        if any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in xml):
+            raise FormatError(f"{name}: not a readable Word (.docx) file (unusual compression)")
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as repacked:
+            for info in entries.values():
+                repacked.writestr(info.filename, _unzip(archive, info) if info in xml else b"")
+        return out.getvalue()
+    except FormatError:
+        raise
+    except Exception as exc:  # zipfile raises BadZipFile, RuntimeError (encrypted), OSError, ...
+        raise FormatError(f"{name}: not a readable Word (.docx) file ({type(exc).__name__})") from None
+
+
+def _unzip(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One archive entry, read in blocks: never more than its declared size is inflated."""
+    out = bytearray()
+    with archive.open(info) as fh:
+        while block := fh.read(_UNZIP_BLOCK):
+            out += block
+    return bytes(out)
+
+
 # ---------------------------------------------------------------- PDF
 
 
@@ -159,10 +216,11 @@ def read_pdf(data: bytes, name: str) -> list[str]:
     import pypdf
 
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise FormatError(f"{name}: the PDF is password-protected")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        with _quiet("pypdf"):
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise FormatError(f"{name}: the PDF is password-protected")
+            pages = [page.extract_text() or "" for page in reader.pages]
     except FormatError:
         raise
     except Exception as exc:  # pypdf raises many types for damaged files
@@ -171,6 +229,19 @@ def read_pdf(data: bytes, name: str) -> list[str]:
     if not any(_has_words(p) for p in pages):
         raise FormatError(f"{name}: {SCANNED_PDF}（scanned PDF without a text layer; run OCR on it first）")
     return pages
+
+
+@contextlib.contextmanager
+def _quiet(logger: str) -> Iterator[None]:
+    """Keep a library's warnings about a damaged file ("EOF marker not found") off the terminal
+    while it reads one: the error it ends in is reported as one line, and a file it copes with is fine."""
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _has_words(text: str) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from dadong_qa.ingestion.chunk import split_sentences
 from dadong_qa.ingestion.decode import IngestError, decode_bytes
 from dadong_qa.ingestion.formats import (
     BINARY_SUFFIXES,
@@ -80,6 +81,11 @@ _MD_RULES = [
     (re.compile(r"^\s*([-*_]\s*){3,}$"), ""),
 ]
 HEADING_MAX = 30
+NOTICE_MAX = 80  # a line longer than this is never a notice, credit or byline
+HEADLINE_MAX = 80  # nor a title: a first line longer than this is text
+_CLAUSE_END = re.compile(r"[，,：:；;。！？!?]")
+_FACT_MIN = 6  # characters (CJK, letters, digits) a sentence needs to state something ("公园免费开放")
+_TEXT_AFTER_LINK = 12  # and a sentence after a link's words ("欢迎扫码关注，获取更多本地资讯。" is a notice)
 
 
 def _is_terminal(text: str) -> bool:
@@ -92,11 +98,38 @@ def _is_heading(text: str) -> bool:
 
 
 def _is_boilerplate(line: str) -> bool:
-    if len(line) <= 80 and (_EDITOR.search(line) or _PROMO.search(line) or _META_LINE.search(line)):
+    """A notice, credit or byline line, which is not article text.
+
+    A line of several sentences is one only if each of its sentences is, or is too short to say
+    anything ("更多精彩！"): "点击这里查看详情。" opening a paragraph of facts must not take the
+    facts with it.
+    """
+    if len(line) > NOTICE_MAX:
+        return False
+    sentences = [line[s:e] for s, e in split_sentences(line)]
+    if len(sentences) <= 1:
+        return _is_notice(line)
+    notices = [s for s in sentences if _is_notice(s)]
+    return bool(notices) and all(s in notices or len(WORDISH.findall(s)) < _FACT_MIN for s in sentences)
+
+
+def _is_notice(text: str) -> bool:
+    if _EDITOR.search(text) or _META_LINE.search(text) or _is_photo_credit(text):
         return True
-    if _is_photo_credit(line):
+    promo = _PROMO.search(text)
+    if promo and not _opens_text(text, promo):
         return True
-    return len(line) <= 40 and bool(_BYLINE.match(line))
+    return len(text) <= 40 and bool(_BYLINE.match(text))
+
+
+def _opens_text(sentence: str, promo: re.Match[str]) -> bool:
+    """Whether a link's words only open a sentence of text ("点击这里查看详情：示例区今年新建
+    公园5个，总面积12公顷。"): after the clause they are in comes a sentence with no promotion in
+    it, at least _TEXT_AFTER_LINK characters long, with a sentence ended in it."""
+    end = _CLAUSE_END.search(sentence, promo.end())
+    rest = sentence[end.end() :] if end else ""
+    ended = _is_terminal(rest) or bool(re.search(r"[。！？!?]", rest))  # a line break may cut it after that
+    return len(WORDISH.findall(rest)) >= _TEXT_AFTER_LINK and ended and not _PROMO.search(rest)
 
 
 def _byline_name(line: str) -> str | None:
@@ -235,7 +268,16 @@ def _strip_markdown(text: str) -> str:
 def _html_to_text(html: str) -> tuple[str, dict[str, str | None]]:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    doc = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        favor_precision=True,
+        # The page's date from its metadata only: htmldate's search of the text reads only the year
+        # of "2024年05月09日" and makes it 2024-01-01. A date written in the text is read from
+        # the article's header lines below, which know Chinese dates.
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
     if doc is None or not (doc.text or "").strip():
         raise IngestError("no article text found in the HTML page")
     meta = {"title": doc.title, "date": doc.date, "author": doc.author, "source": doc.sitename}
@@ -295,8 +337,10 @@ def _markup_to_text(text: str, name: str, kind: str) -> tuple[str, dict[str, str
 def _split_title(blocks: list[_Block], title: str | None, name: str) -> tuple[str, list[_Block]]:
     """The title (the page's, else the first line) and the blocks after it."""
     title = (title or "").strip()
-    if not title and _is_body_line(blocks[0].text):
-        return _derived_title(blocks[0].text, name), blocks  # an untitled snippet: its first line is text
+    first = blocks[0].text
+    alone = len(blocks) == 1 and (_is_terminal(first) or "。" in first)  # a file of one sentence or so
+    if not title and (_is_body_line(first) or alone):
+        return _derived_title(first, name), blocks  # an untitled snippet: its first line is text
     if not title or _key(title) == _key(blocks[0].text):
         return blocks[0].text, blocks[1:]
     return title, blocks
@@ -358,8 +402,12 @@ def _headings(paragraphs: list[str]) -> list[tuple[int, str]]:
 
 
 def _is_body_line(line: str) -> bool:
-    """A first line that is a paragraph of text (long, ending a sentence), not a title."""
-    return len(line) > HEADING_MAX and line[-1] in "。！？!?"
+    """A first line that is a paragraph of text, not a title: longer than a headline, or long
+    with a sentence ended in it. An encyclopedia paragraph may end with a note in brackets
+    ("（摘自…）"), a colon before a list, or mid-sentence where a line break cut it."""
+    if len(line) > HEADLINE_MAX:
+        return True
+    return len(line) > HEADING_MAX and (line[-1] in "。！？!?" or "。" in line)
 
 
 def _derived_title(text: str, name: str) -> str:

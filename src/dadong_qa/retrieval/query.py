@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import jieba.posseg as pseg
 
 from dadong_qa.answering.periods import Period, question_period
+from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
 from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, normalize
 
 # Question words, as they stand in a question. Rewriting uses this to tell a question from a
@@ -192,8 +193,6 @@ def _slot(norm: str) -> tuple[str, str]:
 
 def unit_pattern(question: str) -> re.Pattern[str] | None:
     """A pattern for "a number in the unit the question asks for" ("多少家", "多少面积"), or None."""
-    from dadong_qa.retrieval.expand import Thesaurus  # the measure-word synonyms live with the thesaurus
-
     q = unicodedata.normalize("NFKC", question)
     m = _ASKED_UNIT.search(q)
     if m:
