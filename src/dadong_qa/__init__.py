@@ -7,6 +7,7 @@ answer.text, answer.answered, answer.citations, answer.passages
 
 from dadong_qa.answering.generate import GenerationError
 from dadong_qa.answering.policy import PolicyError
+from dadong_qa.answering.reader import E5Error, ReaderError
 from dadong_qa.api import QA, ChangeReport, QuestionError, ask, default_qa
 from dadong_qa.app.ratelimit import RateLimited
 from dadong_qa.audit import AuditLogError
@@ -28,6 +29,7 @@ __all__ = [
     "Chunk",
     "Citation",
     "Document",
+    "E5Error",
     "EmbedderError",
     "FetchError",
     "FormatError",
@@ -42,6 +44,7 @@ __all__ = [
     "PolicyError",
     "QuestionError",
     "RateLimited",
+    "ReaderError",
     "RerankerError",
     "Sentence",
     "Settings",

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from dadong_qa import index as store
+from dadong_qa.answering.policy import PolicyError
+from dadong_qa.answering.reader import ReaderError
 from dadong_qa.api import QA, ChangeReport, QuestionError
 from dadong_qa.audit import AuditLogError
 from dadong_qa.config import load_settings
@@ -210,7 +212,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # "x.json: No such file or directory", not "[Errno 2] No such file or …: 'x.json'"
         print(f"dadong-qa: {exc.filename}: {exc.strerror}" if exc.filename else f"dadong-qa: {exc}", file=sys.stderr)
         return 2
-    except (QuestionError, IngestError, IndexStoreError, EmbedderError, RerankerError, ValueError) as exc:
+    except (
+        QuestionError,
+        IngestError,
+        IndexStoreError,
+        EmbedderError,
+        RerankerError,
+        ReaderError,
+        PolicyError,
+        ValueError,
+    ) as exc:
         print(f"dadong-qa: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
