@@ -367,7 +367,7 @@ def login_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, A
     from conftest import SEED_CORPUS, free_port
     from dadong_qa import QA, load_settings
     from dadong_qa.app.auth import hash_password
-    from dadong_qa.app.ui import serve
+    from dadong_qa.app.server import serve
 
     root = tmp_path_factory.mktemp("login-app")
     shutil.copytree(SEED_CORPUS, root / "corpus")

@@ -42,7 +42,7 @@ def _snapshot(*folders: Path) -> dict[str, str]:
 
 
 def _serve(root: Path, host: str, **settings):
-    from dadong_qa.app.ui import serve
+    from dadong_qa.app.server import serve
 
     shutil.copytree(SEED_CORPUS, root / "corpus")
     (root / "corpus" / "lake.txt").write_text(LAKE_ARTICLE, encoding="utf-8")

@@ -18,7 +18,8 @@ from gradio_client import Client, handle_file
 from conftest import APP_MAX_FILE_BYTES, LAKE_ARTICLE, ORCHARD_ARTICLE, ROOT, free_port, sample_answer
 from dadong_qa import load_settings
 from dadong_qa.app.chat_render import esc, render_answer
-from dadong_qa.app.ui import add_uploads, chat_stream, report_markdown
+from dadong_qa.app.ui import chat_stream
+from dadong_qa.app.ui_common import add_uploads, report_markdown
 from dadong_qa.config import Settings
 from dadong_qa.schema import Answer
 from dadong_qa.text import CJK

@@ -16,6 +16,7 @@ import pandas as pd
 from dadong_qa.api import QA, ChangeReport
 from dadong_qa.app import audit
 from dadong_qa.app.audit import LOCAL_ACTOR
+from dadong_qa.app.chat_render import esc
 from dadong_qa.app.editing import (
     ARTICLE_HEADERS,
     ON_CONFLICT,
@@ -26,12 +27,11 @@ from dadong_qa.app.editing import (
     restore,
 )
 from dadong_qa.app.feedback import report as reader_report
-from dadong_qa.app.ui import (
+from dadong_qa.app.ui_common import (
     TITLE,
     WRITE_QUEUE,
     _GradioProgress,
     add_uploads,
-    esc,
     report_lines,
     report_markdown,
     status_line,
