@@ -177,6 +177,27 @@ def test_ask_rejects_empty_question_readably(client: Client) -> None:
 
 
 @pytest.mark.slow
+def test_ask_takes_the_question_alone(client: Client) -> None:
+    """`history` is optional: a first question needs none (issue 21, item 11)."""
+    data = client.predict(LAKE_QUESTION, api_name="/ask")
+    assert data["answered"] and any("38万人次" in c["sentence"] for c in data["citations"])
+
+
+@pytest.mark.slow
+def test_readers_mistakes_print_no_traceback(client: Client, capfd: pytest.CaptureFixture[str]) -> None:
+    """An empty or too-long question is the reader's mistake, and a refusal a normal answer:
+    none of them puts a traceback in the server's output (issue 21, item 13)."""
+    capfd.readouterr()
+    for question in ("", "问" * 5000):
+        with pytest.raises(Exception, match=r"请输入问题|问题太长"):
+            client.predict(question, api_name="/ask")
+    assert not client.predict("示例县的火星基地有多少名宇航员？", api_name="/ask")["answered"]
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    assert len((out + err).strip().splitlines()) <= 3  # one line each at most
+
+
+@pytest.mark.slow
 def test_upload_gbk_article_then_ask(client: Client, served_app, tmp_path: Path) -> None:
     _, qa = served_app
     path = tmp_path / "orchard.txt"

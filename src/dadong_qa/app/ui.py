@@ -131,14 +131,17 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
         if turn is not None and isinstance(data.liked, bool):
             reader_log.vote(turn, data.liked)
 
-    def ask(question: str, history: list | None, request: gr.Request) -> dict:
-        """Answer a question from the articles; `history` is the conversation so far
+    def ask(question: str, history: list | None = None, request: gr.Request | None = None) -> dict:
+        """Answer a question from the articles; `history` (optional) is the conversation so far
         ([{"role", "content"}] messages or [question, answer] pairs). Returns the Answer as JSON."""
         try:
             limiter.check(_client_address(request))
             answer = qa.ask(question, history=history)
         except (QuestionError, RateLimited) as exc:
-            raise gr.Error(str(exc)) from exc
+            # A reader's mistake or the rate limit, not a fault of the server: the caller gets the
+            # message, the log one line (Gradio would print the whole traceback to stderr).
+            log.info("/ask refused: %s", exc)
+            raise gr.Error(str(exc), print_exception=False) from exc
         _log_question(reader_log, turn_of(answer), "api")
         return answer.to_dict()
 
