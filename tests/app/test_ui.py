@@ -55,8 +55,8 @@ def test_add_uploads_refuses_large_and_unsupported_files(tmp_path: Path, fresh_q
     doc.write_bytes(b"PK\x03\x04 not an article")
     report = add_uploads(fresh_qa, [str(big), str(doc)])
     assert not report.added and len(report.errors) == 2
-    assert report.errors[0].startswith("big.txt:") and "文件太大" in report.errors[0]
-    assert report.errors[1].startswith("notes.xlsx:") and "不支持" in report.errors[1]
+    assert report.errors[0].startswith("big.txt：") and "文件太大" in report.errors[0]
+    assert report.errors[1].startswith("notes.xlsx：") and "不支持" in report.errors[1]
     shown = report_markdown(report)
     assert "索引保持原样" in shown and "big&#46;txt" in shown  # escaped for the page
     assert fresh_qa.status()["version"] == before

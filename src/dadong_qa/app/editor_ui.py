@@ -36,6 +36,7 @@ from dadong_qa.app.ui_common import (
     report_markdown,
     status_line,
 )
+from dadong_qa.app.zh_messages import in_chinese
 from dadong_qa.index import IndexStoreError
 
 
@@ -62,7 +63,7 @@ def set_meta_form(qa: QA, doc_id: str | None, title: str | None, date: str | Non
     try:
         report = qa.set_meta(doc_id, title=title, date=date)
     except (ValueError, IndexStoreError) as exc:
-        return esc(f"❌ 未修改：{exc}")
+        return esc(f"❌ 未修改：{in_chinese(str(exc))}")
     return "➖ 与原来相同，未修改。" if report.unchanged else esc(f"✅ 已修改 {doc_id} 的标题/日期。")
 
 

@@ -17,6 +17,7 @@ from dadong_qa.api import QA, ChangeReport
 from dadong_qa.app.audit import LOCAL_ACTOR
 from dadong_qa.app.chat_render import esc
 from dadong_qa.app.editing import conflicts, renamed_copies
+from dadong_qa.app.zh_messages import in_chinese
 from dadong_qa.ingestion.ingest import SUPPORTED_SUFFIXES
 
 TITLE = "大东区新闻问答"
@@ -42,7 +43,7 @@ def _when(stamp: Any) -> str:
 
 
 def report_lines(report: ChangeReport, rebuilt: bool = False) -> list[str]:
-    """A change report for people, as plain lines."""
+    """A change report for people, as plain lines in Chinese (the library's messages translated)."""
     lines = []
     for label, ids in (
         ("🔄 已重建索引，收录" if rebuilt else "✅ 已添加", report.added),
@@ -52,10 +53,10 @@ def report_lines(report: ChangeReport, rebuilt: bool = False) -> list[str]:
     ):
         if ids:
             lines.append(f"{label}：{'、'.join(ids)}")
-    lines.extend(f"ℹ️ {note}" for note in report.notes)
+    lines.extend(f"ℹ️ {in_chinese(note)}" for note in report.notes)
     if report.errors:
         lines.append("❌ 以下文件未处理，索引保持原样：")
-        lines.extend(f"  • {err}" for err in report.errors)
+        lines.extend(f"  • {in_chinese(err)}" for err in report.errors)
     if not lines:
         lines.append("没有变化。")
     lines.append(f"用时 {report.seconds:.1f} 秒")
@@ -100,9 +101,9 @@ def add_uploads(
     for p in paths:
         path = Path(p)
         if path.suffix.lower() not in SUPPORTED_UPLOADS:
-            refused.errors.append(f"{path.name}: 不支持的文件类型（只接受 {' '.join(SUPPORTED_UPLOADS)}）")
+            refused.errors.append(f"{path.name}：不支持的文件类型（只接受 {' '.join(SUPPORTED_UPLOADS)}）")
         elif path.stat().st_size > limit:
-            refused.errors.append(f"{path.name}: 文件太大（{path.stat().st_size:,} 字节，上限 {limit:,} 字节）")
+            refused.errors.append(f"{path.name}：文件太大（{path.stat().st_size:,} 字节，上限 {limit:,} 字节）")
         else:
             accepted.append(p)
     bar = _GradioProgress(progress) if progress else None
