@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import shutil
 import time
 from pathlib import Path
@@ -173,10 +174,26 @@ def _endpoints_of(client: Client) -> set[str]:
     return set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
 
 
+def chat(url: str, question: str, session_hash: str) -> str:
+    """Ask in the chat as the page does (queue/join, then the event stream); the stream's text."""
+    config = httpx.get(f"{url}config", timeout=30).json()
+    submit = next(d["id"] for d in config["dependencies"] if any(t[1] == "submit" for t in d["targets"]))
+    join = {"data": [question, [], {}], "fn_index": submit, "session_hash": session_hash}
+    assert httpx.post(f"{url}gradio_api/queue/join", json=join, timeout=30).status_code == 200
+    text = ""
+    with httpx.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session_hash}, timeout=60) as s:
+        for line in s.iter_lines():
+            text += line + "\n"
+            if "process_completed" in line:
+                break
+    return text
+
+
 def test_public_server_without_editors_is_read_only_and_rate_limited(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dadong_qa.app.ratelimit.WINDOW_SECONDS", 3.0)
+    window = 10.0  # long enough for the asks and chats below, short for the test
+    monkeypatch.setattr("dadong_qa.app.ratelimit.WINDOW_SECONDS", window)
     with caplog.at_level(logging.WARNING, logger="dadong_qa.app.server"):
         server, _ = _serve(tmp_path, "0.0.0.0", rate_limit=2)
     try:
@@ -185,11 +202,17 @@ def test_public_server_without_editors_is_read_only_and_rate_limited(
         assert _endpoints(url) == {"/ask"}
         assert httpx.get(f"{url}editor/gradio_api/info", timeout=30).status_code == 404
         client = Client(url, verbose=False)
+        started = time.monotonic()
         for _ in range(2):
             assert client.predict(LAKE_QUESTION, None, api_name="/ask")["answered"]
         with pytest.raises(Exception, match="提问太频繁"):
             client.predict(LAKE_QUESTION, None, api_name="/ask")
-        time.sleep(3.1)
+        # The chat counts per address too: a new random session per question gets no new budget.
+        for _ in range(2):
+            assert "提问太频繁" in chat(url, LAKE_QUESTION, secrets.token_hex(6))
+        assert time.monotonic() - started < window  # all of the above inside one window
+        time.sleep(window + 0.1)
         assert client.predict(LAKE_QUESTION, None, api_name="/ask")["answered"]  # recovered
+        assert "38万人次" in chat(url, LAKE_QUESTION, secrets.token_hex(6))
     finally:
         server.close()

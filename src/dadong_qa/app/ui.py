@@ -112,8 +112,9 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
         message: str, history: list[dict[str, Any]], turns: dict[int, Turn], request: gr.Request
     ) -> Iterator[tuple[list[dict[str, Any]], str, dict[int, Turn]]]:
         turns = dict(turns or {})
-        client = getattr(request, "session_hash", None) or _client_address(request)
-        refused = over_limit(limiter, client, message, history)
+        # Per address, as /ask: a script can send each question with a new random Gradio
+        # session_hash, but not from a new address.
+        refused = over_limit(limiter, _client_address(request), message, history)
         if refused is not None:
             yield refused, "", turns
             return
