@@ -7,6 +7,7 @@ password is refused after a delay. A public server without editors is read-only 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -168,6 +169,36 @@ def test_editor_sessions_expire(editor_app) -> None:
             assert browser.get(info).status_code == 401  # the session expired
         finally:
             sessions.ttl = ttl
+
+
+def test_parallel_login_guesses_are_turned_away_and_the_editor_still_gets_in(editor_app) -> None:
+    """60 wrong passwords at once from one address (issue 21, item 4): at most `login_max_failures`
+    (5) are checked, the others answered 429 at once; then the name and the address are locked,
+    but not for the address alice logged in from. Addresses come in X-Forwarded-For, which
+    uvicorn takes from 127.0.0.1 as a local reverse proxy's."""
+    url, *_ = editor_app
+    login = f"{url}editor/login"
+    attacker, editor, elsewhere = ({"X-Forwarded-For": a} for a in ("203.0.113.7", "198.51.100.2", "192.0.2.55"))
+    right = {"username": "alice", "password": PASSWORD}
+    assert httpx.post(login, data=right, headers=editor, timeout=30).status_code == 200
+
+    async def flood() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=120) as c:
+            guesses = ({"username": "alice", "password": f"guess-{i}"} for i in range(60))
+            return await asyncio.gather(*(c.post(login, data=g, headers=attacker) for g in guesses))
+
+    codes = [r.status_code for r in asyncio.run(flood())]
+    assert 1 <= codes.count(400) <= 5 and codes.count(429) == 60 - codes.count(400), codes
+    for _ in range(5):  # go on one at a time until the lockout
+        answer = httpx.post(login, data={"username": "alice", "password": "again"}, headers=attacker, timeout=60)
+        if answer.status_code == 429:
+            break
+    assert answer.status_code == 429 and "登录失败次数过多" in answer.json()["detail"]
+    assert 0 < int(answer.headers["Retry-After"]) <= 60
+    bob = {"username": "bob", "password": "whatever"}
+    assert httpx.post(login, data=bob, headers=attacker, timeout=30).status_code == 429  # the address
+    assert httpx.post(login, data=right, headers=elsewhere, timeout=30).status_code == 429  # the name
+    assert httpx.post(login, data=right, headers=editor, timeout=30).status_code == 200  # alice's address
 
 
 def _endpoints_of(client: Client) -> set[str]:

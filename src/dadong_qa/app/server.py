@@ -19,11 +19,12 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dadong_qa import index as store
 from dadong_qa.api import QA
 from dadong_qa.app.article_page import ARTICLE_PATH, article_page
-from dadong_qa.app.auth import EditMode, ExpiringSessions, LoginCheck, edit_mode
+from dadong_qa.app.auth import EditMode, ExpiringSessions, LoginCheck, client_address, edit_mode
 from dadong_qa.app.chat_render import CSS, PAGE_SCRIPT
 from dadong_qa.app.ui import build_app
 from dadong_qa.index import IndexStoreError
@@ -67,6 +68,7 @@ def make_app(qa: QA, host: str, port: int) -> tuple[FastAPI, EditMode]:
         "theme": _theme(),
     }
     app = FastAPI()
+    app.add_middleware(_ClientAddress)
     _add_article_page(app, qa)
     if mode is EditMode.LOGIN:
         from dadong_qa.app.editor_ui import build_editor_app
@@ -77,8 +79,14 @@ def make_app(qa: QA, host: str, port: int) -> tuple[FastAPI, EditMode]:
             app,
             editor,
             EDITOR_PATH,
-            auth=LoginCheck(settings.editors, settings.login_delay).check,
-            auth_message="编辑登录：只有编辑可以修改文章。读者无需登录，请直接使用首页的问答。",
+            auth=LoginCheck(
+                settings.editors, settings.login_delay, settings.login_max_failures, settings.login_window
+            ).check,
+            auth_message=(
+                "编辑登录：只有编辑可以修改文章。读者无需登录，请直接使用首页的问答。"
+                f"同一用户名或地址 {settings.login_window:g} 秒内登录失败 {settings.login_max_failures} 次后，"
+                "需等待片刻才能再试（此时点“登录”不会有反应）。"
+            ),
             **common,
         )
         # Gradio keeps logins in a plain dict; this one forgets them after the session time.
@@ -101,6 +109,25 @@ def _add_article_page(app: FastAPI, qa: QA) -> None:
         except IndexStoreError as exc:
             page, status = f"<p>{html.escape(str(exc))}</p>", 503
         return HTMLResponse(page, status_code=status)
+
+
+class _ClientAddress:
+    """ASGI middleware: the request's client address in `auth.client_address` while it is handled.
+
+    Gradio calls the login check with the name and password only; the check also limits failed
+    logins per address. uvicorn has already put a trusted proxy's X-Forwarded-For into `client`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client") if scope["type"] == "http" else None
+        token = client_address.set(client[0] if client else "unknown")
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            client_address.reset(token)
 
 
 def _check_upload_paths(blocks: gr.Blocks) -> None:
