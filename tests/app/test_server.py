@@ -17,9 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gradio.utils import get_upload_folder
 from gradio_client import Client, handle_file
 
-from conftest import LAKE_ARTICLE, ORCHARD_ARTICLE, SEED_CORPUS, free_port
+from conftest import LAKE_ARTICLE, LIBRARY_ARTICLE, ORCHARD_ARTICLE, SEED_CORPUS, free_port
 from dadong_qa import QA, load_settings
 from dadong_qa.app.audit import audit_path, read_lines
 from dadong_qa.app.auth import hash_password
@@ -154,6 +155,34 @@ def test_editor_api_only_takes_files_uploaded_by_the_client(editor_app, tmp_path
     assert "server_side" not in qa.index.docs
 
 
+def _refuses_uploads(url: str) -> None:
+    """Ten 1 MB uploads to the readers' app: all refused, none stored."""
+    name = f"{secrets.token_hex(8)}.txt"
+    for _ in range(10):
+        answer = httpx.post(f"{url}gradio_api/upload", files={"files": (name, b"x" * 1_000_000)}, timeout=30)
+        assert answer.status_code == 403 and "不接受上传" in answer.text
+    assert not list(Path(get_upload_folder()).rglob(name))
+
+
+def test_the_readers_app_takes_no_uploads(editor_app) -> None:
+    url, *_ = editor_app
+    _refuses_uploads(url)
+
+
+def test_editor_uploads_are_deleted_once_added(editor_app) -> None:
+    url, qa, *_ = editor_app
+    with httpx.Client(timeout=60) as browser:
+        assert browser.post(f"{url}editor/login", data={"username": "alice", "password": PASSWORD}).status_code == 200
+        files = {"files": ("library.txt", LIBRARY_ARTICLE.encode("utf-8"))}
+        uploaded = Path(browser.post(f"{url}editor/gradio_api/upload", files=files).json()[0])
+        assert uploaded.is_file()
+        data = {"path": str(uploaded), "orig_name": "library.txt", "meta": {"_type": "gradio.FileData"}}
+        event = browser.post(f"{url}editor/gradio_api/call/add_articles", json={"data": [[data], "replace"]})
+        result = browser.get(f"{url}editor/gradio_api/call/add_articles/{event.json()['event_id']}").text
+    assert "event: complete" in result and "library" in qa.index.docs
+    assert not uploaded.exists()  # in the corpus now; the upload is gone
+
+
 def test_editor_sessions_expire(editor_app) -> None:
     from dadong_qa.app.server import EDITOR_PATH, _mounted
 
@@ -232,6 +261,7 @@ def test_public_server_without_editors_is_read_only_and_rate_limited(
         url = server.local_url
         assert _endpoints(url) == {"/ask"}
         assert httpx.get(f"{url}editor/gradio_api/info", timeout=30).status_code == 404
+        _refuses_uploads(url)
         client = Client(url, verbose=False)
         started = time.monotonic()
         for _ in range(2):

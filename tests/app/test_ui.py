@@ -383,3 +383,32 @@ def test_editor_corrects_title_and_date(tmp_path: Path) -> None:
     doc = qa.index.docs["orchard"].doc
     assert (doc.title, doc.date) == ("示例县第七届苹果节", "2025-09-21")
     assert "相同" in set_meta_form(qa, "orchard", "", "2025-09-21")
+
+
+def test_discard_uploads_deletes_uploads_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Uploads are deleted once used (issue 21, item 2); a path outside Gradio's folder never is."""
+    from dadong_qa.app.ui_common import discard_uploads
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    upload = tmp_path / "gradio" / "0123abcd" / "article.txt"
+    upload.parent.mkdir(parents=True)
+    upload.write_text(LAKE_ARTICLE, "utf-8")
+    own = tmp_path / "article.txt"
+    own.write_text(LAKE_ARTICLE, "utf-8")
+    discard_uploads([str(upload), str(own), str(tmp_path / "gradio" / "gone.txt")])
+    assert not upload.exists() and not upload.parent.exists() and own.exists()
+
+
+def test_article_files_leave_nothing_in_gradios_cache(tmp_path: Path) -> None:
+    """Gradio's File makes an empty file in its cache for each file it hands over; ours does not."""
+    from gradio.data_classes import FileData, ListFiles
+
+    from dadong_qa.app.ui_common import article_files
+
+    files = article_files()
+    files.GRADIO_CACHE = str(tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    upload = tmp_path / "article.txt"
+    upload.write_text(LAKE_ARTICLE, "utf-8")
+    assert files.preprocess(ListFiles(root=[FileData(path=str(upload))])) == [str(upload)]
+    assert list((tmp_path / "cache").iterdir()) == []

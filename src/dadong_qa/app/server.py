@@ -18,7 +18,9 @@ from typing import Any
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.routing import APIRoute
+from gradio.route_utils import API_PREFIX
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dadong_qa import index as store
@@ -96,6 +98,8 @@ def make_app(qa: QA, host: str, port: int) -> tuple[FastAPI, EditMode]:
     reader.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     gr.mount_gradio_app(app, reader, "/", **common)
     _check_upload_paths(reader)
+    if mode is not EditMode.OPEN:  # only the open loopback app has the articles tab on its page
+        _refuse_uploads(_mounted(app, ""))
     return app, mode
 
 
@@ -138,6 +142,25 @@ def _check_upload_paths(blocks: gr.Blocks) -> None:
     tests/test_ui.py and tests/test_server.py send such a request.
     """
     blocks.has_launched = True
+
+
+NO_UPLOADS = "读者页面不接受上传文件；编辑请登录 /editor/ 后上传。（uploads are not accepted here）"
+
+
+def _refuse_uploads(gradio_app: Any) -> None:
+    """Make a mounted Gradio app answer 403 to uploads, without reading or storing the body.
+
+    Gradio serves POST /gradio_api/upload for every app, with or without a file input; the
+    readers' app has none, so a file sent there could only fill the server's disk (anyone could,
+    in read-only and in login mode). The refusal goes first in the app's routes, with the path
+    of Gradio's upload route, so it answers every request that route would have.
+    """
+
+    def refuse() -> PlainTextResponse:
+        return PlainTextResponse(NO_UPLOADS, status_code=403)
+
+    route = APIRoute(f"{API_PREFIX}/upload", refuse, methods=["POST"], include_in_schema=False)
+    gradio_app.router.routes.insert(0, route)
 
 
 def _mounted(app: FastAPI, path: str) -> Any:

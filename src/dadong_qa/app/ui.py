@@ -25,7 +25,7 @@ from dadong_qa.app.chat_render import answer_messages, esc, render_draft
 from dadong_qa.app.editor_ui import editor_tabs
 from dadong_qa.app.feedback import ReaderLog, Turn, turn_of
 from dadong_qa.app.ratelimit import RateLimited, RateLimiter
-from dadong_qa.app.ui_common import TITLE
+from dadong_qa.app.ui_common import TITLE, UPLOAD_CACHE
 from dadong_qa.index import IndexStoreError
 from dadong_qa.retrieval.rewrite import user_questions
 from dadong_qa.schema import Answer
@@ -146,7 +146,8 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
         _log_question(reader_log, turn_of(answer), "api")
         return answer.to_dict()
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True) as app:
+    # UPLOAD_CACHE: the open loopback app takes uploads in its articles tab.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True, **UPLOAD_CACHE) as app:
         gr.Markdown(f"## {TITLE}\n根据已收录的新闻文章回答问题，答案逐句引用原文；资料中没有的内容会直说没有。")
         with gr.Tabs():
             with gr.Tab("问答", id="chat"):

@@ -7,11 +7,14 @@ server.py can import both without an import cycle (ui -> editor_ui -> ui before)
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import gradio as gr
+from gradio.utils import NamedString, get_upload_folder
 
 from dadong_qa.api import QA, ChangeReport
 from dadong_qa.app.audit import LOCAL_ACTOR
@@ -23,6 +26,10 @@ from dadong_qa.ingestion.ingest import SUPPORTED_SUFFIXES
 TITLE = "大东区新闻问答"
 SUPPORTED_UPLOADS = SUPPORTED_SUFFIXES  # what ingest reads, .markdown included
 WRITE_QUEUE = "index-write"  # uploads, removals and rebuilds share one slot
+# Gradio deletes the uploads of a Blocks with `delete_cache` when the server stops, and every
+# `frequency` seconds those older than `age`: an upload an editor never added is gone within
+# two hours. Uploads that were added or refused are deleted at once (`discard_uploads`).
+UPLOAD_CACHE = {"delete_cache": (3600, 3600)}
 
 
 def status_line(qa: QA) -> str:
@@ -100,7 +107,9 @@ def add_uploads(
     accepted = []
     for p in paths:
         path = Path(p)
-        if path.suffix.lower() not in SUPPORTED_UPLOADS:
+        if not path.is_file():  # deleted meanwhile: the same file, uploaded twice, was added already
+            refused.errors.append(f"{path.name}：上传的文件已不在服务器上，请重新上传")
+        elif path.suffix.lower() not in SUPPORTED_UPLOADS:
             refused.errors.append(f"{path.name}：不支持的文件类型（只接受 {' '.join(SUPPORTED_UPLOADS)}）")
         elif path.stat().st_size > limit:
             refused.errors.append(f"{path.name}：文件太大（{path.stat().st_size:,} 字节，上限 {limit:,} 字节）")
@@ -117,3 +126,31 @@ def add_uploads(
         errors = [e.replace(p, Path(p).name) for e in errors]
     report.errors = errors
     return report
+
+
+def discard_uploads(paths: Iterable[str] | None) -> None:
+    """Delete uploaded files that have been added or refused, and their folders once empty.
+
+    Gradio keeps each upload in its cache folder (GRADIO_TEMP_DIR) until the server stops;
+    once its article is in the corpus the copy only takes space. Paths outside that folder
+    (a file on the server named in a call, a test's file) are never touched.
+    """
+    cache = Path(get_upload_folder()).resolve()
+    for p in paths or []:
+        path = Path(p).resolve()
+        if path.is_relative_to(cache) and path.parent != cache and path.is_file():
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # not empty: another upload with the same content
+                path.parent.rmdir()
+
+
+def article_files(**kwargs: Any) -> gr.File:
+    """A gr.File for article uploads (several, any type) that hands the uploaded paths over as they are.
+
+    Gradio 6.31's File makes an empty temporary file in its cache for every file it hands to a
+    function and never deletes it (`File._process_single_file`), one left over per article
+    added. Without file_types the rest of that method is returning the path, which this does.
+    """
+    files = gr.File(file_count="multiple", file_types=None, type="filepath", **kwargs)
+    files._process_single_file = lambda f: NamedString(f.path)  # type: ignore[method-assign]
+    return files
