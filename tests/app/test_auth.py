@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -211,3 +212,21 @@ def test_a_guesser_elsewhere_does_not_lock_the_editor_out() -> None:
         _login(check, "alice", "right-pass", ELSEWHERE)
     assert _login(check, "alice", "right-pass", EDITOR)  # where alice logged in before
     assert not _login(check, "alice", "typo", EDITOR)  # her own failures still count for her address
+
+
+def test_a_lockout_is_logged_when_it_begins(caplog: pytest.LogCaptureFixture) -> None:
+    clock = _Clock()
+    check = LoginCheck(EDITORS, delay=0, max_failures=3, window=60, clock=clock)
+    with caplog.at_level(logging.WARNING, logger="dadong_qa.app.auth"):
+        for _ in range(2):
+            _login(check, "alice", "wrong", ATTACKER)
+        clock.now += 60  # those two have left the window
+        _login(check, "alice", "wrong", ATTACKER)
+        assert "locked" not in caplog.text
+        for _ in range(2):
+            _login(check, "alice", "wrong", ATTACKER)
+    locks = [r.getMessage() for r in caplog.records if "locked" in r.getMessage()]
+    assert locks == [
+        "editor logins for address 203.0.113.7 locked for 60 s: 3 failed in 60 s",
+        "editor logins for name 'alice' locked for 60 s: 3 failed in 60 s",
+    ]

@@ -244,8 +244,7 @@ class LoginCheck:
                 self._sweep(now)
             states = [self.attempts.setdefault(key, _Attempts()) for key in keys]
             for key, state in zip(keys, states, strict=True):
-                while state.failures and now - state.failures[0] >= self.window:
-                    state.failures.popleft()
+                self._forget_old(state, now)
                 if len(state.failures) >= self.max_failures:
                     log.info("editor login for %r from %s refused: %s is locked", username, address, key)
                     raise LoginRefused(LOCKED, self.window - (now - state.failures[0]))
@@ -264,10 +263,11 @@ class LoginCheck:
                 state.checking = False
                 if ok:
                     continue
+                self._forget_old(state, now)
                 state.failures.append(now)
                 if len(state.failures) == self.max_failures:
                     log.warning(
-                        "editor logins for %s locked for %g s: %d failed in %g s",
+                        "editor logins for %s locked for %.0f s: %d failed in %g s",
                         key,
                         self.window - (now - state.failures[0]),
                         self.max_failures,
@@ -276,6 +276,10 @@ class LoginCheck:
             if ok:
                 self.failures.pop(username, None)
                 self.trusted.add((username, address))
+
+    def _forget_old(self, state: _Attempts, now: float) -> None:
+        while state.failures and now - state.failures[0] >= self.window:
+            state.failures.popleft()
 
     def _sweep(self, now: float) -> None:
         """Forget names and addresses with no failure in the window (guessed names would pile up)."""
