@@ -9,10 +9,12 @@ Who may edit from the web (auth.edit_mode):
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -29,12 +31,20 @@ from dadong_qa.app.article_page import ARTICLE_PATH, article_page
 from dadong_qa.app.auth import EditMode, ExpiringSessions, LoginCheck, client_address, edit_mode
 from dadong_qa.app.chat_render import CSS, PAGE_SCRIPT
 from dadong_qa.app.ui import build_app
-from dadong_qa.index import IndexStoreError
+from dadong_qa.index import IndexLockedError, IndexStoreError
 
 log = logging.getLogger(__name__)
 
 EDITOR_PATH = "/editor"
 _START_TIMEOUT = 60.0
+# Seconds a stopping server waits for connections still open after its streams were ended
+# (a download in progress, a slow client) before it cancels them: service managers send
+# SIGKILL 10 s after SIGTERM (docker, and systemd units with TimeoutStopSec=10).
+_GRACEFUL_SECONDS = 5.0
+# Seconds a stopping server waits for an index change in progress (an upload being added, a
+# rebuild) to finish: most take seconds. One still running when a service manager's SIGKILL
+# comes is cut off, which the index survives (docs/reliability.md); the server does not cut it.
+_WRITE_WAIT = 60.0
 
 
 def startup_message(mode: EditMode, host: str, port: int) -> str:
@@ -170,11 +180,58 @@ def _mounted(app: FastAPI, path: str) -> Any:
     raise LookupError(path)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, which on shutdown first ends the mounted Gradio apps' endless streams.
+
+    Every open page holds a heartbeat stream (GET /gradio_api/heartbeat/...) that ends only when
+    its Gradio app's `stop_event` is set, which `Blocks.close()` does for a launched app and
+    nothing does for a mounted one: uvicorn waited for open tabs (30-45 s and more after
+    SIGTERM, issue 21). Closing each queue ends its event streams and starts no new job. An
+    index change already running in a worker thread is waited for (`_WRITE_WAIT`): uvicorn ends
+    the process with the signal it caught as soon as shutdown returns, which would cut it off.
+    """
+
+    def __init__(self, app: FastAPI, host: str, port: int, index_dir: Path) -> None:
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=_GRACEFUL_SECONDS
+        )
+        super().__init__(config)
+        self.gradio_apps = _gradio_apps(app)
+        self.index_dir = index_dir
+
+    async def shutdown(self, sockets: list[Any] | None = None) -> None:
+        for gradio_app in self.gradio_apps:
+            gradio_app.stop_event.set()
+            gradio_app.get_blocks()._queue.close()
+        await super().shutdown(sockets)
+        await asyncio.to_thread(_wait_for_writes, self.index_dir)
+
+
+def _wait_for_writes(index_dir: Path) -> None:
+    """Return once no index change is running (the index's write lock is free), or after `_WRITE_WAIT`."""
+    try:
+        with store.write_lock(index_dir, timeout=0):
+            return
+    except IndexLockedError:
+        log.warning("dadong-qa: stopping once the index change in progress is done (at most %g s)", _WRITE_WAIT)
+    try:
+        with store.write_lock(index_dir, timeout=_WRITE_WAIT):
+            return
+    except IndexLockedError:
+        log.warning("dadong-qa: stopping with the index change still running; the index keeps its last version")
+
+
+def _gradio_apps(app: FastAPI) -> list[Any]:
+    from gradio.routes import App
+
+    return [route.app for route in app.routes if isinstance(getattr(route, "app", None), App)]
+
+
 class RunningServer:
     """A uvicorn server in a background thread (tests, `serve(block=False)`)."""
 
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    def __init__(self, app: FastAPI, host: str, port: int, index_dir: Path) -> None:
+        self.server = _Server(app, host, port, index_dir)
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         self.local_url = f"http://{shown}:{port}/"
         self.thread = threading.Thread(target=self.server.run, name="dadong-qa-server", daemon=True)
@@ -212,8 +269,8 @@ def serve(qa: QA, host: str | None = None, port: int | None = None, *, block: bo
     else:
         log.info(message)
     if not block:
-        return RunningServer(app, host, port).start()
+        return RunningServer(app, host, port, settings.index_dir).start()
     if mode is not EditMode.OFF:  # OFF was logged as a warning, on stderr, already
         print(message, flush=True)
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+    _Server(app, host, port, settings.index_dir).run()
     return None
