@@ -183,6 +183,17 @@ def test_editor_uploads_are_deleted_once_added(editor_app) -> None:
     assert not uploaded.exists()  # in the corpus now; the upload is gone
 
 
+def test_pages_start_gradio_in_chinese(editor_app) -> None:
+    """Gradio's own words ("Drop File Here", the login form) follow navigator.language: the pages
+    set it to zh-CN before Gradio's scripts run, whatever the browser's language (item 14)."""
+    url, *_ = editor_app
+    for page in (url, f"{url}editor/"):  # the chat, and the editors' login page
+        answer = httpx.get(page, headers={"Accept-Encoding": "gzip, br"}, timeout=30)
+        pin = answer.text.find('"language", {get: () => "zh-CN"}')
+        assert 0 < pin < answer.text.find('<script type="module"'), page
+        assert int(answer.headers["content-length"]) == len(answer.content)
+
+
 def test_editor_sessions_expire(editor_app) -> None:
     from dadong_qa.app.server import EDITOR_PATH, _mounted
 

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.routing import APIRoute
 from gradio.route_utils import API_PREFIX
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dadong_qa import index as store
 from dadong_qa.api import QA
@@ -81,6 +81,7 @@ def make_app(qa: QA, host: str, port: int) -> tuple[FastAPI, EditMode]:
     }
     app = FastAPI()
     app.add_middleware(_ClientAddress)
+    app.add_middleware(_ChinesePages, paths={"/", f"{EDITOR_PATH}/"})
     _add_article_page(app, qa)
     if mode is EditMode.LOGIN:
         from dadong_qa.app.editor_ui import build_editor_app
@@ -142,6 +143,62 @@ class _ClientAddress:
             await self.app(scope, receive, send)
         finally:
             client_address.reset(token)
+
+
+# Gradio's own words on a page ("Drop File Here", "Click to Upload", the login form, "Error")
+# follow the browser's language, read from navigator.language when the page starts; custom
+# strings (gr.I18n) cannot replace them, as Gradio 6 lays its built-in English over a custom
+# "en". The app is Chinese for everyone, so its pages tell Gradio's front end the browser
+# speaks zh-CN, before Gradio's scripts run.
+_ZH_CN = (
+    b'<script>Object.defineProperty(navigator, "language", {get: () => "zh-CN"});'
+    b'Object.defineProperty(navigator, "languages", {get: () => ["zh-CN", "zh"]});</script>'
+)
+
+
+def zh_cn_page(page: bytes) -> bytes:
+    """A Gradio page (index.html) that starts its front end in Chinese (which also sets <html lang>)."""
+    return page.replace(b"<head>", b"<head>" + _ZH_CN, 1)
+
+
+class _ChinesePages:
+    """ASGI middleware: the Gradio pages at `paths` made Chinese by `zh_cn_page`.
+
+    The request goes on without Accept-Encoding, so the page comes back uncompressed and can
+    be edited (a page is ~10 kB; scripts and styles, at other paths, stay compressed).
+    """
+
+    def __init__(self, app: ASGIApp, paths: set[str]) -> None:
+        self.app = app
+        self.paths = frozenset(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+        start: Message = {}
+        body = bytearray()
+
+        async def edit(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.extend(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            page = bytes(body)
+            if dict(start["headers"]).get(b"content-type", b"").startswith(b"text/html"):
+                page = zh_cn_page(page)
+            fixed = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            await send({**start, "headers": [*fixed, (b"content-length", str(len(page)).encode())]})
+            await send({"type": "http.response.body", "body": page})
+
+        await self.app({**scope, "headers": headers}, receive, edit)
 
 
 def _check_upload_paths(blocks: gr.Blocks) -> None:
