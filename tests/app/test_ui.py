@@ -191,7 +191,7 @@ def test_readers_mistakes_print_no_traceback(client: Client, capfd: pytest.Captu
     for question in ("", "问" * 5000):
         with pytest.raises(Exception, match=r"请输入问题|问题太长"):
             client.predict(question, None, api_name="/ask")  # history given: item 11 aside
-    assert not client.predict("示例县的火星基地有多少名宇航员？", api_name="/ask")["answered"]
+    assert not client.predict("示例县的火星基地有多少名宇航员？", None, api_name="/ask")["answered"]
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
     assert len((out + err).strip().splitlines()) <= 3  # one line each at most
