@@ -89,7 +89,7 @@ def served_app(tmp_path_factory: pytest.TempPathFactory):
     Shared by the API and browser tests; they may add articles but not remove these.
     Yields (url, qa).
     """
-    from dadong_qa.app.ui import serve
+    from dadong_qa.app.server import serve
 
     root = tmp_path_factory.mktemp("app")
     shutil.copytree(SEED_CORPUS, root / "corpus")

@@ -367,7 +367,7 @@ def login_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, A
     from conftest import SEED_CORPUS, free_port
     from dadong_qa import QA, load_settings
     from dadong_qa.app.auth import hash_password
-    from dadong_qa.app.ui import serve
+    from dadong_qa.app.server import serve
 
     root = tmp_path_factory.mktemp("login-app")
     shutil.copytree(SEED_CORPUS, root / "corpus")
@@ -436,15 +436,18 @@ def test_editor_logs_in_uploads_removes_restores_and_reads_the_report(
     password = _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "input[type=password]"), "no login form")[0]
     driver.find_element(By.CSS_SELECTOR, "input[type=text]").send_keys("alice")
     password.send_keys("wrong-password")
-    driver.find_element(By.XPATH, "//button[contains(., 'Login')]").click()
-    _until(driver, lambda d: "Incorrect" in d.find_element(By.TAG_NAME, "body").text, "a wrong password got in")
+    driver.find_element(By.XPATH, "//button[contains(., '登录')]").click()
+    # Gradio's own words are Chinese whatever the browser's language (issue 21, item 14).
+    _until(driver, lambda d: "凭据不正确" in d.find_element(By.TAG_NAME, "body").text, "a wrong password got in")
     _shot(driver, "editor-login-refused.png")
     for selector, text in (("input[type=text]", "alice"), ("input[type=password]", EDITOR_PASSWORD)):
         field = driver.find_element(By.CSS_SELECTOR, selector)
         field.clear()
         field.send_keys(text)
-    driver.find_element(By.XPATH, "//button[contains(., 'Login')]").click()
+    driver.find_element(By.XPATH, "//button[contains(., '登录')]").click()
     _until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#upload input[type=file]"), "login failed")
+    upload_box = driver.find_element(By.ID, "upload").text
+    assert "将文件拖放到此处" in upload_box and "Drop File Here" not in upload_box, upload_box
 
     article = tmp_path / "bridge.txt"
     article.write_text(BRIDGE_ARTICLE, "utf-8")

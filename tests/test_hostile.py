@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import LAKE_ARTICLE, ORCHARD_ARTICLE
 from dadong_qa import QA, Answer, QuestionError, load_settings
-from dadong_qa.app.ui import add_uploads, chat_stream
+from dadong_qa.app.ui import chat_stream
+from dadong_qa.app.ui_common import add_uploads
 from dadong_qa.text import CJK
 
 ODD = [

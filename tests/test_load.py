@@ -42,7 +42,7 @@ def _key(answer: dict) -> tuple:
 
 @pytest.fixture(scope="module")
 def load_app(tmp_path_factory: pytest.TempPathFactory):
-    from dadong_qa.app.ui import serve
+    from dadong_qa.app.server import serve
 
     root = tmp_path_factory.mktemp("load")
     (root / "corpus").mkdir()

@@ -117,6 +117,10 @@ class Settings:
     editors: tuple[tuple[str, str], ...] = ()
     editor_session_minutes: float = 480.0  # an editor login lasts one working day
     login_delay: float = 1.0  # seconds after a failed login, doubled per failure in a row (cap 30)
+    # Failed logins per user name and per client address in any `login_window` seconds; more are
+    # refused without checking the password until the window has room (auth.LoginCheck).
+    login_max_failures: int = 5
+    login_window: float = 60.0
     audit_log: str = ""  # JSONL of every change; empty = logs/audit.jsonl beside index_dir
     reader_log: bool = True  # questions.jsonl + feedback.jsonl next to the audit log (no IP, no session)
     rate_limit: int = 30  # questions per client per minute in the chat and /ask; 0 = no limit

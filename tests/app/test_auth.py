@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -19,7 +20,9 @@ from dadong_qa.app.auth import (
     EditMode,
     ExpiringSessions,
     LoginCheck,
+    LoginRefused,
     add_editor,
+    client_address,
     edit_mode,
     hash_password,
     read_password,
@@ -125,3 +128,105 @@ def test_sessions_expire() -> None:
     assert sessions.get("token") == "alice" and "token" in sessions and len(sessions) == 1
     time.sleep(0.4)
     assert sessions.get("token") is None and len(sessions) == 0
+
+
+EDITORS = (("alice", hash_password("right-pass")), ("bob", hash_password("bobs-pass")))
+ATTACKER, EDITOR, ELSEWHERE = "203.0.113.7", "198.51.100.2", "192.0.2.55"
+
+
+class _Clock:
+    """A clock the test moves by hand, so windows pass without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _counting(check: LoginCheck) -> list[str]:
+    """The passwords `check` really hashes from now on."""
+    hashed: list[str] = []
+    verify = check.verify
+
+    def counted(username: str, password: str) -> bool:
+        hashed.append(password)
+        return verify(username, password)
+
+    check.verify = counted  # type: ignore[method-assign]
+    return hashed
+
+
+def _login(check: LoginCheck, username: str, password: str, address: str) -> bool:
+    token = client_address.set(address)
+    try:
+        return asyncio.run(check.check(username, password))
+    finally:
+        client_address.reset(token)
+
+
+def test_parallel_guesses_are_checked_one_at_a_time() -> None:
+    """60 wrong passwords at once from one address: one is checked, 59 turned away unchecked."""
+    check = LoginCheck(EDITORS, delay=0)
+    hashed = _counting(check)
+
+    async def flood() -> list[bool | BaseException]:
+        client_address.set(ATTACKER)
+        return await asyncio.gather(*(check.check("alice", f"guess-{i}") for i in range(60)), return_exceptions=True)
+
+    results = asyncio.run(flood())
+    refused = [r for r in results if isinstance(r, LoginRefused)]
+    assert len(hashed) == 1 and results.count(False) == 1 and len(refused) == 59
+    assert all(r.status_code == 429 and "另一次登录" in r.detail for r in refused)
+
+
+def test_too_many_failures_lock_the_name_and_the_address_for_a_while() -> None:
+    clock = _Clock()
+    check = LoginCheck(EDITORS, delay=0, max_failures=3, window=60, clock=clock)
+    hashed = _counting(check)
+    for _ in range(3):
+        assert not _login(check, "alice", "wrong", ATTACKER)
+    with pytest.raises(LoginRefused, match="登录失败次数过多") as locked:
+        _login(check, "alice", "right-pass", ATTACKER)  # not even the right password is checked
+    assert locked.value.status_code == 429 and locked.value.headers == {"Retry-After": "60"}
+    with pytest.raises(LoginRefused):
+        _login(check, "bob", "bobs-pass", ATTACKER)  # the address is locked, for every name
+    with pytest.raises(LoginRefused):
+        _login(check, "alice", "right-pass", ELSEWHERE)  # and the name, from every new address
+    assert len(hashed) == 3
+    clock.now += 30
+    with pytest.raises(LoginRefused) as still:
+        _login(check, "alice", "right-pass", ATTACKER)
+    assert still.value.headers == {"Retry-After": "30"}
+    clock.now += 30  # the oldest failure left the window
+    assert _login(check, "alice", "right-pass", ATTACKER)
+
+
+def test_a_guesser_elsewhere_does_not_lock_the_editor_out() -> None:
+    clock = _Clock()
+    check = LoginCheck(EDITORS, delay=0, max_failures=3, window=60, clock=clock)
+    assert _login(check, "alice", "right-pass", EDITOR)
+    for _ in range(3):
+        assert not _login(check, "alice", "wrong", ATTACKER)
+    with pytest.raises(LoginRefused):
+        _login(check, "alice", "right-pass", ELSEWHERE)
+    assert _login(check, "alice", "right-pass", EDITOR)  # where alice logged in before
+    assert not _login(check, "alice", "typo", EDITOR)  # her own failures still count for her address
+
+
+def test_a_lockout_is_logged_when_it_begins(caplog: pytest.LogCaptureFixture) -> None:
+    clock = _Clock()
+    check = LoginCheck(EDITORS, delay=0, max_failures=3, window=60, clock=clock)
+    with caplog.at_level(logging.WARNING, logger="dadong_qa.app.auth"):
+        for _ in range(2):
+            _login(check, "alice", "wrong", ATTACKER)
+        clock.now += 60  # those two have left the window
+        _login(check, "alice", "wrong", ATTACKER)
+        assert "locked" not in caplog.text
+        for _ in range(2):
+            _login(check, "alice", "wrong", ATTACKER)
+    locks = [r.getMessage() for r in caplog.records if "locked" in r.getMessage()]
+    assert locks == [
+        "editor logins for address 203.0.113.7 locked for 60 s: 3 failed in 60 s",
+        "editor logins for name 'alice' locked for 60 s: 3 failed in 60 s",
+    ]

@@ -18,7 +18,8 @@ from gradio_client import Client, handle_file
 from conftest import APP_MAX_FILE_BYTES, LAKE_ARTICLE, ORCHARD_ARTICLE, ROOT, free_port, sample_answer
 from dadong_qa import load_settings
 from dadong_qa.app.chat_render import esc, render_answer
-from dadong_qa.app.ui import add_uploads, chat_stream, report_markdown
+from dadong_qa.app.ui import chat_stream
+from dadong_qa.app.ui_common import add_uploads, report_markdown
 from dadong_qa.config import Settings
 from dadong_qa.schema import Answer
 from dadong_qa.text import CJK
@@ -54,8 +55,8 @@ def test_add_uploads_refuses_large_and_unsupported_files(tmp_path: Path, fresh_q
     doc.write_bytes(b"PK\x03\x04 not an article")
     report = add_uploads(fresh_qa, [str(big), str(doc)])
     assert not report.added and len(report.errors) == 2
-    assert report.errors[0].startswith("big.txt:") and "文件太大" in report.errors[0]
-    assert report.errors[1].startswith("notes.xlsx:") and "不支持" in report.errors[1]
+    assert report.errors[0].startswith("big.txt：") and "文件太大" in report.errors[0]
+    assert report.errors[1].startswith("notes.xlsx：") and "不支持" in report.errors[1]
     shown = report_markdown(report)
     assert "索引保持原样" in shown and "big&#46;txt" in shown  # escaped for the page
     assert fresh_qa.status()["version"] == before
@@ -176,6 +177,27 @@ def test_ask_rejects_empty_question_readably(client: Client) -> None:
 
 
 @pytest.mark.slow
+def test_ask_takes_the_question_alone(client: Client) -> None:
+    """`history` is optional: a first question needs none (issue 21, item 11)."""
+    data = client.predict(LAKE_QUESTION, api_name="/ask")
+    assert data["answered"] and any("38万人次" in c["sentence"] for c in data["citations"])
+
+
+@pytest.mark.slow
+def test_readers_mistakes_print_no_traceback(client: Client, capfd: pytest.CaptureFixture[str]) -> None:
+    """An empty or too-long question is the reader's mistake, and a refusal a normal answer:
+    none of them puts a traceback in the server's output (issue 21, item 13)."""
+    capfd.readouterr()
+    for question in ("", "问" * 5000):
+        with pytest.raises(Exception, match=r"请输入问题|问题太长"):
+            client.predict(question, None, api_name="/ask")  # history given: item 11 aside
+    assert not client.predict("示例县的火星基地有多少名宇航员？", None, api_name="/ask")["answered"]
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    assert len((out + err).strip().splitlines()) <= 3  # one line each at most
+
+
+@pytest.mark.slow
 def test_upload_gbk_article_then_ask(client: Client, served_app, tmp_path: Path) -> None:
     _, qa = served_app
     path = tmp_path / "orchard.txt"
@@ -218,10 +240,9 @@ def test_bad_uploads_are_rejected_and_index_unchanged(client: Client, served_app
     binary.write_bytes(b"abc\x00\x01\x02" * 100)
     out = client.predict([handle_file(str(p)) for p in (empty, image, binary)], api_name="/add_articles")
     assert not out["added"] and len(out["errors"]) == 3
-    report = out["report"]
-    assert "empty.txt" in report and "empty" in report
-    assert "photo.md" in report and "PNG" in report
-    assert "dump.html" in report and "binary" in report
+    report = out["report"]  # for people, in Chinese; `errors` keeps the library's words for scripts
+    assert "empty.txt：文件是空的" in report and "photo.md：这是PNG 图片" in report
+    assert "dump.html：这是二进制文件" in report and any("binary" in e for e in out["errors"])
     assert "已添加" not in report
     after = qa.status()
     assert (after["version"], after["docs"]) == (before["version"], before["docs"])
@@ -361,3 +382,32 @@ def test_editor_corrects_title_and_date(tmp_path: Path) -> None:
     doc = qa.index.docs["orchard"].doc
     assert (doc.title, doc.date) == ("示例县第七届苹果节", "2025-09-21")
     assert "相同" in set_meta_form(qa, "orchard", "", "2025-09-21")
+
+
+def test_discard_uploads_deletes_uploads_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Uploads are deleted once used (issue 21, item 2); a path outside Gradio's folder never is."""
+    from dadong_qa.app.ui_common import discard_uploads
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    upload = tmp_path / "gradio" / "0123abcd" / "article.txt"
+    upload.parent.mkdir(parents=True)
+    upload.write_text(LAKE_ARTICLE, "utf-8")
+    own = tmp_path / "article.txt"
+    own.write_text(LAKE_ARTICLE, "utf-8")
+    discard_uploads([str(upload), str(own), str(tmp_path / "gradio" / "gone.txt")])
+    assert not upload.exists() and not upload.parent.exists() and own.exists()
+
+
+def test_article_files_leave_nothing_in_gradios_cache(tmp_path: Path) -> None:
+    """Gradio's File makes an empty file in its cache for each file it hands over; ours does not."""
+    from gradio.data_classes import FileData, ListFiles
+
+    from dadong_qa.app.ui_common import article_files
+
+    files = article_files()
+    files.GRADIO_CACHE = str(tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    upload = tmp_path / "article.txt"
+    upload.write_text(LAKE_ARTICLE, "utf-8")
+    assert files.preprocess(ListFiles(root=[FileData(path=str(upload))])) == [str(upload)]
+    assert list((tmp_path / "cache").iterdir()) == []

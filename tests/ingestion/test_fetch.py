@@ -224,7 +224,7 @@ def test_cli_add_feed_twice(tmp_path: Path, site: Site, monkeypatch: pytest.Monk
 
 def test_app_add_by_url_field(qa: QA, site: Site):
     from dadong_qa.app.editor_ui import add_url_text
-    from dadong_qa.app.ui import report_markdown
+    from dadong_qa.app.ui_common import report_markdown
 
     report = add_url_text(qa, f"{site.base}/news/park.html\n  ftp://example.com/x  ")
     assert len(report.added) == 1

@@ -3,7 +3,7 @@
 Readers need no login. Editors are listed in the configuration (`Settings.editors`) as user
 names with salted scrypt hashes; plain passwords are never stored. The login page, its cookie
 and logout are Gradio's own (`gr.mount_gradio_app(..., auth=...)`): this module supplies the
-password check (which delays and counts failures) and makes Gradio's session table expire.
+password check (which limits, delays and counts failures) and makes Gradio's session table expire.
 """
 
 from __future__ import annotations
@@ -14,14 +14,19 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import math
 import os
 import threading
 import time
-from collections.abc import Iterator, MutableMapping
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterator, MutableMapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TextIO
+
+from fastapi import HTTPException
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,7 @@ _SALT_BYTES = 16
 _KEY_BYTES = 64  # hashlib.scrypt's default dklen
 _PREFIX = "scrypt"
 _MAX_DELAY = 30.0
+_SWEEP_EVERY = 1000  # login attempts between sweeps of names and addresses that went quiet
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -121,25 +127,75 @@ def add_editor(config: Path, name: str, password: str) -> None:
 # ---------------------------------------------------------------- login
 
 
+# Gradio calls the login check with the name and password only; server.py's middleware puts the
+# request's client address here for the check to limit attempts per address as well.
+client_address: ContextVar[str] = ContextVar("client_address", default="unknown")
+
+LOCKED = (
+    "登录失败次数过多：请 {seconds} 秒后再试。"
+    "（too many failed logins for this name or address; try again in {seconds} s）"
+)
+BUSY = "这个用户名或地址的另一次登录正在核对，请稍后再试。（another login for this name or address is being checked）"
+
+
+class LoginRefused(HTTPException):
+    """A login turned away before its password was checked: answered 429 with `Retry-After`.
+
+    Raised from the check Gradio awaits; FastAPI turns it into the response of /login.
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(status_code=429, detail=message.format(seconds=seconds), headers={"Retry-After": str(seconds)})
+
+
 @dataclass
 class _Failures:
     count: int = 0
     last: float = 0.0
 
 
-class LoginCheck:
-    """The password check for Gradio's login (`auth=LoginCheck(...).check`): delays and counts failures.
+@dataclass
+class _Attempts:
+    """Recent failed logins and the check in progress, for one user name or one client address."""
 
-    A failed login waits `delay * 2**(failures in a row - 1)` seconds (at most 30) before
-    answering, per user name, so guessing is slow; every failure is logged with its count.
+    failures: deque[float] = field(default_factory=deque)  # clock times of the failures in the window
+    checking: bool = False
+
+
+class LoginCheck:
+    """The password check for Gradio's login (`auth=LoginCheck(...).check`): limits, delays and counts failures.
+
+    Per user name and per client address (`client_address`):
+    - one password is checked at a time: a login that arrives while another for the same name or
+      address is being checked is refused at once, so parallel guesses are not checked in parallel;
+    - at most `max_failures` failed logins in any `window` seconds: further logins are refused,
+      without checking the password, until the oldest of those failures is `window` seconds old.
+    An address that has logged in as a name is exempt from that name's limits (not from its own
+    address's), so a guesser elsewhere does not lock the editor out. A failed login is also
+    answered only after `delay * 2**(failures in a row - 1)` seconds (at most 30). Refusals raise
+    `LoginRefused` (HTTP 429); a lockout is logged when it begins, every failure with its count.
     Async, so the wait and the scrypt hash do not hold up other requests.
     """
 
-    def __init__(self, editors: tuple[tuple[str, str], ...], delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        editors: tuple[tuple[str, str], ...],
+        delay: float = 1.0,
+        max_failures: int = 5,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.editors = dict(editors)
         self.delay = delay
-        self.failures: dict[str, _Failures] = {}
+        self.max_failures = max_failures
+        self.window = window
+        self.clock = clock
+        self.failures: dict[str, _Failures] = {}  # failures in a row per name (for the delay)
         self.total_failures = 0
+        self.attempts: dict[str, _Attempts] = {}  # per "name ..." and "address ..." key
+        self.trusted: set[tuple[str, str]] = set()  # (name, address) pairs that logged in
+        self._since_sweep = 0
         self._lock = threading.Lock()
 
     def verify(self, username: str, password: str) -> bool:
@@ -151,10 +207,15 @@ class LoginCheck:
     async def check(self, username: str, password: str) -> bool:
         """Pass this bound method as Gradio's `auth`: Gradio awaits it only if it is a coroutine
         function, which a callable object with an async __call__ is not."""
-        if await asyncio.to_thread(self.verify, username, password):
-            with self._lock:
-                self.failures.pop(username, None)
-            log.info("editor %r logged in", username)
+        address = client_address.get()
+        keys = self._admit(username, address)
+        ok = False
+        try:
+            ok = await asyncio.to_thread(self.verify, username, password)
+        finally:
+            self._finish(username, address, keys, ok)
+        if ok:
+            log.info("editor %r logged in from %s", username, address)
             return True
         with self._lock:
             f = self.failures.setdefault(username, _Failures())
@@ -162,9 +223,73 @@ class LoginCheck:
             f.last = time.time()
             self.total_failures += 1
             wait = min(self.delay * 2 ** (f.count - 1), _MAX_DELAY)
-        log.warning("failed editor login for %r (%d in a row, %d in all)", username, f.count, self.total_failures)
+        count, total = f.count, self.total_failures
+        log.warning("failed editor login for %r from %s (%d in a row, %d in all)", username, address, count, total)
         await asyncio.sleep(wait)
         return False
+
+    def _keys(self, username: str, address: str) -> list[str]:
+        keys = [f"address {address}"]
+        if (username, address) not in self.trusted:
+            keys.append(f"name {username!r}")
+        return keys
+
+    def _admit(self, username: str, address: str) -> list[str]:
+        """The keys this login counts against, marked as being checked; or raise LoginRefused."""
+        keys = self._keys(username, address)
+        now = self.clock()
+        with self._lock:
+            self._since_sweep += 1
+            if self._since_sweep >= _SWEEP_EVERY:
+                self._sweep(now)
+            states = [self.attempts.setdefault(key, _Attempts()) for key in keys]
+            for key, state in zip(keys, states, strict=True):
+                self._forget_old(state, now)
+                if len(state.failures) >= self.max_failures:
+                    log.info("editor login for %r from %s refused: %s is locked", username, address, key)
+                    raise LoginRefused(LOCKED, self.window - (now - state.failures[0]))
+            if any(state.checking for state in states):
+                log.info("editor login for %r from %s refused: another one is being checked", username, address)
+                raise LoginRefused(BUSY, 1)
+            for state in states:
+                state.checking = True
+        return keys
+
+    def _finish(self, username: str, address: str, keys: list[str], ok: bool) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                state = self.attempts[key]
+                state.checking = False
+                if ok:
+                    continue
+                self._forget_old(state, now)
+                state.failures.append(now)
+                if len(state.failures) == self.max_failures:
+                    log.warning(
+                        "editor logins for %s locked for %.0f s: %d failed in %g s",
+                        key,
+                        self.window - (now - state.failures[0]),
+                        self.max_failures,
+                        self.window,
+                    )
+            if ok:
+                self.failures.pop(username, None)
+                self.trusted.add((username, address))
+
+    def _forget_old(self, state: _Attempts, now: float) -> None:
+        while state.failures and now - state.failures[0] >= self.window:
+            state.failures.popleft()
+
+    def _sweep(self, now: float) -> None:
+        """Forget names and addresses with no failure in the window (guessed names would pile up)."""
+        self._since_sweep = 0
+        for key in [
+            k
+            for k, state in self.attempts.items()
+            if not state.checking and (not state.failures or now - state.failures[-1] >= self.window)
+        ]:
+            del self.attempts[key]
 
 
 class ExpiringSessions(MutableMapping[str, str]):

@@ -367,7 +367,7 @@ def _cmd_eval(qa: QA, args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(qa: QA, args: argparse.Namespace) -> int:
-    from dadong_qa.app.ui import serve
+    from dadong_qa.app.server import serve
 
     serve(qa, host=args.host, port=args.port)
     return 0

@@ -16,6 +16,7 @@ import pandas as pd
 from dadong_qa.api import QA, ChangeReport
 from dadong_qa.app import audit
 from dadong_qa.app.audit import LOCAL_ACTOR
+from dadong_qa.app.chat_render import esc
 from dadong_qa.app.editing import (
     ARTICLE_HEADERS,
     ON_CONFLICT,
@@ -26,16 +27,19 @@ from dadong_qa.app.editing import (
     restore,
 )
 from dadong_qa.app.feedback import report as reader_report
-from dadong_qa.app.ui import (
+from dadong_qa.app.ui_common import (
     TITLE,
+    UPLOAD_CACHE,
     WRITE_QUEUE,
     _GradioProgress,
     add_uploads,
-    esc,
+    article_files,
+    discard_uploads,
     report_lines,
     report_markdown,
     status_line,
 )
+from dadong_qa.app.zh_messages import in_chinese
 from dadong_qa.index import IndexStoreError
 
 
@@ -62,7 +66,7 @@ def set_meta_form(qa: QA, doc_id: str | None, title: str | None, date: str | Non
     try:
         report = qa.set_meta(doc_id, title=title, date=date)
     except (ValueError, IndexStoreError) as exc:
-        return esc(f"❌ 未修改：{exc}")
+        return esc(f"❌ 未修改：{in_chinese(str(exc))}")
     return "➖ 与原来相同，未修改。" if report.unchanged else esc(f"✅ 已修改 {doc_id} 的标题/日期。")
 
 
@@ -169,19 +173,26 @@ def editor_tabs(qa: QA) -> None:
             names = "、".join(f"{c.name}（现有文章《{c.title}》）" for c in clash)
             ask = f"已有同名但内容不同的文章：{names}。要替换原文章，还是两篇都保留？"
             return ("", files, gr.update(visible=True), esc(ask), list(files), *listing(query, sort, desc))
-        report = add_uploads(qa, files, progress, actor=actor_of(request))
+        try:
+            report = add_uploads(qa, files, progress, actor=actor_of(request))
+        finally:
+            discard_uploads(files)  # in the corpus now, or refused
         return (report_markdown(report), None, gr.update(visible=False), "", [], *listing(query, sort, desc))
 
     def resolve(keep_both: bool):
         def run(pending: list[str], query: str, sort: str, desc: bool, request: gr.Request) -> tuple[Any, ...]:
             if not pending:
                 return ("没有待处理的上传。", None, gr.update(visible=False), "", [], *listing(query, sort, desc))
-            report = add_uploads(qa, pending, actor=actor_of(request), keep_both=keep_both)
+            try:
+                report = add_uploads(qa, pending, actor=actor_of(request), keep_both=keep_both)
+            finally:
+                discard_uploads(pending)
             return (report_markdown(report), None, gr.update(visible=False), "", [], *listing(query, sort, desc))
 
         return run
 
-    def cancel_upload() -> tuple[Any, ...]:
+    def cancel_upload(pending: list[str]) -> tuple[Any, ...]:
+        discard_uploads(pending)
         return ("已取消，没有改动。", None, gr.update(visible=False), "", [])
 
     def ask_remove(doc_id: str | None) -> tuple[Any, ...]:
@@ -230,14 +241,9 @@ def editor_tabs(qa: QA) -> None:
 
     with gr.Tab("文章管理", id="articles"):
         status = gr.Markdown(elem_id="index-status")
-        files = gr.File(
-            label="上传文章（.txt / .md / .html / .pdf / .docx，可多选）",
-            file_count="multiple",
-            # No file_types: Gradio would refuse other files with an English toast;
-            # add_uploads refuses them with a Chinese message instead.
-            file_types=None,
-            elem_id="upload",
-        )
+        # No file_types (article_files): Gradio would refuse other files with an English toast;
+        # add_uploads refuses them with a Chinese message instead.
+        files = article_files(label="上传文章（.txt / .md / .html / .pdf / .docx，可多选）", elem_id="upload")
         add_btn = gr.Button("添加到索引", variant="primary", elem_id="add")
         with gr.Row():
             url_box = gr.Textbox(label="按网址添加（http/https 网页，每行一个）", elem_id="add-url", scale=4)
@@ -310,7 +316,7 @@ def editor_tabs(qa: QA) -> None:
     add_btn.click(upload, inputs=[files, *view], outputs=upload_out, **write)
     replace_btn.click(resolve(False), inputs=[pending, *view], outputs=upload_out, **write)
     keep_btn.click(resolve(True), inputs=[pending, *view], outputs=upload_out, **write)
-    cancel_btn.click(cancel_upload, outputs=upload_out[:5], api_visibility="private", queue=False)
+    cancel_btn.click(cancel_upload, inputs=[pending], outputs=upload_out[:5], api_visibility="private", queue=False)
     remove_btn.click(ask_remove, inputs=[pick], outputs=[report, confirm_box, confirm_text], api_visibility="private")
     yes_btn.click(remove, inputs=[pick, *view], outputs=[report, confirm_box, *lists], **write)
     no_btn.click(lambda: gr.update(visible=False), outputs=[confirm_box], api_visibility="private", queue=False)
@@ -346,12 +352,15 @@ def _editing_api(qa: QA) -> None:
             raise gr.Error(f"on_conflict must be one of {', '.join(ON_CONFLICT)}")
         paths = [str(f) for f in files or []]
         clash = conflicts(qa, paths) if on_conflict == "ask" else []
-        if clash:
+        if clash:  # nothing used: the uploads stay for a second call with the same paths
             out = report_dict(qa, ChangeReport())
             out["conflicts"] = [{"name": c.name, "doc_id": c.doc_id, "title": c.title} for c in clash]
             out["report"] = "同名文章已存在，未做任何改动；用 on_conflict=replace 或 keep_both 再试。"
             return out
-        report = add_uploads(qa, paths, actor=actor_of(request), keep_both=on_conflict == "keep_both")
+        try:
+            report = add_uploads(qa, paths, actor=actor_of(request), keep_both=on_conflict == "keep_both")
+        finally:
+            discard_uploads(paths)
         return {**report_dict(qa, report), "conflicts": []}
 
     def remove_articles(doc_ids: list[str], request: gr.Request) -> dict:
@@ -369,7 +378,7 @@ def _editing_api(qa: QA) -> None:
     # Files go through a (hidden) File component, so Gradio checks that every path is an
     # upload of this client and not any file on the server.
     with gr.Row(visible=False):
-        api_files = gr.File(file_count="multiple", file_types=None)  # types checked by add_uploads
+        api_files = article_files()  # types checked by add_uploads
         api_conflict = gr.Radio(list(ON_CONFLICT), value="ask")
         api_report = gr.JSON()
         api_trigger = gr.Button()
@@ -391,7 +400,7 @@ def _editing_api(qa: QA) -> None:
 
 def build_editor_app(qa: QA) -> gr.Blocks:
     """The editor app mounted at /editor behind the login."""
-    with gr.Blocks(title=f"{TITLE} · 编辑", analytics_enabled=False) as app:
+    with gr.Blocks(title=f"{TITLE} · 编辑", analytics_enabled=False, **UPLOAD_CACHE) as app:
         with gr.Row():
             gr.Markdown(f"## {TITLE} · 编辑\n文章的添加、删除和恢复都会记入修改记录。读者问答在 [首页](/)。")
             gr.Button("退出登录", link="/editor/logout", elem_id="logout", scale=0, min_width=100)

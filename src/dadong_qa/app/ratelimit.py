@@ -1,8 +1,10 @@
 """Per-client rate limit for questions (chat and /ask), so one client cannot crowd out the others.
 
 A sliding window: at most `limit` questions in any `window` seconds per client. The client is
-the chat's Gradio session, or the request's address for /ask (a script can open new sessions
-at will, not new addresses). In memory: a restart forgets, which is fine for a rate limit.
+the request's address, in the chat and through /ask alike (one budget for both): a script can
+open a new Gradio session for every question, not a new address. Behind a reverse proxy that
+does not pass the reader's address on, all readers share the proxy's (README). In memory: a
+restart forgets, which is fine for a rate limit.
 """
 
 from __future__ import annotations

@@ -13,31 +13,25 @@ from __future__ import annotations
 
 import html
 import logging
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import gradio as gr
 
-from dadong_qa.api import QA, ChangeReport, QuestionError
-from dadong_qa.app.audit import LOCAL_ACTOR
+from dadong_qa.api import QA, QuestionError
 from dadong_qa.app.auth import EditMode
 from dadong_qa.app.chat_render import answer_messages, esc, render_draft
-from dadong_qa.app.editing import conflicts, renamed_copies
+from dadong_qa.app.editor_ui import editor_tabs
 from dadong_qa.app.feedback import ReaderLog, Turn, turn_of
 from dadong_qa.app.ratelimit import RateLimited, RateLimiter
+from dadong_qa.app.ui_common import TITLE, UPLOAD_CACHE
 from dadong_qa.index import IndexStoreError
-from dadong_qa.ingestion.ingest import SUPPORTED_SUFFIXES
 from dadong_qa.retrieval.rewrite import user_questions
 from dadong_qa.schema import Answer
 
 log = logging.getLogger(__name__)
 
-TITLE = "大东区新闻问答"
-SUPPORTED_UPLOADS = SUPPORTED_SUFFIXES  # what ingest reads, .markdown included
-WRITE_QUEUE = "index-write"  # uploads, removals and rebuilds share one slot
 INTERNAL_ERROR = "内部错误，这个问题暂时无法回答；请换个问法再试（internal error, logged on the server）。"
 
 # Streaming: the answer is shown a few characters at a time, so a long answer starts
@@ -96,103 +90,6 @@ def chat_stream(
     yield [*shown, *answer_messages(answer)]
 
 
-# ---------------------------------------------------------------- articles
-
-
-def status_line(qa: QA) -> str:
-    try:
-        s = qa.status(pending=False)
-    except Exception as exc:  # a missing or damaged index is reported, not raised into the page
-        return f"⚠️ 索引不可用：{esc(exc)}"
-    return (
-        f"**索引状态**：{s['docs']} 篇文章 · {s['chunks']} 个片段 · {s['sentences']} 句 · "
-        f"向量模型 {esc(s['embedder'])} · 建立于 {_when(s['built_at'])} · 更新于 {_when(s['updated_at'])}"
-    )
-
-
-def _when(stamp: Any) -> str:
-    """An ISO timestamp as "2025-01-02 03:04:05 UTC"."""
-    text = str(stamp or "未知")
-    return esc(text.replace("T", " ").replace("+00:00", " UTC"))
-
-
-def report_lines(report: ChangeReport, rebuilt: bool = False) -> list[str]:
-    """A change report for people, as plain lines."""
-    lines = []
-    for label, ids in (
-        ("🔄 已重建索引，收录" if rebuilt else "✅ 已添加", report.added),
-        ("🔁 已更新", report.replaced),
-        ("➖ 未变化（内容相同）", report.unchanged),
-        ("🗑️ 已删除", report.removed),
-    ):
-        if ids:
-            lines.append(f"{label}：{'、'.join(ids)}")
-    lines.extend(f"ℹ️ {note}" for note in report.notes)
-    if report.errors:
-        lines.append("❌ 以下文件未处理，索引保持原样：")
-        lines.extend(f"  • {err}" for err in report.errors)
-    if not lines:
-        lines.append("没有变化。")
-    lines.append(f"用时 {report.seconds:.1f} 秒")
-    return lines
-
-
-def report_markdown(report: ChangeReport, rebuilt: bool = False) -> str:
-    return "  \n".join(esc(line) for line in report_lines(report, rebuilt))
-
-
-class _GradioProgress:
-    """Adapts `QA` progress callbacks (stage, done, total) to a Gradio progress bar."""
-
-    _LABELS: ClassVar[dict[str, str]] = {"read": "读取文章", "embed": "向量化"}
-
-    def __init__(self, progress: gr.Progress) -> None:
-        self.progress = progress
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if total > 0:
-            self.progress((done, total), desc=self._LABELS.get(stage, stage), unit="项")
-
-
-def add_uploads(
-    qa: QA,
-    files: list[str] | None,
-    progress: gr.Progress | None = None,
-    *,
-    actor: str = LOCAL_ACTOR,
-    keep_both: bool = False,
-) -> ChangeReport:
-    """Add uploaded files to the index; too large or unsupported files are refused first.
-
-    With `keep_both`, an upload whose name is taken by a different article is added under a new
-    name instead of replacing it. Error messages name the files as uploaded, not by their
-    temporary paths on the server. `actor` is who the audit log names.
-    """
-    paths = [str(f) for f in files or []]
-    limit = qa.settings.max_file_bytes
-    refused = ChangeReport()
-    accepted = []
-    for p in paths:
-        path = Path(p)
-        if path.suffix.lower() not in SUPPORTED_UPLOADS:
-            refused.errors.append(f"{path.name}: 不支持的文件类型（只接受 {' '.join(SUPPORTED_UPLOADS)}）")
-        elif path.stat().st_size > limit:
-            refused.errors.append(f"{path.name}: 文件太大（{path.stat().st_size:,} 字节，上限 {limit:,} 字节）")
-        else:
-            accepted.append(p)
-    bar = _GradioProgress(progress) if progress else None
-    with tempfile.TemporaryDirectory(prefix="dq-upload-") as tmp:
-        if keep_both:
-            clash = {c.name for c in conflicts(qa, accepted)}
-            accepted = renamed_copies(qa, accepted, [Path(p).name for p in accepted], clash, Path(tmp))
-        report = qa.add(accepted, progress=bar, actor=actor) if accepted else ChangeReport()
-    errors = refused.errors + report.errors
-    for p in sorted(paths, key=len, reverse=True):
-        errors = [e.replace(p, Path(p).name) for e in errors]
-    report.errors = errors
-    return report
-
-
 # ---------------------------------------------------------------- the app
 
 
@@ -205,7 +102,7 @@ def _like_turn(turns: dict[int, Turn], index: Any) -> Turn | None:
 def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
     """The Gradio app over `qa`: the chat and /ask for readers, plus the editor tabs in OPEN mode.
 
-    Launch it with `serve` (which adds the styles, the queue and, in LOGIN mode, the editor app).
+    Launch it with server.serve (which adds the styles, the queue and, in LOGIN mode, the editor app).
     """
     settings = qa.settings
     limiter = RateLimiter(settings.rate_limit)
@@ -215,8 +112,9 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
         message: str, history: list[dict[str, Any]], turns: dict[int, Turn], request: gr.Request
     ) -> Iterator[tuple[list[dict[str, Any]], str, dict[int, Turn]]]:
         turns = dict(turns or {})
-        client = getattr(request, "session_hash", None) or _client_address(request)
-        refused = over_limit(limiter, client, message, history)
+        # Per address, as /ask: a script can send each question with a new random Gradio
+        # session_hash, but not from a new address.
+        refused = over_limit(limiter, _client_address(request), message, history)
         if refused is not None:
             yield refused, "", turns
             return
@@ -234,18 +132,22 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
         if turn is not None and isinstance(data.liked, bool):
             reader_log.vote(turn, data.liked)
 
-    def ask(question: str, history: list | None, request: gr.Request) -> dict:
-        """Answer a question from the articles; `history` is the conversation so far
+    def ask(question: str, history: list | None = None, request: gr.Request | None = None) -> dict:
+        """Answer a question from the articles; `history` (optional) is the conversation so far
         ([{"role", "content"}] messages or [question, answer] pairs). Returns the Answer as JSON."""
         try:
             limiter.check(_client_address(request))
             answer = qa.ask(question, history=history)
         except (QuestionError, RateLimited) as exc:
-            raise gr.Error(str(exc)) from exc
+            # A reader's mistake or the rate limit, not a fault of the server: the caller gets the
+            # message, the log one line (Gradio would print the whole traceback to stderr).
+            log.info("/ask refused: %s", exc)
+            raise gr.Error(str(exc), print_exception=False) from exc
         _log_question(reader_log, turn_of(answer), "api")
         return answer.to_dict()
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True) as app:
+    # UPLOAD_CACHE: the open loopback app takes uploads in its articles tab.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True, **UPLOAD_CACHE) as app:
         gr.Markdown(f"## {TITLE}\n根据已收录的新闻文章回答问题，答案逐句引用原文；资料中没有的内容会直说没有。")
         with gr.Tabs():
             with gr.Tab("问答", id="chat"):
@@ -280,8 +182,6 @@ def build_app(qa: QA, mode: EditMode = EditMode.OPEN) -> gr.Blocks:
                 if mode is EditMode.LOGIN:
                     gr.Markdown("编辑请从 [文章管理（需登录）](/editor/) 进入。", elem_id="editor-link")
             if mode is EditMode.OPEN:
-                from dadong_qa.app.editor_ui import editor_tabs
-
                 editor_tabs(qa)
 
         chat_io = {
@@ -326,10 +226,3 @@ def _log_question(reader_log: ReaderLog, turn: Turn, channel: str) -> None:
     except OSError:  # a full disk must not cost the reader the answer
         log.exception("could not write the questions log")
 
-
-def serve(qa: QA, host: str | None = None, port: int | None = None, *, block: bool = True) -> Any:
-    """Start the app on host:port (see server.serve). With `block=False` returns the running server
-    (`.local_url`, `.close()`)."""
-    from dadong_qa.app.server import serve as serve_app
-
-    return serve_app(qa, host=host, port=port, block=block)
