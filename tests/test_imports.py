@@ -95,7 +95,7 @@ def test_the_graph_sees_deferred_and_relative_imports():
     assert cycle_through({"a": {"b"}, "b": {"c"}, "c": {"b"}}, "a") is None
     assert "dadong_qa.index.errors" in graph["dadong_qa.index"]  # from .errors import …
     assert "dadong_qa.index" in graph["dadong_qa.ingestion.folder_sync"]  # from dadong_qa import index
-    assert "dadong_qa.app.server" in graph["dadong_qa.app.ui"]  # inside serve()
+    assert "dadong_qa.app.editor_ui" in graph["dadong_qa.app.server"]  # inside a function
     assert "dadong_qa.api" not in graph["dadong_qa.library"]  # only under TYPE_CHECKING
 
 

@@ -34,6 +34,7 @@ from dadong_qa.answering.periods import Period, describe
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
 from dadong_qa.answering.reader import Reader, ReaderInput, Reading, load_reader
 from dadong_qa.answering.short import short_answer
+from dadong_qa.answering.years import SpelledYears, spell_years
 from dadong_qa.config import Settings
 from dadong_qa.ingestion.formats import citation_source
 from dadong_qa.retrieval.query import Query
@@ -101,6 +102,12 @@ class Candidate:
         return 0.0 if ruled_out(self.evidence) else 1 / (1 + math.exp(-self.reading.logit))
 
 
+def _back(reading: Reading, shown: SpelledYears) -> Reading:
+    """The reading with its spans in the verbatim sentence's offsets."""
+    spans = tuple(replace(g, start=a, end=b) for g in reading.spans for a, b in [shown.original(g.start, g.end)])
+    return replace(reading, spans=spans)
+
+
 @dataclass(frozen=True)
 class FoundConflict:
     """The candidate from another article that disagrees with the best one, and how."""
@@ -164,7 +171,10 @@ class ExtractiveAnswerer:
         """The shortlist re-ranked by the reader, the rules applied by conditioning; the rest follow
         with probability 0 (they are still compared for conflicting figures)."""
         shortlist, rest = ranked[: self.params.reader_candidates], ranked[self.params.reader_candidates :]
-        readings = reader.read([self._reader_input(question, c.sid) for c in shortlist])
+        shown = [self._spelled(c.sid) for c in shortlist]
+        inputs = [self._reader_input(question, c.sid, s.text) for c, s in zip(shortlist, shown, strict=True)]
+        readings = reader.read(inputs)
+        readings = [_back(r, s) for r, s in zip(readings, shown, strict=True)]
         left = 1.0 - sum(r.probability for c, r in zip(shortlist, readings, strict=True) if ruled_out(c.evidence))
         read = [
             replace(c, probability=0.0 if ruled_out(c.evidence) else r.probability / max(left, 1e-9), reading=r)
@@ -173,12 +183,18 @@ class ExtractiveAnswerer:
         read.sort(key=lambda c: (-c.probability, -c.policy, c.sid))
         return read + [replace(c, probability=0.0) for c in rest]
 
-    def _reader_input(self, question: str, sid: int) -> ReaderInput:
+    def _spelled(self, sid: int) -> SpelledYears:
+        """The sentence as the reader sees it: relative years written as the article's dates make them."""
+        sentence = self.store.sentences[sid]
+        date = self.store.doc_meta(sentence.doc_id).date
+        return spell_years(sentence.text, int(date[:4]) if date else None)
+
+    def _reader_input(self, question: str, sid: int, shown: str) -> ReaderInput:
         sentence = self.store.sentences[sid]
         ids = self.store.doc_sentence_ids(sentence.doc_id)
         at = ids.index(sid)
         before = self.store.sentences[ids[at - 1]].text if at > 0 else ""
-        return ReaderInput(question, sentence.text, before, self.store.doc_meta(sentence.doc_id).title)
+        return ReaderInput(question, shown, before, self.store.doc_meta(sentence.doc_id).title)
 
     def rank_by_policy(self, retrieval: Retrieval) -> list[Candidate]:
         """Candidate sentences ordered by the answer policy's probability."""

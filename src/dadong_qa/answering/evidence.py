@@ -25,6 +25,7 @@ import numpy as np
 
 from dadong_qa.answering.sourced import FigureReader, PeriodFit
 from dadong_qa.answering.wording import CJK_RUN, longest_common_run, longest_edge, match_credit, slot_fit
+from dadong_qa.answering.years import RELATIVE_OFFSET, RELATIVE_YEAR
 from dadong_qa.retrieval.query import WH_WORD, WRITTEN_YEAR, Query
 from dadong_qa.retrieval.retrieve import Retrieval
 from dadong_qa.schema import Document, Sentence
@@ -36,8 +37,6 @@ _HAS_QUANTITY = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+
 _HAS_TIME = re.compile(r"\d{1,2}月|\d{1,2}日|\d{3,4}年|年底|年初|上半年|下半年|今年|明年|去年|世纪|朝|代")
 _DATES = re.compile(r"\d{4}年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号]")
 _PLAN_WORDS = re.compile(r"力争|计划|拟|将要|争取|目标")
-_RELATIVE_YEAR = re.compile(r"去年|今年|明年|前年")
-_RELATIVE_OFFSET = {"前年": -2, "去年": -1, "今年": 0, "明年": 1}
 _PERSON_TAGS = {"nr", "nrfg", "nrt"}
 _PLACE_TAGS = {"ns", "nsf"}
 MAX_DOC_SENTENCES = 30  # articles up to this long join the candidates whole
@@ -155,8 +154,8 @@ class Timeline:
                 found = WRITTEN_YEAR.findall(s.text)
                 if found:
                     current, explicit = found[-1], True
-                elif dated and (rel := _RELATIVE_YEAR.search(s.text)):
-                    current, explicit = str(dated + _RELATIVE_OFFSET[rel.group(0)]), True
+                elif dated and (rel := RELATIVE_YEAR.search(s.text)):
+                    current, explicit = str(dated + RELATIVE_OFFSET[rel.group(0)]), True
                 self._years[other] = (current, explicit)
         return self._years.get(sid, (None, False))
 

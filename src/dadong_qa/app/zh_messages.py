@@ -54,6 +54,11 @@ _MESSAGES: list[tuple[str, str]] = [
         _S + r"(?P<zh>[^（]+)（scanned PDF without a text layer; run OCR on it first）",
         "{s}：{zh}（请先用 OCR 识别出文字）",
     ),
+    (_S + r"(?P<zh>[^（]+)（(?P<n>[\d,]+) parts in the archive）", "{s}：{zh}（压缩包内有 {n} 个部件）"),
+    (
+        _S + r"(?P<zh>[^（]+)（its XML unpacks to (?P<size>[\d,]+) MB, above the (?P<limit>[\d,.]+) MB limit）",
+        "{s}：{zh}（其中的 XML 解压后有 {size} MB，超过上限 {limit} MB）",
+    ),
     (_S + r"the PDF is password-protected", "{s}：PDF 有密码保护，无法读取"),
     (_S + r"not a readable PDF \((?P<why>.+)\)", "{s}：无法读取的 PDF（{why}）"),
     # library.py and ingestion/near_dup.py
@@ -61,6 +66,15 @@ _MESSAGES: list[tuple[str, str]] = [
         _S + r"duplicate: every paragraph is already in (?P<where>.+); not added",
         "{s}：每一段都已收录在{where}中，未添加",
     ),
+    (
+        _S + r"duplicate: every paragraph is already in (?P<where>.+); skipped",
+        "{s}：每一段都已收录在{where}中，已跳过",
+    ),
+    (
+        r"(?P<s>.+) names index version (?P<v>.+), which is missing \(deleted or damaged\): the index is lost",
+        "{s} 指向的索引版本 {v} 不存在（已删除或损坏），索引已丢失",
+    ),
+    (r"(?P<lost>.+); rebuilt from (?P<corpus>.+) \((?P<n>\d+) articles\)", "{lost}；已从 {corpus} 重建（{n} 篇文章）"),
     (_S + r"no such article in the index.*", "{s}：索引中没有这篇文章"),
     (_S + r"same article id '(?P<id>.+)' as another file; skipped", "{s}：与另一个文件的文章编号 {id} 相同，已跳过"),
     (
@@ -76,6 +90,10 @@ _MESSAGES: list[tuple[str, str]] = [
         "{s}：{host} 是内网或本机地址（{ip}），不予抓取（可用 allow_private_urls 设置允许）",
     ),
     (_S + r"no answer within (?P<sec>[\d.]+) s \(fetch_timeout\)", "{s}：{sec} 秒内没有响应（fetch_timeout）"),
+    (
+        _S + r"not fetched within (?P<sec>[\d.]+) s \(fetch_timeout\); given up",
+        "{s}：{sec} 秒内没有抓取完，已放弃（fetch_timeout）",
+    ),
     (_S + r"cannot fetch \((?P<why>.+)\)", "{s}：无法抓取（{why}）"),
     (_S + r"more than (?P<n>\d+) redirects", "{s}：重定向超过 {n} 次"),
     (_S + r"the server answered HTTP (?P<code>\d+)", "{s}：服务器返回 HTTP {code}"),
@@ -121,6 +139,8 @@ def in_chinese(message: str) -> str:
                 parts["where"] = f"文章 {named[1]} " if named else "其他文章"
             if "kind" in parts:
                 parts["kind"] = _KINDS.get(parts["kind"], parts["kind"])
+            if "lost" in parts:
+                parts["lost"] = in_chinese(parts["lost"])
             if "why" in parts and chinese.startswith("没有读到"):
                 parts["why"] = "；".join(in_chinese(m) for m in parts["why"].split("; "))
             text = chinese.format(**parts)
