@@ -25,6 +25,27 @@ def test_a_figure_is_widened_to_its_unit_and_qualifier() -> None:
     assert found is not None and found.text == "超46万辆" and found.kind == "figure"
 
 
+@pytest.mark.parametrize(
+    ("question", "guess", "expected"),
+    [
+        ("上半年地区生产总值是多少？", "2023年上半年，示例区实现地区生产总值480亿元", "480亿元"),  # not the date
+        ("上半年地区生产总值是多少？", "480亿元，同比增长5.5%", "480亿元"),  # not the growth after it
+        ("1-6月整车产量是多少？", "1-6月，整车产量25万辆", "25万辆"),  # 6月 is a date
+        ("示例区实现地区生产总值480亿元，增长了多少？", "480亿元，同比增长5.5%", "同比增长5.5%"),  # stated
+    ],
+)
+def test_a_long_guess_gives_the_figure_it_overlaps(question: str, guess: str, expected: str) -> None:
+    sentence = f"据统计，{guess}。"
+    found = short_answer(question, sentence, guesses(sentence, guess))
+    assert found is not None and found.text == expected
+
+
+def test_a_how_long_question_keeps_a_duration() -> None:
+    sentence = "这项工程历时3年完成。"
+    found = short_answer("这项工程用了多少年？", sentence, guesses(sentence, "3年"))
+    assert found is not None and found.text == "3年"
+
+
 def test_a_figure_question_skips_guesses_without_a_figure() -> None:
     sentence = "苹果节期间，示例县共接待游客12万人次。"
     found = short_answer("苹果节接待游客多少人次？", sentence, guesses(sentence, "示例县", "12万人次"))

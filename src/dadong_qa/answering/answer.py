@@ -165,14 +165,14 @@ class ExtractiveAnswerer:
         """Candidate sentences, most probable answer first."""
         ranked = self.rank_by_policy(retrieval)
         reader = self.reader
-        return self._read(reader, retrieval.query.text, ranked) if reader is not None and ranked else ranked
+        return self._read(reader, retrieval.query, ranked) if reader is not None and ranked else ranked
 
-    def _read(self, reader: Reader, question: str, ranked: list[Candidate]) -> list[Candidate]:
+    def _read(self, reader: Reader, query: Query, ranked: list[Candidate]) -> list[Candidate]:
         """The shortlist re-ranked by the reader, the rules applied by conditioning; the rest follow
         with probability 0 (they are still compared for conflicting figures)."""
         shortlist, rest = ranked[: self.params.reader_candidates], ranked[self.params.reader_candidates :]
-        shown = [self._spelled(c.sid) for c in shortlist]
-        inputs = [self._reader_input(question, c.sid, s.text) for c, s in zip(shortlist, shown, strict=True)]
+        shown = [self._spelled(c.sid, bool(query.years)) for c in shortlist]
+        inputs = [self._reader_input(query.text, c.sid, s.text) for c, s in zip(shortlist, shown, strict=True)]
         readings = reader.read(inputs)
         readings = [_back(r, s) for r, s in zip(readings, shown, strict=True)]
         left = 1.0 - sum(r.probability for c, r in zip(shortlist, readings, strict=True) if ruled_out(c.evidence))
@@ -183,11 +183,13 @@ class ExtractiveAnswerer:
         read.sort(key=lambda c: (-c.probability, -c.policy, c.sid))
         return read + [replace(c, probability=0.0) for c in rest]
 
-    def _spelled(self, sid: int) -> SpelledYears:
-        """The sentence as the reader sees it: relative years written as the article's dates make them."""
+    def _spelled(self, sid: int, asks_a_year: bool) -> SpelledYears:
+        """The sentence as the reader sees it: for a question that names a year, relative years
+        written as its article's date makes them. A question's own 去年 stays matched to the
+        sentence's (the news reader's "last year" is the article's)."""
         sentence = self.store.sentences[sid]
         date = self.store.doc_meta(sentence.doc_id).date
-        return spell_years(sentence.text, int(date[:4]) if date else None)
+        return spell_years(sentence.text, int(date[:4]) if date and asks_a_year else None)
 
     def _reader_input(self, question: str, sid: int, shown: str) -> ReaderInput:
         sentence = self.store.sentences[sid]

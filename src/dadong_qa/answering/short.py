@@ -29,6 +29,7 @@ RANK_QUESTION = re.compile(r"排名|排第|第几|名次|位列|列第")
 RANK = re.compile(r"第?[\d一二三四五六七八九十百千]+[名位]|第[\d一二三四五六七八九十百千]+")
 # "…吗？", "是否…", "有没有…": asks yes or no ("什么" ends in 么 but asks a thing).
 YES_NO = re.compile(r"(?:吗|(?<!什)么)\s*[？?]?\s*$|是否|能否|可否|有没有|是不是|能不能|会不会|可不可以|要不要")
+DURATION = re.compile(r"多少年|几年|多少个?月|几个月|多少天|几天|多久|多长时间")
 _HAS_DIGIT = re.compile(r"\d|[一二三四五六七八九十两百千万亿]")
 
 
@@ -67,8 +68,7 @@ def _of_kind(answer_type: str, question: str, sentence: str, guess: SpanGuess) -
     if RANK_QUESTION.search(question):
         return _widened(sentence, start, end, RANK, "rank", guess.score)
     if answer_type == "number":
-        figures = [m for m in NUMBER.finditer(sentence) if _HAS_DIGIT.search(m.group())]
-        return _widened(sentence, start, end, figures, "figure", guess.score)
+        return _figure(question, sentence, start, end, guess.score)
     if answer_type == "date":
         return _widened(sentence, start, end, DATE, "date", guess.score)
     for m in TITLE.finditer(sentence):  # a title inside its marks keeps them
@@ -87,6 +87,22 @@ def _widened(
         return None
     a, b = _trimmed(sentence, min(start, hits[0].start()), max(end, hits[-1].end()))
     return ShortAnswer(sentence[a:b], a, b, kind, score)
+
+
+def _figure(question: str, sentence: str, start: int, end: int, score: float) -> ShortAnswer | None:
+    """The first whole figure the guess overlaps, with its qualifier and unit; a date ("2023年",
+    "6月") is not the figure asked for unless the question asks how long, and a figure the
+    question states is its context. The span head often runs on past the figure ("480亿元，同比
+    增长5.5%") or starts at the sentence's date; the figure is what a reader wants."""
+    dates = [m.span() for m in DATE.finditer(sentence)] if not DURATION.search(question) else []
+    for m in NUMBER.finditer(sentence):
+        if m.end() <= start or end <= m.start() or not _HAS_DIGIT.search(m.group()):
+            continue
+        if any(a <= m.start() and m.end() <= b for a, b in dates) or normalize(m.group()) in normalize(question):
+            continue
+        a, b = _trimmed(sentence, *m.span())
+        return ShortAnswer(sentence[a:b], a, b, "figure", score)
+    return None
 
 
 def _trimmed(sentence: str, start: int, end: int) -> tuple[int, int]:
