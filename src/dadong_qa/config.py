@@ -63,6 +63,9 @@ class Settings:
     reader: bool = True
     reader_model: str = ""  # folder with reader.safetensors + reader.json; "" = the shipped weights
     reader_candidates: int = 8
+    # The reader's logit plus this times the answer policy's log-odds is what the softmax over the
+    # shortlist reads (docs/quality.md: measured on shortlists of a policy not trained on the file).
+    reader_policy_weight: float = 0.0
     # Below this probability that the best sentence answers, the answer is "not in the sources".
     # The reader's probability (docs/quality.md: chosen on held-out data for precision).
     refusal_threshold: float = 0.40

@@ -51,11 +51,18 @@ class StandIn:
         return out
 
 
-def answer(reader: StandIn, question: str, threshold: float = 0.5, candidates: int = 8):
+def answer(
+    reader: StandIn,
+    question: str,
+    threshold: float = 0.5,
+    candidates: int = 8,
+    policy: AnswerPolicy = FLAT,
+    weight: float = 0.0,
+):
     passages = [Passage(text="", doc_id="a", score=1.0, chunk_id=0, sentence_ids=[0, 1, 2])]
     retrieval = Retrieval(passages, np.ones(DIM) / 2, [], analyze(question), {})
-    params = AnswerParams(refusal_threshold=threshold, reader_candidates=candidates)
-    return ExtractiveAnswerer(STORE, params, FLAT, reader).answer(question, retrieval)
+    params = AnswerParams(refusal_threshold=threshold, reader_candidates=candidates, reader_policy_weight=weight)
+    return ExtractiveAnswerer(STORE, params, policy, reader).answer(question, retrieval)
 
 
 def test_the_reader_chooses_and_its_probability_is_the_confidence() -> None:
@@ -65,6 +72,20 @@ def test_the_reader_chooses_and_its_probability_is_the_confidence() -> None:
     expected = math.exp(3) / (1 + math.exp(3) + 2 * math.exp(-5))
     assert a.confidence == pytest.approx(expected, abs=1e-4) and a.short == "4条"
     assert reader.seen[0][0].title == "清水县学校"  # the reader reads the title with each sentence
+
+
+@pytest.mark.parametrize("weight", [0.5, 1.0])
+def test_the_policy_weight_adds_the_policys_log_odds(weight: float) -> None:
+    # Every sentence gets policy probability sigmoid(1.5): log-odds 1.5 added at `weight`.
+    sure = AnswerPolicy(FEATURES, Logistic(np.zeros(N), np.ones(N), np.zeros(N), 1.5), {})
+    reader = StandIn({"县里开通了4条社区公交线路。": 0.0})
+    a = answer(reader, "清水县开通了几条社区公交线路？", threshold=0.0, policy=sure, weight=weight)
+    shift = weight * 1.5
+    expected = math.exp(shift) / (1 + math.exp(shift) + 2 * math.exp(-5 + shift))
+    assert a.confidence == pytest.approx(expected, abs=1e-4)
+    assert answer(reader, "清水县开通了几条社区公交线路？", threshold=0.0, policy=sure).confidence == pytest.approx(
+        1 / (2 + 2 * math.exp(-5)), abs=1e-4
+    )
 
 
 def test_below_the_threshold_the_reader_refuses() -> None:

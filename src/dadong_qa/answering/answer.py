@@ -66,6 +66,7 @@ class AnswerParams:
     reader: bool = Settings.reader
     reader_path: str = Settings.reader_model  # "" = the shipped weights
     reader_candidates: int = Settings.reader_candidates
+    reader_policy_weight: float = Settings.reader_policy_weight
 
     @classmethod
     def of(cls, settings: Settings) -> AnswerParams:
@@ -79,6 +80,7 @@ class AnswerParams:
             settings.reader,
             settings.reader_model,
             settings.reader_candidates,
+            settings.reader_policy_weight,
         )
 
 
@@ -88,6 +90,7 @@ class Candidate:
     probability: float  # what the decision reads: the reader's (rules applied), else the policy's
     policy: float = 0.0  # the answer policy's probability, which orders the shortlist
     reading: Reading | None = None  # the reader's reading, for the shortlisted sentences
+    score: float = 0.0  # what the listwise softmax read: the logit, plus the policy's if weighted
 
     @property
     def sid(self) -> int:
@@ -99,7 +102,20 @@ class Candidate:
         the first one. The reader's logit as a probability; the policy's without the reader."""
         if self.reading is None:
             return self.probability
-        return 0.0 if ruled_out(self.evidence) else 1 / (1 + math.exp(-self.reading.logit))
+        return 0.0 if ruled_out(self.evidence) else 1 / (1 + math.exp(-self.score))
+
+
+def _log_odds(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def _listwise(scores: list[float]) -> list[float]:
+    """Softmax over the shortlist and "none of them" (score 0), as the reader was trained."""
+    top = max(0.0, *scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = math.exp(-top) + sum(exps)
+    return [e / total for e in exps]
 
 
 def _back(reading: Reading, shown: SpelledYears) -> Reading:
@@ -173,15 +189,23 @@ class ExtractiveAnswerer:
         shortlist, rest = ranked[: self.params.reader_candidates], ranked[self.params.reader_candidates :]
         shown = [self._spelled(c.sid, bool(query.years)) for c in shortlist]
         inputs = [self._reader_input(query.text, c.sid, s.text) for c, s in zip(shortlist, shown, strict=True)]
-        readings = reader.read(inputs)
-        readings = [_back(r, s) for r, s in zip(readings, shown, strict=True)]
-        left = 1.0 - sum(r.probability for c, r in zip(shortlist, readings, strict=True) if ruled_out(c.evidence))
+        readings = [_back(r, s) for r, s in zip(reader.read(inputs), shown, strict=True)]
+        scores = [self._score(c, r) for c, r in zip(shortlist, readings, strict=True)]
+        probs = _listwise(scores)
+        # A rule (year, plan, period) rules a sentence out by conditioning: its probability mass
+        # goes to the others and to "none" in proportion.
+        left = 1.0 - sum(p for c, p in zip(shortlist, probs, strict=True) if ruled_out(c.evidence))
         read = [
-            replace(c, probability=0.0 if ruled_out(c.evidence) else r.probability / max(left, 1e-9), reading=r)
-            for c, r in zip(shortlist, readings, strict=True)
+            replace(c, probability=0.0 if ruled_out(c.evidence) else p / max(left, 1e-9), reading=r, score=s)
+            for c, r, p, s in zip(shortlist, readings, probs, scores, strict=True)
         ]
         read.sort(key=lambda c: (-c.probability, -c.policy, c.sid))
         return read + [replace(c, probability=0.0) for c in rest]
+
+    def _score(self, cand: Candidate, reading: Reading) -> float:
+        """The reader's logit, with the answer policy's log-odds at `reader_policy_weight`."""
+        w = self.params.reader_policy_weight
+        return reading.logit + (w * _log_odds(cand.policy) if w else 0.0)
 
     def _spelled(self, sid: int, asks_a_year: bool) -> SpelledYears:
         """The sentence as the reader sees it: for a question that names a year, relative years
