@@ -32,6 +32,7 @@ def qa(tmp_path_factory: pytest.TempPathFactory) -> QA:
     return qa
 
 
+@pytest.mark.xfail(strict=True, reason="issue 20: the shipped reader refuses this paraphrase (docs/quality.md)")
 def test_full_year_and_january_to_august_are_no_conflict(qa: QA):
     a = qa.ask("大东区2022年一共造了多少辆汽车？")
     assert a.answered and a.short == "超46万辆" and a.period == "2022年"

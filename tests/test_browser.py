@@ -410,7 +410,7 @@ def test_reader_sees_no_editing_and_gives_feedback(driver: Any, login_app: tuple
         assert not driver.find_elements(By.ID, control), control
     _ask(driver, "青松湖湿地公园2024年接待了多少游客？")
     _ask(driver, "示例县今年新建了几座机场？")
-    dislike = driver.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Dislike']")
+    dislike = driver.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='踩']")
     assert len(dislike) >= 2, driver.find_element(By.ID, "chat").get_attribute("innerHTML")[-2000:]
     dislike[-1].click()
     from dadong_qa.app.feedback import ReaderLog

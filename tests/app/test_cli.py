@@ -386,7 +386,7 @@ def test_evaluating_a_missing_file_is_one_clear_line(
 
 
 def test_ask_shows_the_short_answer_and_its_period_first(built_qa, capsys: pytest.CaptureFixture):
-    question = "大东区地区生产总值是多少？"
+    question = "大东区规上工业增加值是多少？"
     answer = built_qa.ask(question)
     assert answer.short and answer.period
     s = built_qa.settings

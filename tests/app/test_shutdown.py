@@ -112,5 +112,5 @@ def test_sigterm_lets_an_index_change_in_progress_finish(tmp_path: Path) -> None
             proc.kill()
             proc.wait()
     assert status in (0, -signal.SIGTERM)
-    last = json.loads((tmp_path / "audit.jsonl").read_text("utf-8").splitlines()[-1])
+    last = json.loads((tmp_path / "logs" / "audit.jsonl").read_text("utf-8").splitlines()[-1])
     assert (last["actor"], last["action"], last["outcome"]) == ("local", "build", "ok")
