@@ -62,7 +62,7 @@ class Settings:
     # the policy decides alone (the path before the reader, for comparison).
     reader: bool = True
     reader_model: str = ""  # folder with reader.safetensors + reader.json; "" = the shipped weights
-    reader_candidates: int = 8
+    reader_candidates: int = 4
     # The reader's logit plus this times the answer policy's log-odds is what the softmax over the
     # shortlist reads (docs/quality.md: measured on shortlists of a policy not trained on the file).
     reader_policy_weight: float = 1.0
