@@ -1,7 +1,7 @@
 """dadong-qa: Chinese retrieval-augmented QA over news articles, with verbatim citations.
 
 from dadong_qa import ask
-answer = ask("大东区2022年地区生产总值是多少？")
+answer = ask("大东区2022年规上工业增加值是多少？")
 answer.text, answer.answered, answer.citations, answer.passages
 """
 
