@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dadong_qa.answering.reader import ReaderInput  # noqa: E402
+from dadong_qa.answering.reader import ReaderInput, listwise, log_odds  # noqa: E402
 from dadong_qa.answering.reader.read import load  # noqa: E402
 
 THRESHOLDS = [round(0.05 * i, 2) for i in range(1, 20)]
@@ -58,21 +55,14 @@ def read(args: argparse.Namespace) -> int:
     return 0
 
 
-def _log_odds(p: float) -> float:
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
-
-
 def decide(q: dict[str, Any], k: int, w: float) -> tuple[float, bool]:
     """(probability of the chosen candidate, whether it holds an answer) for shortlist k, weight w."""
     cands = q["cands"][:k]
     if not cands:
         return 0.0, False
-    scores = np.array([c["logit"] + w * _log_odds(c["policy"]) for c in cands])
-    probs = np.exp(scores - max(0.0, scores.max()))
-    probs = probs / (probs.sum() + math.exp(-max(0.0, scores.max())))
-    best = int(np.argmax(probs))
-    return float(probs[best]), bool(cands[best]["holds"])
+    probs = listwise([c["logit"] + w * log_odds(c["policy"]) for c in cands])
+    best = max(range(len(probs)), key=probs.__getitem__)
+    return probs[best], bool(cands[best]["holds"])
 
 
 def curve(questions: list[dict[str, Any]], k: int, w: float) -> list[dict[str, float]]:

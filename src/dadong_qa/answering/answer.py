@@ -32,7 +32,7 @@ from dadong_qa.answering.conflict import find_conflicts
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
 from dadong_qa.answering.periods import Period, describe
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
-from dadong_qa.answering.reader import Reader, ReaderInput, Reading, load_reader
+from dadong_qa.answering.reader import Reader, ReaderInput, Reading, listwise, load_reader, log_odds
 from dadong_qa.answering.short import short_answer
 from dadong_qa.answering.years import SpelledYears, spell_years
 from dadong_qa.config import Settings
@@ -103,19 +103,6 @@ class Candidate:
         if self.reading is None:
             return self.probability
         return 0.0 if ruled_out(self.evidence) else 1 / (1 + math.exp(-self.score))
-
-
-def _log_odds(p: float) -> float:
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
-
-
-def _listwise(scores: list[float]) -> list[float]:
-    """Softmax over the shortlist and "none of them" (score 0), as the reader was trained."""
-    top = max(0.0, *scores)
-    exps = [math.exp(s - top) for s in scores]
-    total = math.exp(-top) + sum(exps)
-    return [e / total for e in exps]
 
 
 def _back(reading: Reading, shown: SpelledYears) -> Reading:
@@ -191,7 +178,7 @@ class ExtractiveAnswerer:
         inputs = [self._reader_input(query.text, c.sid, s.text) for c, s in zip(shortlist, shown, strict=True)]
         readings = [_back(r, s) for r, s in zip(reader.read(inputs), shown, strict=True)]
         scores = [self._score(c, r) for c, r in zip(shortlist, readings, strict=True)]
-        probs = _listwise(scores)
+        probs = listwise(scores)
         # A rule (year, plan, period) rules a sentence out by conditioning: its probability mass
         # goes to the others and to "none" in proportion.
         left = 1.0 - sum(p for c, p in zip(shortlist, probs, strict=True) if ruled_out(c.evidence))
@@ -205,7 +192,7 @@ class ExtractiveAnswerer:
     def _score(self, cand: Candidate, reading: Reading) -> float:
         """The reader's logit, with the answer policy's log-odds at `reader_policy_weight`."""
         w = self.params.reader_policy_weight
-        return reading.logit + (w * _log_odds(cand.policy) if w else 0.0)
+        return reading.logit + (w * log_odds(cand.policy) if w else 0.0)
 
     def _spelled(self, sid: int, asks_a_year: bool) -> SpelledYears:
         """The sentence as the reader sees it: for a question that names a year, relative years

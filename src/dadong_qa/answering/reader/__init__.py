@@ -9,8 +9,18 @@ Trained by bench/train_reader.py on candidates dumped by bench/reader_data.py.
 
 from dadong_qa.answering.reader.e5 import E5Error
 from dadong_qa.answering.reader.model import ReaderInput
-from dadong_qa.answering.reader.read import Reader, Reading, SpanGuess
+from dadong_qa.answering.reader.read import Reader, Reading, SpanGuess, listwise, log_odds
 from dadong_qa.answering.reader.read import load as load_reader
 from dadong_qa.answering.reader.weights import ReaderError
 
-__all__ = ["E5Error", "Reader", "ReaderError", "ReaderInput", "Reading", "SpanGuess", "load_reader"]
+__all__ = [
+    "E5Error",
+    "Reader",
+    "ReaderError",
+    "ReaderInput",
+    "Reading",
+    "SpanGuess",
+    "listwise",
+    "load_reader",
+    "log_odds",
+]

@@ -9,6 +9,7 @@ span head finds inside the sentence.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,6 +31,20 @@ from dadong_qa.answering.reader.model import (
 from dadong_qa.answering.reader.weights import MODEL_DIR, load_reader
 
 N_SPANS = 5  # spans kept per candidate, for the short answer's type check to choose among
+
+
+def listwise(scores: list[float]) -> list[float]:
+    """Softmax over a shortlist's scores and "none of them" (score 0), as the reader was trained."""
+    top = max(0.0, *scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = math.exp(-top) + sum(exps)
+    return [e / total for e in exps]
+
+
+def log_odds(p: float) -> float:
+    """A probability (clipped to 1e-4..1-1e-4) as a logit, to add to the reader's."""
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
 
 
 @dataclass(frozen=True)
@@ -65,11 +80,9 @@ class Reader:
         rows = [encode(self.tokenizer, item, self.limits) for item in items]
         with self._lock, torch.inference_mode(), fast_math():
             answer, start, end = (t.float() for t in self.net(Batch.of(rows)))
-        probs = torch.softmax(torch.cat([answer.new_zeros(1), answer]), 0)[1:]
-        return [
-            Reading(float(answer[i]), float(probs[i]), self._spans(start[i], end[i], rows[i]))
-            for i in range(len(rows))
-        ]
+        logits = [float(x) for x in answer]
+        probs = listwise(logits)
+        return [Reading(logits[i], probs[i], self._spans(start[i], end[i], rows[i])) for i in range(len(rows))]
 
     def _spans(self, start: torch.Tensor, end: torch.Tensor, row: Row) -> tuple[SpanGuess, ...]:
         """The N_SPANS best spans: the best pair, then the best pair left once each found one is
