@@ -117,6 +117,16 @@ def test_no_import_cycle_through(module: str):
     assert cycle_through(graph, module) is None
 
 
+@pytest.mark.parametrize(
+    "module", ["dadong_qa.app.ui", "dadong_qa.app.ui_common", "dadong_qa.app.editor_ui", "dadong_qa.app.server"]
+)
+def test_no_import_cycle_through_the_web_pages(module: str):
+    # What the chat and editor pages share lives in ui_common, below both and below server.
+    graph = import_graph()
+    assert module in graph
+    assert cycle_through(graph, module) is None
+
+
 def test_the_library_layer_never_imports_the_app():
     graph = import_graph()
     lower = [m for m in graph if not m.startswith("dadong_qa.app") and m != PACKAGE]
