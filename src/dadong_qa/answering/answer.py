@@ -3,10 +3,11 @@
 Each candidate sentence is measured (`evidence.py`) and the answer policy (`policy.py`, boosted
 trees over those measurements, ~1 ms) orders them. The reader (`reader/`, a fine-tuned
 cross-encoder) then reads the question with each of the policy's first `reader_candidates`
-sentences and gives the probability that each is *the* answer, and that none is (they add up to
-one). This module decides, in one place:
+sentences; its logit plus `reader_policy_weight` times the policy's log-odds goes through a softmax
+over those sentences and "none of them", which gives the probability that each is *the* answer
+(they add up to one). This module decides, in one place:
 - the rules (a year, period or plan the question names and the sentence contradicts) rule a
-  sentence out; the reader's probabilities are conditioned on that (the ruled-out sentences'
+  sentence out; those probabilities are conditioned on that (the ruled-out sentences'
   share spread over the rest), so a rule that removes the top sentence lets the next one answer
   instead of turning the question into a refusal;
 - the most probable sentence answers unless its probability is below `refusal_threshold`
@@ -174,9 +175,8 @@ class ExtractiveAnswerer:
         """The shortlist re-ranked by the reader, the rules applied by conditioning; the rest follow
         with probability 0 (they are still compared for conflicting figures)."""
         shortlist, rest = ranked[: self.params.reader_candidates], ranked[self.params.reader_candidates :]
-        shown = [self._spelled(c.sid, bool(query.years)) for c in shortlist]
-        inputs = [self._reader_input(query.text, c.sid, s.text) for c, s in zip(shortlist, shown, strict=True)]
-        readings = [_back(r, s) for r, s in zip(reader.read(inputs), shown, strict=True)]
+        shown = [self._shown(query, c.sid) for c in shortlist]
+        readings = [_back(r, s) for r, (_, s) in zip(reader.read([i for i, _ in shown]), shown, strict=True)]
         scores = [self._score(c, r) for c, r in zip(shortlist, readings, strict=True)]
         probs = listwise(scores)
         # A rule (year, plan, period) rules a sentence out by conditioning: its probability mass
@@ -194,20 +194,18 @@ class ExtractiveAnswerer:
         w = self.params.reader_policy_weight
         return reading.logit + (w * log_odds(cand.policy) if w else 0.0)
 
-    def _spelled(self, sid: int, asks_a_year: bool) -> SpelledYears:
-        """The sentence as the reader sees it: for a question that names a year, relative years
-        written as its article's date makes them. A question's own 去年 stays matched to the
-        sentence's (the news reader's "last year" is the article's)."""
+    def _shown(self, query: Query, sid: int) -> tuple[ReaderInput, SpelledYears]:
+        """What the reader reads for a sentence (title, sentence before, sentence) and the way back
+        to the verbatim sentence. For a question that names a year, relative years are written as
+        the article's date makes them; a question's own 去年 stays matched to the sentence's (the
+        news reader's "last year" is the article's)."""
         sentence = self.store.sentences[sid]
-        date = self.store.doc_meta(sentence.doc_id).date
-        return spell_years(sentence.text, int(date[:4]) if date and asks_a_year else None)
-
-    def _reader_input(self, question: str, sid: int, shown: str) -> ReaderInput:
-        sentence = self.store.sentences[sid]
+        doc = self.store.doc_meta(sentence.doc_id)
+        spelled = spell_years(sentence.text, int(doc.date[:4]) if doc.date and query.years else None)
         ids = self.store.doc_sentence_ids(sentence.doc_id)
         at = ids.index(sid)
         before = self.store.sentences[ids[at - 1]].text if at > 0 else ""
-        return ReaderInput(question, shown, before, self.store.doc_meta(sentence.doc_id).title)
+        return ReaderInput(query.text, spelled.text, before, doc.title), spelled
 
     def rank_by_policy(self, retrieval: Retrieval) -> list[Candidate]:
         """Candidate sentences ordered by the answer policy's probability."""
