@@ -55,7 +55,7 @@ def short_answer(question: str, sentence: str, guesses: Sequence[SpanGuess]) -> 
         return _yes_no_clause(question, sentence)
     for guess in guesses:
         found = _of_kind(asked.answer_type, question, sentence, guess)
-        if found is not None and not _stated(found, question):
+        if found is not None and not _stated(found.text, question):
             return found
     return None
 
@@ -98,7 +98,7 @@ def _figure(question: str, sentence: str, start: int, end: int, score: float) ->
     for m in NUMBER.finditer(sentence):
         if m.end() <= start or end <= m.start() or not _HAS_DIGIT.search(m.group()):
             continue
-        if any(a <= m.start() and m.end() <= b for a, b in dates) or normalize(m.group()) in normalize(question):
+        if any(a <= m.start() and m.end() <= b for a, b in dates) or _stated(m.group(), question):
             continue
         a, b = _trimmed(sentence, *m.span())
         return ShortAnswer(sentence[a:b], a, b, "figure", score)
@@ -114,8 +114,9 @@ def _trimmed(sentence: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _stated(answer: ShortAnswer, question: str) -> bool:
-    text = normalize(answer.text)
+def _stated(text: str, question: str) -> bool:
+    """The question itself says `text`: it is context, not the answer."""
+    text = normalize(text)
     return bool(text) and text in normalize(question)
 
 
