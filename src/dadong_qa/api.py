@@ -130,6 +130,7 @@ class QA:
         t0 = time.perf_counter()
         live = self.live()
         t1 = time.perf_counter()
+
         def retrieve(text: str) -> Retrieval:
             return live.retriever.retrieve(text, k=k or self.settings.top_k, mode=mode)
 

@@ -47,6 +47,8 @@ class AuditLogError(OSError):
     def __init__(self, message: str, changed: bool = False) -> None:
         super().__init__(message)
         self.changed = changed
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 

@@ -216,9 +216,7 @@ class Library:
                 report.errors.append(str(exc))
         return out
 
-    def _candidates(
-        self, index: Index, incoming: list[tuple[Path, Document]], report: ChangeReport
-    ) -> list[Candidate]:
+    def _candidates(self, index: Index, incoming: list[tuple[Path, Document]], report: ChangeReport) -> list[Candidate]:
         """The new or changed articles, each with the record it replaces; unchanged ones reported."""
         out: list[Candidate] = []
         for path, doc in incoming:

@@ -39,7 +39,7 @@ class StandIn:
     def __init__(self, logits: dict[str, float], spans: dict[str, str] | None = None) -> None:
         self.logits, self.spans, self.seen = logits, spans or {}, []
 
-    def read(self, items: list[ReaderInput]) -> list[Reading]:
+    def read(self, items: list[ReaderInput], long_spans: bool = False) -> list[Reading]:
         self.seen.append(items)
         logits = [self.logits.get(i.sentence, -5.0) for i in items]
         total = 1 + sum(math.exp(x) for x in logits)

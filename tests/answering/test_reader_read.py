@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from dadong_qa.answering.reader import Reader, ReaderInput
+from dadong_qa.answering.reader import read as read_module
 from dadong_qa.answering.reader.e5 import load_file
-from dadong_qa.answering.reader.model import ReaderNet
+from dadong_qa.answering.reader.model import ReaderNet, Row, SpanPick
 from dadong_qa.answering.reader.read import load
 from dadong_qa.answering.reader.weights import save_reader
 
@@ -54,3 +55,20 @@ def test_reading_is_deterministic_and_order_free(reader: Reader) -> None:
 
 def test_load_is_cached_per_folder(reader: Reader) -> None:
     assert load(str(reader.source)) is reader
+
+
+def test_long_spans_lift_the_cap_and_leave_the_logits_alone(reader: Reader, monkeypatch: pytest.MonkeyPatch) -> None:
+    caps: list[int] = []
+    real = read_module.best_span
+
+    def recording(start: torch.Tensor, end: torch.Tensor, row: Row, max_pieces: int) -> SpanPick:
+        caps.append(max_pieces)
+        return real(start, end, row, max_pieces)
+
+    monkeypatch.setattr(read_module, "best_span", recording)
+    capped = reader.read(ITEMS)
+    assert set(caps) == {8}  # the fixture's max_pieces
+    caps.clear()
+    long = reader.read(ITEMS, long_spans=True)
+    assert min(caps) >= 96  # the whole row: any span inside the sentence
+    assert [a.logit for a in capped] == [b.logit for b in long]

@@ -31,7 +31,12 @@ def test_a_figure_is_widened_to_its_unit_and_qualifier() -> None:
         ("上半年地区生产总值是多少？", "2023年上半年，示例区实现地区生产总值480亿元", "480亿元"),  # not the date
         ("上半年地区生产总值是多少？", "480亿元，同比增长5.5%", "480亿元"),  # not the growth after it
         ("1-6月整车产量是多少？", "1-6月，整车产量25万辆", "25万辆"),  # 6月 is a date
-        ("示例区实现地区生产总值480亿元，增长了多少？", "480亿元，同比增长5.5%", "同比增长5.5%"),  # stated
+        ("示例区实现地区生产总值480亿元，增长了多少？", "480亿元，同比增长5.5%", "5.5%"),  # stated
+        (
+            "示例区实现地区生产总值480亿元，比上年变动了多少？",
+            "480亿元，同比增长5.5%",
+            "同比增长5.5%",
+        ),  # the change told
     ],
 )
 def test_a_long_guess_gives_the_figure_it_overlaps(question: str, guess: str, expected: str) -> None:
@@ -63,10 +68,36 @@ def test_a_rank_question_takes_a_rank() -> None:
     assert found is not None and found.text == "第36位" and found.kind == "rank"
 
 
-def test_a_date_is_widened_to_the_whole_date() -> None:
+@pytest.mark.parametrize(
+    ("guess", "expected"),
+    [("1990年5", "1990年5月"), ("990年", "1990年"), ("1990", "1990年"), ("1990年", "1990年")],
+)
+def test_a_date_is_completed_where_the_guess_cuts_it_and_no_further(guess: str, expected: str) -> None:
     sentence = "图书馆于1990年5月动工，1995年开放。"
-    found = short_answer("图书馆哪一年动工？", sentence, guesses(sentence, "1990年5"))
-    assert found is not None and found.text == "1990年5月"
+    found = short_answer("图书馆哪一年动工？", sentence, guesses(sentence, guess))
+    assert found is not None and found.text == expected and found.kind == "date"
+
+
+def test_a_time_no_date_pattern_reads_is_kept_as_guessed() -> None:
+    sentence = "新疆的行政制度到了光绪十年才与内地一样。"
+    found = short_answer("新疆的制度什么时候与内地一样？", sentence, guesses(sentence, "光绪十年"))
+    assert found is not None and found.text == "光绪十年"
+    assert short_answer("新疆的制度什么时候与内地一样？", sentence, guesses(sentence, "新疆")) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "guess", "expected"),
+    [
+        ("果实长约15至20厘米。", "果实有多长？", "15", "约15至20厘米"),  # a range
+        ("男女生比例约为1：7。", "男女生比例是多少？", "1：7", "1：7"),  # a ratio
+        ("巴黎第四区面积为1.601 km²。", "面积是多少？", "1.601", "1.601 km²"),  # a Latin unit
+        ("新纪录为3分33秒62。", "新纪录是多少？", "3分", "3分33秒62"),  # a time in parts
+        ("44个县遭灾，死亡多达89万人。", "灾难造成多少人死亡？", "44个县遭灾，死亡多达89万人", "多达89万人"),
+    ],
+)
+def test_a_figure_is_read_whole(sentence: str, question: str, guess: str, expected: str) -> None:
+    found = short_answer(question, sentence, guesses(sentence, guess))
+    assert found is not None and found.text == expected
 
 
 def test_a_title_keeps_its_marks() -> None:
@@ -93,10 +124,18 @@ def test_a_yes_no_question_gets_the_clause_that_says_it() -> None:
     assert found is not None and found.text == "每周一闭馆" and found.kind == "clause"
 
 
-@pytest.mark.parametrize("question", ["为什么苹果节游客多？", "苹果节办得怎么样？", "请介绍苹果节", "", "   "])
-def test_no_short_answer_for_non_factoid_or_empty_questions(question: str) -> None:
+@pytest.mark.parametrize("question", ["", "   "])
+def test_no_short_answer_for_an_empty_question(question: str) -> None:
     sentence = "苹果节共接待游客12万人次。"
     assert short_answer(question, sentence, guesses(sentence, "12万人次")) is None
+
+
+@pytest.mark.parametrize("question", ["为什么苹果节游客多？", "苹果节办得怎么样？", "请介绍苹果节"])
+def test_a_why_or_how_question_gets_the_span_as_guessed(question: str) -> None:
+    sentence = "因为果子甜，苹果节共接待游客12万人次。"
+    found = short_answer(question, sentence, guesses(sentence, "因为果子甜，"))
+    assert found is not None and found.text == "因为果子甜" and found.kind == "span"
+    assert short_answer(question, sentence, []) is None
 
 
 def test_full_width_text_is_quoted_as_written() -> None:
@@ -119,3 +158,8 @@ def test_short_answers_are_always_verbatim_slices(sentence: str, question: str, 
     found = short_answer(question, sentence, spans)
     if found is not None:
         assert sentence[found.start : found.end] == found.text and found.text.strip()
+
+
+def test_the_whole_sentence_is_no_short_answer() -> None:
+    sentence = "因为果子甜，游客多。"
+    assert short_answer("为什么游客多？", sentence, guesses(sentence, "因为果子甜，游客多。")) is None

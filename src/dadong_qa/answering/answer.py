@@ -35,6 +35,7 @@ from dadong_qa.answering.periods import Period, describe
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
 from dadong_qa.answering.reader import Reader, ReaderInput, Reading, listwise, load_reader, log_odds
 from dadong_qa.answering.short import short_answer
+from dadong_qa.answering.spans import read_question
 from dadong_qa.answering.years import SpelledYears, spell_years
 from dadong_qa.config import Settings
 from dadong_qa.ingestion.formats import citation_source
@@ -176,7 +177,9 @@ class ExtractiveAnswerer:
         with probability 0 (they are still compared for conflicting figures)."""
         shortlist, rest = ranked[: self.params.reader_candidates], ranked[self.params.reader_candidates :]
         shown = [self._shown(query, c.sid) for c in shortlist]
-        readings = [_back(r, s) for r, (_, s) in zip(reader.read([i for i, _ in shown]), shown, strict=True)]
+        long_spans = not read_question(query.text).factoid  # why / how: the span may run the sentence
+        raw = reader.read([i for i, _ in shown], long_spans=long_spans)
+        readings = [_back(r, s) for r, (_, s) in zip(raw, shown, strict=True)]
         scores = [self._score(c, r) for c, r in zip(shortlist, readings, strict=True)]
         probs = listwise(scores)
         # A rule (year, plan, period) rules a sentence out by conditioning: its probability mass
@@ -341,8 +344,7 @@ class ExtractiveAnswerer:
         first = citations[0]
         reading = chosen[0].reading
         span = short_answer(question, first.sentence, reading.spans) if reading is not None else None
-        # the whole sentence is no short answer: the text already is that
-        short = span.text if span is not None and span.text != first.sentence else None
+        short = span.text if span is not None else None
         short = self._named_figure(retrieval.query, chosen[0].sid, short)
         return Answer(
             text=CONFLICT_PREFIX + text if conflict else text,

@@ -40,18 +40,30 @@ NOUN_HEADS: tuple[tuple[str, re.Pattern[str]], ...] = (
 NON_FACTOID = re.compile(r"为什么|为何|怎么样|怎样|如何|怎么|介绍|原因|何以|什么样|有何影响|有何意义")
 
 _DIGITS = r"\d[\d,.]*|[零〇一二三四五六七八九十两百千万亿]+"
+# Latin units ("30km", "1.601 km²", "350kW") are written after a space or not; a bare 万/亿 ends
+# a figure too ("六亿七千多万美金").
+_LATIN_UNIT = (
+    r"\s?(?:[kKmMcG]?[mgWwVBb]|km|kg|mil|Hz|kHz|MHz|GHz|mAh|kWh|ml|mL|cm|mm|CM|KM)[²³]?(?![A-Za-z])|[㎝㎞㎡㎏㎎㎜]"
+)
 _UNIT = (
-    r"(?:[十百千万亿]*(?:平方公里|平方千米|平方米|千米|公里|公尺|公分|公厘|厘米|毫米|米|英里|英尺|公斤|千克|公顷|亿美元|万美元|美元|"
-    r"亿元|万元|千元|元|人次|万人|亿人|吨|克|亩|辆|台|个|人|名|位|户|家|所|座|项|件|种|次|年|岁|天|日|月|小时|分钟|"
-    r"秒|倍|度|届|场|部|本|首|集|层|条|只|头|块|张|篇|字|册|卷|分|点|号|期|代|世纪|磅|架|艘|枚|间|栋|款|批|株|棵)"
-    r"|%|％|‰)?"
+    r"(?:[十百千万亿]*(?:平方公里|平方千米|平方米|千米|公里|公尺|公分|公厘|厘米|毫米|米|英里|英尺|英亩|光年|公斤|千克|公顷|亿美元|"
+    r"万美元|美元|美金|亿元|万元|千元|元|人次|万人|亿人|吨|克|亩|辆|台|个|人|名|位|户|家|所|座|项|件|种|次|年|岁|天|日|月|"
+    r"小时|分钟|秒|倍|度|届|场|部|本|首|集|层|条|只|头|块|张|篇|字|册|卷|分|点|号|期|代|世纪|磅|架|艘|枚|间|栋|款|批|株|棵|"
+    r"股|发|级|列|趟|瓦|千瓦|伏|升|毫升|公升|卡)"
+    rf"|[十百千万亿]+|%|％|‰|{_LATIN_UNIT})?"
 )
 _QUALIFIER = r"(?:大约|约|超过|超|近|逾|达到|达|共|仅|多达|将近|不到|至少|高达|不足|接近)?"
 QUALIFIER = re.compile(_QUALIFIER)
-_CHANGE = r"(?:同比)?(?:增长|下降|增加|减少|提高|降低|上升)了?"
+_CHANGE_VERB = r"增长|下降|增加|减少|提高|降低|上升"
+CHANGE_VERB = re.compile(_CHANGE_VERB)
+_CHANGE = rf"(?:同比)?(?:{_CHANGE_VERB})了?"
 # "第4", "百分之三十", "百万分之一弧秒": ordinals and fractions are figures too.
+_FIGURE = rf"第?(?:(?:{_DIGITS})分之)?(?:{_DIGITS})(?:多|余)?{_UNIT}"
+# A range or a ratio is one figure: "15至20厘米", "276米-285米", "1：7"; and so is a time or an
+# angle written in parts ("3分33秒62").
 NUMBER = re.compile(
-    rf"(?P<change>{_CHANGE})?(?P<qual>{_QUALIFIER})第?(?:(?:{_DIGITS})分之)?(?:{_DIGITS})(?:多|余)?{_UNIT}"
+    rf"(?P<change>{_CHANGE})?(?P<qual>{_QUALIFIER}){_FIGURE}"
+    rf"(?:(?:至|到|[-－~～—–:：]|(?<=[分秒时度]))(?:{_DIGITS})(?:多|余)?{_UNIT})*"
 )
 DATE = re.compile(
     r"(?:公元前?|西元前?)?(?:\d{1,4}|[〇零一二三四五六七八九]{2,4})年(?:代|\d{1,2}月(?:\d{1,2}[日号])?)?(?:[（(][^）)]{1,12}[）)])?"

@@ -225,4 +225,3 @@ def _log_question(reader_log: ReaderLog, turn: Turn, channel: str) -> None:
         reader_log.question(turn, channel)
     except OSError:  # a full disk must not cost the reader the answer
         log.exception("could not write the questions log")
-

@@ -72,9 +72,7 @@ def build_segment(
     )
     del cvec, svec, chunk_texts  # `rows` holds them now; a backend may release them (memory at 100k)
     segment = Segment(name, chunk_ids, sentence_ids, keywords, words=words, word_vectors=word_vectors)
-    return SegmentBatch(
-        segment, records, sentences, chunks, rows, next_sid + len(sentences), next_cid + len(chunks)
-    )
+    return SegmentBatch(segment, records, sentences, chunks, rows, next_sid + len(sentences), next_cid + len(chunks))
 
 
 def _chunk_documents(

@@ -83,7 +83,6 @@ class Segment:
         return self.word_vectors
 
 
-
 def segment_name() -> str:
     return f"seg-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
 

@@ -63,7 +63,6 @@ POINTER = "CURRENT"
 LOCK = ".lock"
 
 
-
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()

@@ -255,4 +255,3 @@ def _known_urls(qa: QA) -> set[str]:
     return {rec.doc.url for rec in qa.index.docs.values() if rec.doc.url} | {
         v["url"] for v in corpus_meta.load(qa.settings.corpus_dir).values() if v.get("url")
     }
-

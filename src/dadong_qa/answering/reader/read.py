@@ -73,8 +73,11 @@ class Reader:
         # Threads share the network read-only; torch's intra-op pool serves one batch at a time.
         self._lock = threading.Lock()
 
-    def read(self, items: list[ReaderInput]) -> list[Reading]:
-        """One reading per item, in order; the items are one question's shortlist."""
+    def read(self, items: list[ReaderInput], long_spans: bool = False) -> list[Reading]:
+        """One reading per item, in order; the items are one question's shortlist. `long_spans`
+        lets a span run the whole sentence, for why / how questions: on the gold sentence the
+        uncapped span's F1 is 0.58 (DRCD) / 0.75 (CMRC trial) against 0.61 / 0.65 capped at
+        `max_pieces`, which suits factoid answers."""
         if not items:
             return []
         rows = [encode(self.tokenizer, item, self.limits) for item in items]
@@ -82,16 +85,17 @@ class Reader:
             answer, start, end = (t.float() for t in self.net(Batch.of(rows)))
         logits = [float(x) for x in answer]
         probs = listwise(logits)
-        return [Reading(logits[i], probs[i], self._spans(start[i], end[i], rows[i])) for i in range(len(rows))]
+        cap = self.limits.max_len if long_spans else self.max_pieces
+        return [Reading(logits[i], probs[i], self._spans(start[i], end[i], rows[i], cap)) for i in range(len(rows))]
 
-    def _spans(self, start: torch.Tensor, end: torch.Tensor, row: Row) -> tuple[SpanGuess, ...]:
+    def _spans(self, start: torch.Tensor, end: torch.Tensor, row: Row, max_pieces: int) -> tuple[SpanGuess, ...]:
         """The N_SPANS best spans: the best pair, then the best pair left once each found one is
         ruled out (masking its start), so alternatives start elsewhere in the sentence."""
         if not row.spans:
             return ()
         out, start = [], start.clone()
         for _ in range(min(N_SPANS, len(row.spans))):
-            pick = best_span(start, end, row, self.max_pieces)
+            pick = best_span(start, end, row, max_pieces)
             if pick.score == float("-inf"):
                 break
             out.append(SpanGuess(pick.start, pick.end, pick.score))
