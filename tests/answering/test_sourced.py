@@ -49,11 +49,19 @@ def test_a_dated_article_reports_its_own_year_when_the_text_names_none():
     assert reader.period_fit(0, question_period("2021年刑事警情下降了多少？")) == "other"
 
 
-def test_no_named_year_or_no_figure_is_no_period_question():
+def test_no_named_period_or_no_figure_is_no_period_question():
     reader = _reader()
     assert reader.period_fit(1, None) == "none"
-    assert reader.period_fit(1, question_period("上半年甲区地区生产总值是多少？")) == "none"  # no year named
+    assert reader.period_fit(1, question_period("甲区地区生产总值是多少？")) == "none"  # no period named
     assert reader.period_fit(0, question_period("2022年甲区经济怎么样？")) == "none"  # no figure in it
+
+
+def test_a_part_of_the_year_is_a_period_without_a_year():
+    reader = _reader()
+    # "1至8月…" is answered by a 1-8月 figure, of whatever year, and not by a whole year's one
+    assert reader.period_fit(3, question_period("1至8月甲区规上工业产值是多少？")) == "match"
+    assert reader.period_fit(1, question_period("1至8月甲区地区生产总值是多少？")) == "unknown"
+    assert reader.period_fit(3, question_period("上半年甲区规上工业产值是多少？")) == "other"
 
 
 def test_the_figure_a_short_answer_is_part_of():
@@ -61,3 +69,10 @@ def test_the_figure_a_short_answer_is_part_of():
     assert reader.of_span(1, "940亿元").figure.text == "940亿元"
     assert reader.of_span(1, "6%").figure.text == "同比增长6%"  # the span inside a figure's text
     assert reader.of_span(1, "大东区") is None and reader.of_span(1, None) is None
+
+
+def test_a_single_month_alone_is_no_period_question():
+    # "五月艾" is a plant, "十月革命" a revolution: a month without a year is mostly part of a name
+    assert not Period(None, (5, 5)).names_a_period
+    assert Period(None, (1, 8)).names_a_period and Period(2022).names_a_period
+    assert _reader().period_fit(1, question_period("五月艾生长的地区海拔约是多少米？")) == "none"

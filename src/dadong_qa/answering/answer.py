@@ -215,7 +215,7 @@ class ExtractiveAnswerer:
         records = self.gatherer.gather(retrieval)
         probs = self.policy.probabilities(records)
         asked = retrieval.query.period
-        if retrieval.query.answer_type == "quantity" and asked is not None and asked.year is not None:
+        if retrieval.query.answer_type == "quantity" and asked is not None and asked.names_a_period:
             probs = self._fit_periods(records, probs, asked)
         ranked = [Candidate(r, float(p), float(p)) for r, p in zip(records, probs, strict=True)]
         ranked.sort(key=lambda c: (-c.probability, c.sid))

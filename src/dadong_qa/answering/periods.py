@@ -83,6 +83,13 @@ class Period:
     to_date: bool = False
 
     @property
+    def names_a_period(self) -> bool:
+        """A year, or a part of one that spans months ("2022年", "1至8月", "上半年"): what a figure
+        must fit to answer. A single month alone is not: in encyclopedia questions it is mostly
+        part of a name ("五月艾", "十月革命"; 9 of 1,002 CMRC trial questions read as a month)."""
+        return self.year is not None or (self.months is not None and self.months[0] != self.months[1])
+
+    @property
     def part(self) -> str | None:
         """The part of the year in words ("全年", "上半年", "第三季度", "1-8月"), None if not stated."""
         if self.to_date:

@@ -17,8 +17,9 @@ from dadong_qa.answering.periods import Period, context_periods, matches, year_o
 from dadong_qa.schema import Document, Sentence
 
 # How a sentence's figures fit the period a question names: "match" (one covers it), "other"
-# (each covers another period), "unknown" (none can be placed: an undated article), "none"
-# (the sentence has no figure, or the question names no year).
+# (each covers another period), "unknown" (none can be placed: an undated article, or no part of
+# the year stated for "1至8月…"), "none" (the sentence has no figure, or the question names no
+# year or part of one).
 PeriodFit = Literal["match", "other", "unknown", "none"]
 
 
@@ -56,7 +57,7 @@ class FigureReader:
 
     def period_fit(self, sid: int, asked: Period | None) -> PeriodFit:
         """How the sentence's figures fit the period `asked` (see PeriodFit)."""
-        if asked is None or asked.year is None:
+        if asked is None or not asked.names_a_period:
             return "none"
         found = [matches(asked, self.dated(f)) for f in self.figures(sid)]
         if not found:
