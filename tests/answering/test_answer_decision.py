@@ -58,11 +58,13 @@ def answer(
     candidates: int = 8,
     policy: AnswerPolicy = FLAT,
     weight: float = 0.0,
+    store=STORE,
 ):
-    passages = [Passage(text="", doc_id="a", score=1.0, chunk_id=0, sentence_ids=[0, 1, 2])]
+    doc_id = next(iter(store.sentences.values())).doc_id
+    passages = [Passage(text="", doc_id=doc_id, score=1.0, chunk_id=0, sentence_ids=[0, 1, 2])]
     retrieval = Retrieval(passages, np.ones(DIM) / 2, [], analyze(question), {})
     params = AnswerParams(refusal_threshold=threshold, reader_candidates=candidates, reader_policy_weight=weight)
-    return ExtractiveAnswerer(STORE, params, policy, reader).answer(question, retrieval)
+    return ExtractiveAnswerer(store, params, policy, reader).answer(question, retrieval)
 
 
 def test_the_reader_chooses_and_its_probability_is_the_confidence() -> None:
@@ -118,3 +120,18 @@ def test_a_second_sentence_joins_when_the_reader_reads_it_as_an_answer_too() -> 
     reader = StandIn({"2022年，清水县新建学校7所。": 3.0, "2023年，清水县新建学校9所。": 3.0})
     a = answer(reader, "清水县2022年和2023年分别新建了多少所学校？", threshold=0.3)
     assert {c.sentence for c in a.citations} == {"2022年，清水县新建学校7所。", "2023年，清水县新建学校9所。"}
+
+
+def test_a_question_naming_a_year_shows_the_reader_the_year_the_article_is_in() -> None:
+    # News states its year once; the reader's window (the sentence before) may not reach it.
+    store = make_store(
+        {"b": ("回顾", "2023-01-05", ["2022年，清水县经济平稳。", "全县新建学校7所。", "开通公交线路4条。"])}
+    )
+    reader = StandIn({})
+    answer(reader, "清水县2022年开通了几条公交线路？", store=store)
+    before = {i.sentence: i.before for i in reader.seen[0]}
+    assert before["开通公交线路4条。"] == "2022年，全县新建学校7所。"
+    assert before["全县新建学校7所。"] == "2022年，清水县经济平稳。"  # it states the year already
+    reader = StandIn({})
+    answer(reader, "清水县开通了几条公交线路？", store=store)  # no year asked: the context as it is
+    assert {i.sentence: i.before for i in reader.seen[0]}["开通公交线路4条。"] == "全县新建学校7所。"

@@ -49,6 +49,11 @@ class FigureReader:
             for f in figures(sentence.text, article_date=doc.date, context_year=year, context_months=months)
         ]
 
+    def context_year(self, sid: int) -> int | None:
+        """The year the article's text has stated before this sentence (None when none has)."""
+        period = self._contexts(self.store.sentences[sid].doc_id).get(sid)
+        return period.year if period is not None else None
+
     def of_span(self, sid: int, span: str | None) -> SourcedFigure | None:
         """The sentence's figure that is `span` (a short answer: "46万辆" of "超46万辆"), if any."""
         if not span:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 RELATIVE_YEAR = re.compile(r"前年|去年|今年|明年")
+STATED_YEAR = re.compile(r"\d{3,4}年")
 RELATIVE_OFFSET = {"前年": -2, "去年": -1, "今年": 0, "明年": 1}
 
 
