@@ -47,7 +47,7 @@ DURATION = re.compile(r"多少年|几年|多少个?月|几个月|多少天|几�
 _HAS_DIGIT = re.compile(r"\d|[一二三四五六七八九十两百千万亿]")
 NUMERAL = re.compile(r"[\d〇零一二三四五六七八九十百千]")
 NUMERAL_END = re.compile(r"[\d〇零一二三四五六七八九十百千年月日号]")
-DATE_UNIT = re.compile(r"[年月日号]$")
+DATE_UNIT = re.compile(r"[年月日]$")  # "1至8月", "2023年": a date, not a count; "3号" stays a figure
 TIME_WORD = re.compile(r"\d|[〇零一二三四五六七八九十年月日号天时代纪季春夏秋冬朝期初末前后间]")
 
 
