@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from dadong_qa.answering.reader import ReaderInput  # noqa: E402
 from dadong_qa.answering.reader.read import load  # noqa: E402
-from dadong_qa.answering.short import short_answer  # noqa: E402
+from dadong_qa.answering.short import short_answer, wants_long_spans  # noqa: E402
 from dadong_qa.answering.spans import read_question  # noqa: E402
 from dadong_qa.app.metrics import em, f1  # noqa: E402
 from dadong_qa.ingestion.chunk import split_sentences  # noqa: E402
@@ -82,7 +82,7 @@ def main() -> int:
     rows = []
     for item in items:
         item_in = ReaderInput(item["question"], item["sentence"], item["before"], item["title"])
-        reading = reader.read([item_in], long_spans=not read_question(item["question"]).factoid)[0]
+        reading = reader.read([item_in], long_spans=wants_long_spans(item["question"]))[0]
         raw = item["sentence"][reading.spans[0].start : reading.spans[0].end] if reading.spans else None
         found = short_answer(item["question"], item["sentence"], reading.spans)
         short = found.text if found is not None else None

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dadong_qa.answering.reader import SpanGuess
-from dadong_qa.answering.short import short_answer
+from dadong_qa.answering.short import short_answer, wants_long_spans
 
 
 def guesses(sentence: str, *texts: str) -> list[SpanGuess]:
@@ -136,6 +136,7 @@ def test_a_why_or_how_question_gets_the_span_as_guessed(question: str) -> None:
     found = short_answer(question, sentence, guesses(sentence, "因为果子甜，"))
     assert found is not None and found.text == "因为果子甜" and found.kind == "span"
     assert short_answer(question, sentence, []) is None
+    assert wants_long_spans(question) and not wants_long_spans("苹果节接待游客多少人次？")
 
 
 def test_full_width_text_is_quoted_as_written() -> None:

@@ -34,8 +34,7 @@ from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, Sen
 from dadong_qa.answering.periods import Period, describe
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
 from dadong_qa.answering.reader import Reader, ReaderInput, Reading, listwise, load_reader, log_odds
-from dadong_qa.answering.short import short_answer
-from dadong_qa.answering.spans import read_question
+from dadong_qa.answering.short import short_answer, wants_long_spans
 from dadong_qa.answering.years import STATED_YEAR, SpelledYears, spell_years
 from dadong_qa.config import Settings
 from dadong_qa.ingestion.formats import citation_source
@@ -177,8 +176,7 @@ class ExtractiveAnswerer:
         with probability 0 (they are still compared for conflicting figures)."""
         shortlist, rest = ranked[: self.params.reader_candidates], ranked[self.params.reader_candidates :]
         shown = [self._shown(query, c.sid) for c in shortlist]
-        long_spans = not read_question(query.text).factoid  # why / how: the span may run the sentence
-        raw = reader.read([i for i, _ in shown], long_spans=long_spans)
+        raw = reader.read([i for i, _ in shown], long_spans=wants_long_spans(query.text))
         readings = [_back(r, s) for r, (_, s) in zip(raw, shown, strict=True)]
         scores = [self._score(c, r) for c, r in zip(shortlist, readings, strict=True)]
         probs = listwise(scores)

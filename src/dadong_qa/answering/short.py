@@ -62,6 +62,12 @@ class ShortAnswer:
     score: float  # the span head's start + end logit (0 for a yes/no clause)
 
 
+def wants_long_spans(question: str) -> bool:
+    """A why / how question: its answer may run the whole sentence, so the reader's spans are
+    read uncapped for it (`Reader.read(long_spans=True)`)."""
+    return not read_question(question).factoid
+
+
 def short_answer(question: str, sentence: str, guesses: Sequence[SpanGuess]) -> ShortAnswer | None:
     """The short answer to `question` inside `sentence`, from the span head's guesses, or None.
     The whole sentence is none: the answer already quotes it."""
