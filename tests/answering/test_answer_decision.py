@@ -59,11 +59,17 @@ def answer(
     policy: AnswerPolicy = FLAT,
     weight: float = 0.0,
     store=STORE,
+    min_policy: float = 0.0,
 ):
     doc_id = next(iter(store.sentences.values())).doc_id
     passages = [Passage(text="", doc_id=doc_id, score=1.0, chunk_id=0, sentence_ids=[0, 1, 2])]
     retrieval = Retrieval(passages, np.ones(DIM) / 2, [], analyze(question), {})
-    params = AnswerParams(refusal_threshold=threshold, reader_candidates=candidates, reader_policy_weight=weight)
+    params = AnswerParams(
+        refusal_threshold=threshold,
+        reader_candidates=candidates,
+        reader_policy_weight=weight,
+        reader_min_policy=min_policy,
+    )
     return ExtractiveAnswerer(store, params, policy, reader).answer(question, retrieval)
 
 
@@ -114,6 +120,34 @@ def test_only_the_shortlist_is_read() -> None:
     reader = StandIn({})
     answer(reader, "清水县开通了几条社区公交线路？", candidates=2)
     assert len(reader.seen[0]) == 2
+
+
+def test_sentences_the_policy_rules_out_are_not_read_once_one_is_in() -> None:
+    unlikely = AnswerPolicy(FEATURES, Logistic(np.zeros(N), np.ones(N), np.zeros(N), -6.0), {})  # p 0.0025
+    reader = StandIn({"2022年，清水县新建学校7所。": 3.0})
+    a = answer(reader, "2022年清水县新建了多少所学校？", policy=unlikely, min_policy=0.01)
+    assert [i.sentence for i in reader.seen[0]] == ["2022年，清水县新建学校7所。"] and a.answered
+    reader = StandIn({})
+    answer(reader, "2022年清水县新建了多少所学校？", policy=unlikely)  # no floor: all of them
+    assert len(reader.seen[0]) == 3
+
+
+def test_under_the_floor_the_next_sentence_is_read_when_a_rule_rules_out_the_first() -> None:
+    # The rules lower the policy's odds, so a ruled-out sentence rarely comes first; when the
+    # policy's model still puts one there, the floor must not leave the shortlist without a
+    # sentence that could answer.
+    unlikely = AnswerPolicy(FEATURES, Logistic(np.zeros(N), np.ones(N), np.zeros(N), -6.0), {})
+    question = "2023年清水县新建了多少所学校？"
+    passages = [Passage(text="", doc_id="a", score=1.0, chunk_id=0, sentence_ids=[0, 1, 2])]
+    retrieval = Retrieval(passages, np.ones(DIM) / 2, [], analyze(question), {})
+    params = AnswerParams(reader_candidates=4, reader_min_policy=0.01)
+    answerer = ExtractiveAnswerer(STORE, params, unlikely, StandIn({}))
+    ranked = answerer.rank_by_policy(retrieval)
+    out = next(c for c in ranked if STORE.sentences[c.sid].text.startswith("2022年"))
+    taken, rest = answerer._shortlist([out, *(c for c in ranked if c is not out)])
+    texts = [STORE.sentences[c.sid].text for c in taken]
+    assert texts == ["2022年，清水县新建学校7所。", "2023年，清水县新建学校9所。"]
+    assert len(rest) == len(ranked) - 2
 
 
 def test_a_second_sentence_joins_when_the_reader_reads_it_as_an_answer_too() -> None:

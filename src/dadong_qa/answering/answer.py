@@ -67,6 +67,7 @@ class AnswerParams:
     reader: bool = Settings.reader
     reader_path: str = Settings.reader_model  # "" = the shipped weights
     reader_candidates: int = Settings.reader_candidates
+    reader_min_policy: float = Settings.reader_min_policy
     reader_policy_weight: float = Settings.reader_policy_weight
 
     @classmethod
@@ -81,6 +82,7 @@ class AnswerParams:
             settings.reader,
             settings.reader_model,
             settings.reader_candidates,
+            settings.reader_min_policy,
             settings.reader_policy_weight,
         )
 
@@ -174,7 +176,7 @@ class ExtractiveAnswerer:
     def _read(self, reader: Reader, query: Query, ranked: list[Candidate]) -> list[Candidate]:
         """The shortlist re-ranked by the reader, the rules applied by conditioning; the rest follow
         with probability 0 (they are still compared for conflicting figures)."""
-        shortlist, rest = ranked[: self.params.reader_candidates], ranked[self.params.reader_candidates :]
+        shortlist, rest = self._shortlist(ranked)
         shown = [self._shown(query, c.sid) for c in shortlist]
         raw = reader.read([i for i, _ in shown], long_spans=wants_long_spans(query.text))
         readings = [_back(r, s) for r, (_, s) in zip(raw, shown, strict=True)]
@@ -189,6 +191,19 @@ class ExtractiveAnswerer:
         ]
         read.sort(key=lambda c: (-c.probability, -c.policy, c.sid))
         return read + [replace(c, probability=0.0) for c in rest]
+
+    def _shortlist(self, ranked: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
+        """(what the reader reads, the rest): the policy's first `reader_candidates` sentences,
+        less those under `reader_min_policy` once one that no rule rules out has been taken (a
+        rule that rules out the top sentence still lets the next one be read)."""
+        first = ranked[: self.params.reader_candidates]
+        floor = self.params.reader_min_policy
+        taken: list[Candidate] = []
+        for c in first:
+            if c.policy >= floor or all(ruled_out(t.evidence) for t in taken):
+                taken.append(c)
+        read = {c.sid for c in taken}
+        return taken, [c for c in ranked if c.sid not in read]
 
     def _score(self, cand: Candidate, reading: Reading) -> float:
         """The reader's logit, with the answer policy's log-odds at `reader_policy_weight`."""
