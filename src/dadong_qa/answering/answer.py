@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from dadong_qa.answering.conflict import find_conflicts
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
 from dadong_qa.answering.periods import Period, describe
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
-from dadong_qa.answering.reader import Reader, ReaderInput, Reading, listwise, load_reader, log_odds
+from dadong_qa.answering.reader import ReaderInput, Reading, listwise, log_odds
 from dadong_qa.answering.short import short_answer, wants_long_spans
 from dadong_qa.answering.years import STATED_YEAR, SpelledYears, spell_years
 from dadong_qa.config import Settings
@@ -41,6 +42,9 @@ from dadong_qa.ingestion.formats import citation_source
 from dadong_qa.retrieval.query import Query
 from dadong_qa.retrieval.retrieve import Retrieval
 from dadong_qa.schema import Answer, Citation, Claim, Conflict
+
+if TYPE_CHECKING:
+    from dadong_qa.answering.reader import Reader
 
 MIN_GAIN = 0.2  # share of the question's weight a further sentence must add to be included
 REFUSAL_TEMPLATE = "现有资料中没有找到能回答“{q}”的内容。"
@@ -165,7 +169,11 @@ class ExtractiveAnswerer:
         """The given reader, else the shipped one (loaded on first use); None with `reader = false`."""
         if not self.params.reader:
             return None
-        return self._reader or load_reader(self.params.reader_path)
+        if self._reader is None:
+            from dadong_qa.answering.reader import load_reader  # torch, on the first question
+
+            self._reader = load_reader(self.params.reader_path)
+        return self._reader
 
     def rank(self, retrieval: Retrieval) -> list[Candidate]:
         """Candidate sentences, most probable answer first."""

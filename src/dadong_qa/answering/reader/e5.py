@@ -28,15 +28,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from dadong_qa.answering.reader.reading import E5Error
+
 MAGIC = b"E5S1"
 QK = 32  # weights per Q4_0 block
 _BLOCK = 2 + QK // 2  # bytes per block: fp16 scale + 16 bytes of nibbles
 METASPACE = "\u2581"
 _SPACES = re.compile(" {2,}")
-
-
-class E5Error(RuntimeError):
-    """The e5 weights file is missing or not in the expected format."""
 
 
 def bundled_path() -> Path:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from dadong_qa.answering.reader.e5 import E5File, Encoder, Tokenizer
+from dadong_qa.answering.reader.reading import ReaderInput
 from dadong_qa.text import STOPWORDS
 
 TITLE_SEP = "："
@@ -37,16 +38,6 @@ class Limits:
     question: int = 48
     title: int = 16
     before: int = 32
-
-
-@dataclass(frozen=True)
-class ReaderInput:
-    """What the reader reads for one candidate sentence."""
-
-    question: str
-    sentence: str
-    before: str = ""  # the sentence before it in its article ("" for the first)
-    title: str = ""
 
 
 @dataclass(frozen=True)

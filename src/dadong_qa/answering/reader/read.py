@@ -9,9 +9,7 @@ span head finds inside the sentence.
 
 from __future__ import annotations
 
-import math
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,44 +19,16 @@ from dadong_qa.answering.reader.e5 import Tokenizer, load_file
 from dadong_qa.answering.reader.model import (
     Batch,
     Limits,
-    ReaderInput,
     ReaderNet,
     Row,
     best_span,
     encode,
     fast_math,
 )
+from dadong_qa.answering.reader.reading import ReaderInput, Reading, SpanGuess, listwise
 from dadong_qa.answering.reader.weights import MODEL_DIR, load_reader
 
 N_SPANS = 5  # spans kept per candidate, for the short answer's type check to choose among
-
-
-def listwise(scores: list[float]) -> list[float]:
-    """Softmax over a shortlist's scores and "none of them" (score 0), as the reader was trained."""
-    top = max(0.0, *scores)
-    exps = [math.exp(s - top) for s in scores]
-    total = math.exp(-top) + sum(exps)
-    return [e / total for e in exps]
-
-
-def log_odds(p: float) -> float:
-    """A probability (clipped to 1e-4..1-1e-4) as a logit, to add to the reader's."""
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
-
-
-@dataclass(frozen=True)
-class SpanGuess:
-    start: int  # character offsets in the sentence
-    end: int
-    score: float  # start + end logit
-
-
-@dataclass(frozen=True)
-class Reading:
-    logit: float
-    probability: float  # P(this sentence is the answer), listwise
-    spans: tuple[SpanGuess, ...]  # best first; start <= end, inside the sentence
 
 
 class Reader:

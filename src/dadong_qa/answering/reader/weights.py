@@ -16,13 +16,10 @@ import torch
 
 from dadong_qa.answering.reader.e5 import E5Error, load_file
 from dadong_qa.answering.reader.model import ReaderNet
+from dadong_qa.answering.reader.reading import ReaderError
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models"
 WEIGHTS, META = "reader.safetensors", "reader.json"
-
-
-class ReaderError(RuntimeError):
-    """The reader's weights cannot be used; the message names the file and says why."""
 
 
 def save_reader(folder: Path, net: ReaderNet, meta: dict[str, Any]) -> None:
