@@ -69,6 +69,19 @@ def test_a_rank_question_takes_a_rank() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("大东区在全国工业百强区排名由第49名跃升至第36名。", "第36名"),
+        ("该校排名从第5位降到第8位。", "第8位"),
+        ("两队分列第3名和第5名。", "第3名和第5名"),  # two ranks, not a move: both stay
+    ],
+)
+def test_a_rank_that_moved_is_the_rank_reached(sentence: str, expected: str) -> None:
+    found = short_answer("排名第几？", sentence, guesses(sentence, sentence[sentence.index("第") : -1]))
+    assert found is not None and found.text == expected and found.kind == "rank"
+
+
+@pytest.mark.parametrize(
     ("guess", "expected"),
     [("1990年5", "1990年5月"), ("990年", "1990年"), ("1990", "1990年"), ("1990年", "1990年")],
 )

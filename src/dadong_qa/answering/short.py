@@ -41,6 +41,9 @@ from dadong_qa.text import normalize
 
 RANK_QUESTION = re.compile(r"排名|排第|第几|名次|位列|列第")
 RANK = re.compile(r"第?[\d一二三四五六七八九十百千]+[名位]|第[\d一二三四五六七八九十百千]+")
+# What stands between two ranks when one became the other ("第49名跃升至第36名", "由第5位降到第8位"):
+# the rank asked about is the one reached.
+RANK_MOVE = re.compile(r"\s*(?:跃升|上升|提升|前进|攀升|下降|下滑|后退|跌|升|降|进|退)?[至到]\s*")
 # "…吗？", "是否…", "有没有…": asks yes or no ("什么" ends in 么 but asks a thing).
 YES_NO = re.compile(r"(?:吗|(?<!什)么)\s*[？?]?\s*$|是否|能否|可否|有没有|是不是|能不能|会不会|可不可以|要不要")
 DURATION = re.compile(r"多少年|几年|多少个?月|几个月|多少天|几天|多久|多长时间")
@@ -107,7 +110,7 @@ def _of_kind(answer_type: str, question: str, sentence: str, guess: SpanGuess) -
     if start >= end:
         return None
     if RANK_QUESTION.search(question):
-        return _widened(sentence, start, end, RANK, "rank", guess.score)
+        return _rank(sentence, start, end, guess.score)
     if answer_type == "number":
         return _figure(question, sentence, start, end, guess.score)
     if answer_type == "date":
@@ -119,6 +122,19 @@ def _of_kind(answer_type: str, question: str, sentence: str, guess: SpanGuess) -
         if m.start(1) <= start and end <= m.end(1):
             return ShortAnswer(m.group(), m.start(), m.end(), "title", guess.score)
     return ShortAnswer(sentence[start:end], start, end, "span", guess.score)
+
+
+def _rank(sentence: str, start: int, end: int, score: float) -> ShortAnswer | None:
+    """The rank the guess overlaps, widened to the whole rank; of a move from one rank to
+    another that it spans, the rank reached."""
+    found = _widened(sentence, start, end, RANK, "rank", score)
+    if found is None:
+        return None
+    hits = list(RANK.finditer(sentence, found.start, found.end))
+    if len(hits) < 2 or not RANK_MOVE.fullmatch(sentence, hits[-2].end(), hits[-1].start()):
+        return found
+    reached = hits[-1]
+    return ShortAnswer(reached.group(), reached.start(), reached.end(), "rank", score)
 
 
 def _widened(
