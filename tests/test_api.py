@@ -121,3 +121,13 @@ def test_cli_round_trip(tmp_path: Path, seed_corpus: Path):
     empty.mkdir()
     r = _cli("--index", str(tmp_path / "elsewhere"), "ask", "问题", cwd=empty)
     assert r.returncode == 2 and "dadong-qa build" in r.stderr
+
+
+def test_warm_loads_the_reader_before_the_first_question(built_qa: QA):
+    qa = QA(built_qa.settings)  # its own answerer: nothing read yet
+    assert qa.live().answerer._reader is None
+    qa.warm()
+    assert qa.live().answerer._reader is not None
+    off = QA(built_qa.settings.with_overrides(reader=False))
+    off.warm()
+    assert off.live().answerer._reader is None

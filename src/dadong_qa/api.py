@@ -90,6 +90,11 @@ class QA:
             # Never builds: reading must not create or replace an index (`ensure_index` does that).
             return self._activate(self.load_index())
 
+    def warm(self) -> None:
+        """Load the index, the embedder and the reader now, before the first question (a
+        server's first user would otherwise wait ~3 s for the reader and torch)."""
+        _ = self.live().answerer.reader  # the property loads it (None with reader = false)
+
     @property
     def index(self) -> Index:
         return self.live().index

@@ -318,7 +318,7 @@ def serve(qa: QA, host: str | None = None, port: int | None = None, *, block: bo
     port = port or settings.server_port
     if not store.exists(settings.index_dir):
         qa.build(actor="server")  # first run (`make run`): the audit log says who built it
-    qa.live()  # load the index and the embedder before the first user arrives
+    qa.warm()  # load the index, the embedder and the reader before the first user arrives
     app, mode = make_app(qa, host, port)
     message = startup_message(mode, host, port)
     if mode is EditMode.OFF:
