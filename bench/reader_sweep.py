@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,12 @@ def read(args: argparse.Namespace) -> int:
                     "why": q["why"],
                     "answerable": q["answerable"],
                     "cands": [
-                        {"logit": round(r.logit, 4), "policy": c["policy"], "holds": c["holds"]}
+                        {
+                            "logit": round(r.logit, 4),
+                            "span": round(r.spans[0].score, 4) if r.spans else None,
+                            "policy": c["policy"],
+                            "holds": c["holds"],
+                        }
                         for c, r in zip(cands, readings, strict=True)
                     ],
                 }
@@ -55,18 +61,35 @@ def read(args: argparse.Namespace) -> int:
     return 0
 
 
-def decide(q: dict[str, Any], k: int, w: float) -> tuple[float, bool]:
-    """(probability of the chosen candidate, whether it holds an answer) for shortlist k, weight w."""
-    cands = q["cands"][:k]
+@dataclass(frozen=True)
+class Decision:
+    """How the shortlist's scores are made: the first `k` candidates, those after the first under
+    policy probability `floor` unread; score = logit + w * policy log-odds + v * (span - m)."""
+
+    k: int
+    w: float
+    v: float = 0.0
+    m: float = 8.0
+    floor: float = 0.0
+
+    def score(self, cand: dict[str, Any]) -> float:
+        span = cand.get("span")
+        bonus = self.v * (span - self.m) if span is not None else 0.0
+        return cand["logit"] + self.w * log_odds(cand["policy"]) + bonus
+
+
+def decide(q: dict[str, Any], d: Decision) -> tuple[float, bool]:
+    """(probability of the chosen candidate, whether it holds an answer)."""
+    cands = [c for i, c in enumerate(q["cands"][: d.k]) if i == 0 or c["policy"] >= d.floor]
     if not cands:
         return 0.0, False
-    probs = listwise([c["logit"] + w * log_odds(c["policy"]) for c in cands])
+    probs = listwise([d.score(c) for c in cands])
     best = max(range(len(probs)), key=probs.__getitem__)
     return probs[best], bool(cands[best]["holds"])
 
 
-def curve(questions: list[dict[str, Any]], k: int, w: float) -> list[dict[str, float]]:
-    picks = [(q["answerable"], *decide(q, k, w)) for q in questions]
+def curve(questions: list[dict[str, Any]], d: Decision) -> list[dict[str, float]]:
+    picks = [(q["answerable"], *decide(q, d)) for q in questions]
     answerable = sum(a for a, _, _ in picks) or 1
     unanswerable = sum(not a for a, _, _ in picks) or 1
     rows = []
@@ -102,19 +125,20 @@ def views(questions: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def sweep(args: argparse.Namespace) -> int:
     questions = [json.loads(line) for line in Path(args.file).read_text("utf-8").splitlines()]
-    print(f"{'view':40}{'K':>4}{'w':>6}{'thresh':>8}{'contains':>10}{'refusal':>9}{'precision':>11}")
+    grid = [Decision(k, w, v, m, args.floor) for k in args.k for w in args.w for v in args.v for m in args.m]
+    print(f"{'view':40}{'K':>4}{'w':>6}{'v':>6}{'m':>6}{'thresh':>8}{'contains':>10}{'refusal':>9}{'precision':>11}")
     for name, qs in views(questions).items():
-        for k in args.k:
-            for w in args.w:
-                r = at_refusal(curve(qs, k, w))
-                print(
-                    f"{name:40}{k:>4}{w:>6}{r['threshold']:>8}{r['contains']:>10.3f}"
-                    f"{r['refusal']:>9.3f}{r['precision']:>11.3f}"
-                )
+        for d in grid:
+            r = at_refusal(curve(qs, d))
+            print(
+                f"{name:40}{d.k:>4}{d.w:>6}{d.v:>6}{d.m:>6}{r['threshold']:>8}{r['contains']:>10.3f}"
+                f"{r['refusal']:>9.3f}{r['precision']:>11.3f}"
+            )
     if args.threshold is not None:
-        for name, qs in views(questions).items():
-            row = next(r for r in curve(qs, args.k[0], args.w[0]) if r["threshold"] == args.threshold)
-            print(f"at {args.threshold} (K={args.k[0]}, w={args.w[0]}) {name}: {row}")
+        for d in grid:
+            for name, qs in views(questions).items():
+                row = next(r for r in curve(qs, d) if r["threshold"] == args.threshold)
+                print(f"at {args.threshold} ({d}) {name}: {row}")
     return 0
 
 
@@ -130,6 +154,9 @@ def main() -> int:
     s.add_argument("file")
     s.add_argument("--k", type=int, nargs="+", default=[4, 6, 8, 12])
     s.add_argument("--w", type=float, nargs="+", default=[0.0, 0.25, 0.5, 1.0])
+    s.add_argument("--v", type=float, nargs="+", default=[0.0], help="weights of the best span's score")
+    s.add_argument("--m", type=float, nargs="+", default=[8.0], help="span scores counted from this")
+    s.add_argument("--floor", type=float, default=0.0, help="policy probability under which a candidate is unread")
     s.add_argument("--threshold", type=float, default=None, help="also print every view at this threshold")
     args = ap.parse_args()
     return read(args) if args.command == "read" else sweep(args)

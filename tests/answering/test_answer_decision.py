@@ -60,6 +60,7 @@ def answer(
     weight: float = 0.0,
     store=STORE,
     min_policy: float = 0.0,
+    span_weight: float = 0.0,
 ):
     doc_id = next(iter(store.sentences.values())).doc_id
     passages = [Passage(text="", doc_id=doc_id, score=1.0, chunk_id=0, sentence_ids=[0, 1, 2])]
@@ -69,6 +70,8 @@ def answer(
         reader_candidates=candidates,
         reader_policy_weight=weight,
         reader_min_policy=min_policy,
+        reader_span_weight=span_weight,
+        reader_span_center=8.0,
     )
     return ExtractiveAnswerer(store, params, policy, reader).answer(question, retrieval)
 
@@ -94,6 +97,19 @@ def test_the_policy_weight_adds_the_policys_log_odds(weight: float) -> None:
     assert answer(reader, "清水县开通了几条社区公交线路？", threshold=0.0, policy=sure).confidence == pytest.approx(
         1 / (2 + 2 * math.exp(-5)), abs=1e-4
     )
+
+
+def test_a_sure_answer_span_adds_to_the_score_and_an_unsure_one_takes_away() -> None:
+    # StandIn's span scores 5.0: at weight 0.5 around 8.0 the score moves by 0.5 * (5 - 8) = -1.5.
+    sentence = "县里开通了4条社区公交线路。"
+    reader = StandIn({sentence: 1.0}, {sentence: "4条"})
+    plain = answer(reader, "清水县开通了几条社区公交线路？", threshold=0.0)
+    weighed = answer(reader, "清水县开通了几条社区公交线路？", threshold=0.0, span_weight=0.5)
+    assert plain.confidence == pytest.approx(math.exp(1) / (1 + math.exp(1) + 2 * math.exp(-5)), abs=1e-4)
+    assert weighed.confidence == pytest.approx(math.exp(-0.5) / (1 + math.exp(-0.5) + 2 * math.exp(-5)), abs=1e-4)
+    no_span = StandIn({sentence: 1.0})  # no span found: the logit alone
+    alone = answer(no_span, "清水县开通了几条社区公交线路？", threshold=0.0, span_weight=0.5)
+    assert alone.confidence == pytest.approx(plain.confidence, abs=1e-4)
 
 
 def test_below_the_threshold_the_reader_refuses() -> None:

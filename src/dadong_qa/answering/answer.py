@@ -73,6 +73,8 @@ class AnswerParams:
     reader_candidates: int = Settings.reader_candidates
     reader_min_policy: float = Settings.reader_min_policy
     reader_policy_weight: float = Settings.reader_policy_weight
+    reader_span_weight: float = Settings.reader_span_weight
+    reader_span_center: float = Settings.reader_span_center
 
     @classmethod
     def of(cls, settings: Settings) -> AnswerParams:
@@ -88,6 +90,8 @@ class AnswerParams:
             settings.reader_candidates,
             settings.reader_min_policy,
             settings.reader_policy_weight,
+            settings.reader_span_weight,
+            settings.reader_span_center,
         )
 
 
@@ -214,9 +218,13 @@ class ExtractiveAnswerer:
         return taken, [c for c in ranked if c.sid not in read]
 
     def _score(self, cand: Candidate, reading: Reading) -> float:
-        """The reader's logit, with the answer policy's log-odds at `reader_policy_weight`."""
-        w = self.params.reader_policy_weight
-        return reading.logit + (w * log_odds(cand.policy) if w else 0.0)
+        """The reader's logit, with the answer policy's log-odds at `reader_policy_weight` and the
+        span head's best span score, centred, at `reader_span_weight`."""
+        p = self.params
+        score = reading.logit + (p.reader_policy_weight * log_odds(cand.policy) if p.reader_policy_weight else 0.0)
+        if p.reader_span_weight and reading.spans:
+            score += p.reader_span_weight * (reading.spans[0].score - p.reader_span_center)
+        return score
 
     def _shown(self, query: Query, sid: int) -> tuple[ReaderInput, SpelledYears]:
         """What the reader reads for a sentence (title, sentence before, sentence) and the way back
