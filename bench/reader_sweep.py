@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from dadong_qa.answering.reader import ReaderInput, listwise, log_odds  # noqa: E402
 from dadong_qa.answering.reader.read import load  # noqa: E402
+from dadong_qa.answering.short import short_answer, wants_long_spans  # noqa: E402
 
 THRESHOLDS = [round(0.05 * i, 2) for i in range(1, 20)]
 TARGET_REFUSAL = 0.90
@@ -40,7 +41,8 @@ def read(args: argparse.Namespace) -> int:
             for n, line in enumerate(Path(path).read_text("utf-8").splitlines()):
                 q = json.loads(line)
                 cands = q["candidates"][: args.top]
-                readings = reader.read([ReaderInput(q["question"], c["text"], c["before"], c["title"]) for c in cands])
+                items = [ReaderInput(q["question"], c["text"], c["before"], c["title"]) for c in cands]
+                readings = reader.read(items, long_spans=wants_long_spans(q["question"]))
                 row = {
                     "set": q["set"],
                     "why": q["why"],
@@ -49,6 +51,8 @@ def read(args: argparse.Namespace) -> int:
                         {
                             "logit": round(r.logit, 4),
                             "span": round(r.spans[0].score, 4) if r.spans else None,
+                            # a short answer of the asked kind inside the sentence (short.py)
+                            "short": short_answer(q["question"], c["text"], r.spans) is not None,
                             "policy": c["policy"],
                             "holds": c["holds"],
                         }
