@@ -72,3 +72,13 @@ def test_long_spans_lift_the_cap_and_leave_the_logits_alone(reader: Reader, monk
     long = reader.read(ITEMS, long_spans=True)
     assert min(caps) >= 96  # the whole row: any span inside the sentence
     assert [a.logit for a in capped] == [b.logit for b in long]
+
+
+def test_load_sets_the_readers_threads(reader: Reader) -> None:
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        load(str(reader.source), threads=1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

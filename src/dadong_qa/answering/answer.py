@@ -75,6 +75,7 @@ class AnswerParams:
     reader_policy_weight: float = Settings.reader_policy_weight
     reader_span_weight: float = Settings.reader_span_weight
     reader_span_center: float = Settings.reader_span_center
+    reader_threads: int = Settings.reader_threads
 
     @classmethod
     def of(cls, settings: Settings) -> AnswerParams:
@@ -92,6 +93,7 @@ class AnswerParams:
             settings.reader_policy_weight,
             settings.reader_span_weight,
             settings.reader_span_center,
+            settings.reader_threads,
         )
 
 
@@ -176,7 +178,7 @@ class ExtractiveAnswerer:
         if self._reader is None:
             from dadong_qa.answering.reader import load_reader  # torch, on the first question
 
-            self._reader = load_reader(self.params.reader_path)
+            self._reader = load_reader(self.params.reader_path, self.params.reader_threads)
         return self._reader
 
     def rank(self, retrieval: Retrieval) -> list[Candidate]:
