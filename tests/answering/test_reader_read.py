@@ -78,7 +78,7 @@ def test_load_sets_the_readers_threads(reader: Reader) -> None:
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        load(str(reader.source), threads=1)
+        assert load(str(reader.source), threads=1) is reader  # the same weights, loaded once
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)

@@ -73,13 +73,17 @@ class Reader:
         return tuple(out)
 
 
-@lru_cache(maxsize=4)
 def load(folder: str = "", threads: int = 0) -> Reader:
-    """The reader whose weights are in `folder` ("" = the shipped ones), once per process.
+    """The reader whose weights are in `folder` ("" = the shipped ones), loaded once per process.
     `threads` > 0 sets torch's intra-op threads (for the whole process: the reader is its only
     torch user at question time)."""
     if threads > 0:
         torch.set_num_threads(threads)
+    return _load(folder)
+
+
+@lru_cache(maxsize=4)
+def _load(folder: str) -> Reader:
     path = Path(folder) if folder else MODEL_DIR
     net, meta = load_reader(path)
     return Reader(net, meta, path)
