@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dadong_qa.answering.reader import ReaderInput, listwise, log_odds  # noqa: E402
+from dadong_qa.answering.reader import Blend, ReaderInput, listwise  # noqa: E402
 from dadong_qa.answering.reader.read import load  # noqa: E402
 from dadong_qa.answering.short import short_answer, wants_long_spans  # noqa: E402
 
@@ -68,7 +68,8 @@ def read(args: argparse.Namespace) -> int:
 @dataclass(frozen=True)
 class Decision:
     """How the shortlist's scores are made: the first `k` candidates, those after the first under
-    policy probability `floor` unread; score = logit + w * policy log-odds + v * (span - m)."""
+    policy probability `floor` unread; score = logit + w * policy log-odds + v * (span - m), as
+    `ask()` blends them (reader.Blend)."""
 
     k: int
     w: float
@@ -77,9 +78,7 @@ class Decision:
     floor: float = 0.0
 
     def score(self, cand: dict[str, Any]) -> float:
-        span = cand.get("span")
-        bonus = self.v * (span - self.m) if span is not None else 0.0
-        return cand["logit"] + self.w * log_odds(cand["policy"]) + bonus
+        return Blend(self.w, self.v, self.m).score(cand["logit"], cand["policy"], cand.get("span"))
 
 
 def decide(q: dict[str, Any], d: Decision) -> tuple[float, bool]:

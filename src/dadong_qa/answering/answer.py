@@ -34,7 +34,7 @@ from dadong_qa.answering.conflict import find_conflicts
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
 from dadong_qa.answering.periods import Period, describe
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
-from dadong_qa.answering.reader import ReaderInput, Reading, listwise, log_odds
+from dadong_qa.answering.reader import Blend, ReaderInput, Reading, listwise
 from dadong_qa.answering.short import short_answer, wants_long_spans
 from dadong_qa.answering.years import STATED_YEAR, SpelledYears, spell_years
 from dadong_qa.config import Settings
@@ -220,13 +220,10 @@ class ExtractiveAnswerer:
         return taken, [c for c in ranked if c.sid not in read]
 
     def _score(self, cand: Candidate, reading: Reading) -> float:
-        """The reader's logit, with the answer policy's log-odds at `reader_policy_weight` and the
-        span head's best span score, centred, at `reader_span_weight`."""
+        """The reader's logit blended with the policy's log-odds and its best span's score."""
         p = self.params
-        score = reading.logit + (p.reader_policy_weight * log_odds(cand.policy) if p.reader_policy_weight else 0.0)
-        if p.reader_span_weight and reading.spans:
-            score += p.reader_span_weight * (reading.spans[0].score - p.reader_span_center)
-        return score
+        blend = Blend(p.reader_policy_weight, p.reader_span_weight, p.reader_span_center)
+        return blend.score(reading.logit, cand.policy, reading.spans[0].score if reading.spans else None)
 
     def _shown(self, query: Query, sid: int) -> tuple[ReaderInput, SpelledYears]:
         """What the reader reads for a sentence (title, sentence before, sentence) and the way back

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dadong_qa.answering.reader.reading import (
+    Blend,
     E5Error,
     ReaderError,
     ReaderInput,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from dadong_qa.answering.reader.read import load as load_reader
 
 __all__ = [
+    "Blend",
     "E5Error",
     "Reader",
     "ReaderError",

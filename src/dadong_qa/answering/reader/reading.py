@@ -44,6 +44,23 @@ def log_odds(p: float) -> float:
 
 
 @dataclass(frozen=True)
+class Blend:
+    """What the softmax over a shortlist reads for each sentence: the reader's logit, plus
+    `policy_weight` times the answer policy's log-odds, plus `span_weight` times the best span's
+    score counted from `span_center` (nothing when the span head found no span)."""
+
+    policy_weight: float = 1.0
+    span_weight: float = 0.0
+    span_center: float = 0.0
+
+    def score(self, logit: float, policy: float, span: float | None) -> float:
+        score = logit + (self.policy_weight * log_odds(policy) if self.policy_weight else 0.0)
+        if self.span_weight and span is not None:
+            score += self.span_weight * (span - self.span_center)
+        return score
+
+
+@dataclass(frozen=True)
 class SpanGuess:
     start: int  # character offsets in the sentence
     end: int
