@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import DIM, make_store
-from dadong_qa.answering.answer import AnswerParams, ExtractiveAnswerer
+from dadong_qa.answering.answer import AnswerParams, ExtractiveAnswerer, period_scoped
 from dadong_qa.answering.evidence import FEATURES
 from dadong_qa.answering.policy import AnswerPolicy, Logistic
 from dadong_qa.answering.reader import ReaderInput, Reading, SpanGuess
@@ -185,3 +185,39 @@ def test_a_question_naming_a_year_shows_the_reader_the_year_the_article_is_in() 
     reader = StandIn({})
     answer(reader, "清水县开通了几条公交线路？", store=store)  # no year asked: the context as it is
     assert {i.sentence: i.before for i in reader.seen[0]}["开通公交线路4条。"] == "全县新建学校7所。"
+
+
+TOURISM = make_store(
+    {
+        "t": (
+            "清水县旅游",
+            "2022-12-30",
+            ["1月至8月，清水县接待游客120万人次。", "2022年全年，清水县接待游客300万人次。", "县里新修了3条旅游公路。"],
+        ),
+    }
+)
+
+
+@pytest.mark.parametrize("question", ["清水县1至8月接待游客多少人次？", "清水县1至8月接待游客人次？"])
+def test_a_question_naming_part_of_the_year_gets_that_parts_figure(question: str) -> None:
+    # The reader prefers the full year's figure; the period rule rules it out for 1至8月, with or
+    # without a question word ("…人次？" asks for the figure all the same).
+    reader = StandIn({"2022年全年，清水县接待游客300万人次。": 4.0, "1月至8月，清水县接待游客120万人次。": 2.0})
+    a = answer(reader, question, store=TOURISM)
+    assert a.answered and a.citations[0].sentence == "1月至8月，清水县接待游客120万人次。"
+
+
+@pytest.mark.parametrize(
+    ("question", "scoped"),
+    [
+        ("清水县1至8月接待游客多少人次？", True),  # a figure question naming a part of the year
+        ("清水县1至8月接待游客人次？", True),  # no question word: it asks for the period's value
+        ("清水县2022年接待游客人次？", True),
+        ("清水县接待游客人次？", False),  # no period named
+        ("为什么清水县2022年游客多？", False),  # not a factoid
+        ("清水县2022年有没有新修公路？", False),  # yes / no
+        ("清水县2022年的旅游公路叫什么名字？", False),  # asks for a name, not a figure
+    ],
+)
+def test_which_questions_must_be_answered_with_a_figure_of_their_period(question: str, scoped: bool) -> None:
+    assert period_scoped(analyze(question)) is scoped

@@ -114,6 +114,22 @@ def test_metrics_at_a_threshold():
     assert strict["refusal"] == 1.0 and strict["precision"] is None
 
 
+def test_short_answer_scores_over_the_answers_that_show_a_span():
+    """The protocol's EM / F1 count the answered answerable questions with a short span; the
+    stricter em / f1 count every answerable question, refusals and span-less answers as 0."""
+    base = {"answerable": True, "answered": True, "contains": True, "confidence": 0.9, "doc_rank": 1, "length": 9}
+    rows = [
+        {**base, "short": "36名", "em": 1.0, "f1": 1.0},
+        {**base, "short": "第36", "em": 0.0, "f1": 0.5},
+        {**base, "short": None, "em": 0.0, "f1": 0.3},  # the whole sentence shown
+        {**base, "short": "940亿元", "em": 1.0, "f1": 1.0, "confidence": 0.1},  # refused at 0.5
+    ]
+    m = at_threshold(rows, 0.5)
+    assert (m["em_short"], m["f1_short"]) == (0.5, 0.75)
+    assert (m["em"], m["f1"]) == (0.25, 0.45)
+    assert at_threshold(rows, 0.95)["em_short"] is None
+
+
 def test_eval_open_command_prints_the_metrics_and_the_curve(squad_file: Path, tmp_path: Path, capsys):
     assert main(["eval-open", str(squad_file), "--holdout", "0.34", "--workdir", str(tmp_path / "w")]) == 0
     out = capsys.readouterr().out

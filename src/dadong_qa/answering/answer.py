@@ -35,7 +35,8 @@ from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, Sen
 from dadong_qa.answering.periods import Period, describe
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
 from dadong_qa.answering.reader import Blend, ReaderInput, Reading, listwise
-from dadong_qa.answering.short import short_answer, wants_long_spans
+from dadong_qa.answering.short import YES_NO, short_answer, wants_long_spans
+from dadong_qa.answering.spans import read_question
 from dadong_qa.answering.years import STATED_YEAR, SpelledYears, spell_years
 from dadong_qa.config import Settings
 from dadong_qa.ingestion.formats import citation_source
@@ -116,6 +117,19 @@ class Candidate:
         if self.reading is None:
             return self.probability
         return 0.0 if ruled_out(self.evidence) else 1 / (1 + math.exp(-self.score))
+
+
+def period_scoped(query: Query) -> bool:
+    """Whether a sentence's figures must fit the period the question names: a figure question
+    naming one, or a factoid question with no question word at all, yes/no ones aside
+    ("大东区1至8月整车产量？" asks for that period's value; it was answered with the full year's
+    46万辆 before). 8 of DRCD's 3,493 questions and none of CMRC trial's are of the second kind."""
+    if query.period is None or not query.period.names_a_period:
+        return False
+    if query.answer_type == "quantity":
+        return True
+    asked = read_question(query.text)
+    return asked.factoid and not asked.wh and not YES_NO.search(query.text)
 
 
 def _back(reading: Reading, shown: SpelledYears) -> Reading:
@@ -250,7 +264,7 @@ class ExtractiveAnswerer:
         records = self.gatherer.gather(retrieval)
         probs = self.policy.probabilities(records)
         asked = retrieval.query.period
-        if retrieval.query.answer_type == "quantity" and asked is not None and asked.names_a_period:
+        if asked is not None and period_scoped(retrieval.query):
             probs = self._fit_periods(records, probs, asked)
         ranked = [Candidate(r, float(p), float(p)) for r, p in zip(records, probs, strict=True)]
         ranked.sort(key=lambda c: (-c.probability, c.sid))

@@ -271,6 +271,10 @@ def at_threshold(rows: list[dict[str, Any]], threshold: float) -> dict[str, floa
     unanswerable = [r for r in rows if not r["answerable"]]
     kept = [r for r in rows if r["answered"] and r["confidence"] >= threshold]
     kept_answerable = [r for r in kept if r["answerable"]]
+    # The protocol's short-answer scores (../shared/data/qa-train/README.md: "where the answer
+    # carries a short span"): over the answered answerable questions that show one. "em"/"f1"
+    # above them are stricter: every answerable question, a refusal or a missing span scoring 0.
+    spanned = [r for r in kept_answerable if r.get("short")]
     lat = sorted(r["latency_ms"] for r in rows if r.get("latency_ms") is not None)
 
     def share(n: int, d: int) -> float | None:
@@ -287,6 +291,8 @@ def at_threshold(rows: list[dict[str, Any]], threshold: float) -> dict[str, floa
         "doc_recall@5": share(sum(r["doc_rank"] is not None for r in answerable), len(answerable)),
         "em": share(round(sum(r["em"] for r in kept_answerable), 6), len(answerable)),
         "f1": share(round(sum(r["f1"] for r in kept_answerable), 6), len(answerable)),
+        "em_short": share(round(sum(r["em"] for r in spanned), 6), len(spanned)),
+        "f1_short": share(round(sum(r["f1"] for r in spanned), 6), len(spanned)),
         "mean_length": round(statistics.mean(r["length"] for r in kept), 1) if kept else None,
         "p50_ms": round(statistics.median(lat), 2) if lat else None,
     }
@@ -328,6 +334,8 @@ COLUMNS = [
     ("doc_recall@5", "docR@5"),
     ("em", "EM"),
     ("f1", "F1"),
+    ("em_short", "EM-span"),
+    ("f1_short", "F1-span"),
     ("mean_length", "len"),
     ("p50_ms", "p50ms"),
 ]
