@@ -86,6 +86,19 @@ def test_a_period_the_question_names_picks_the_figure_of_that_period(seed: QA, q
     assert a.answered and a.short == "28.2万辆" and "46万辆" not in a.citations[0].sentence
 
 
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("大东区的一般公共预算收入增长多少？", "15.2%"),  # the change asked: not the level 112.1亿元
+        ("宝马配套产业园落户了多少项目？", "37个"),  # not the 20个 of the projects put into operation
+        ("华晨宝马X5卖了多少台？", "超过2.1万台"),  # the sales, not the 7500余台 more than last year
+    ],
+)
+def test_the_short_answer_is_the_figure_asked_for(seed: QA, question: str, short: str) -> None:
+    a = seed.ask(question)
+    assert a.answered and a.short == short
+
+
 @READER_MISSES
 def test_a_rank_question_gets_a_rank(seed: QA) -> None:
     a = seed.ask("大东区在全国工业百强区排名第几？")

@@ -61,9 +61,10 @@ def answer(
     store=STORE,
     min_policy: float = 0.0,
     span_weight: float = 0.0,
+    passages: list[Passage] | None = None,
 ):
     doc_id = next(iter(store.sentences.values())).doc_id
-    passages = [Passage(text="", doc_id=doc_id, score=1.0, chunk_id=0, sentence_ids=[0, 1, 2])]
+    passages = passages or [Passage(text="", doc_id=doc_id, score=1.0, chunk_id=0, sentence_ids=[0, 1, 2])]
     retrieval = Retrieval(passages, np.ones(DIM) / 2, [], analyze(question), {})
     params = AnswerParams(
         refusal_threshold=threshold,
@@ -221,3 +222,38 @@ def test_a_question_naming_part_of_the_year_gets_that_parts_figure(question: str
 )
 def test_which_questions_must_be_answered_with_a_figure_of_their_period(question: str, scoped: bool) -> None:
     assert period_scoped(analyze(question)) is scoped
+
+
+FIGURES = make_store(
+    {
+        "f": (
+            "清水县经济",
+            "2022-12-30",
+            [
+                "2022年，清水县一般公共预算收入41.2亿元，同比增长8.5%。",
+                "华通等37个项目落户产业园，长友等20个项目投产运营。",
+                "县里新修了3条公路。",
+                "X5累计销量超过2.1万台，比去年同期多出7500余台。",
+            ],
+        ),
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "short"),
+    [
+        ("清水县一般公共预算收入增长多少？", "41.2亿元", "8.5%"),  # the change asked, not the level
+        ("清水县一般公共预算收入是多少？", "同比增长8.5%", "41.2亿元"),  # the level asked, not the change
+        ("清水县一般公共预算收入是多少？", "41.2亿元", "41.2亿元"),
+        ("产业园落户了多少项目？", "37个", "37个"),  # 37个 is of 项目落户, named word for word
+        ("多少项目投产运营？", "37个", "20个"),  # the figure of what the question names
+        ("X5卖了多少台？", "7500余台", "超过2.1万台"),  # a level asked: the one level in the unit
+        ("X5比去年同期多卖了多少台？", "7500余台", "7500余台"),  # the difference asked
+    ],
+)
+def test_the_short_figure_is_of_what_the_question_names(question: str, span: str, short: str) -> None:
+    sentence = next(s.text for s in FIGURES.sentences.values() if span in s.text)
+    passages = [Passage(text="", doc_id="f", score=1.0, chunk_id=0, sentence_ids=list(FIGURES.sentences))]
+    a = answer(StandIn({sentence: 3.0}, {sentence: span}), question, store=FIGURES, passages=passages)
+    assert a.answered and a.citations[0].sentence == sentence and a.short == short

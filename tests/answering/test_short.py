@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dadong_qa.answering.reader import SpanGuess
-from dadong_qa.answering.short import short_answer, wants_long_spans
+from dadong_qa.answering.short import as_asked, short_answer, wants_long_spans
 
 
 def guesses(sentence: str, *texts: str) -> list[SpanGuess]:
@@ -177,3 +177,31 @@ def test_short_answers_are_always_verbatim_slices(sentence: str, question: str, 
 def test_the_whole_sentence_is_no_short_answer() -> None:
     sentence = "因为果子甜，游客多。"
     assert short_answer("为什么游客多？", sentence, guesses(sentence, "因为果子甜，游客多。")) is None
+
+
+@pytest.mark.parametrize(
+    ("figure", "question", "shown"),
+    [
+        ("同比增长15.2%", "一般公共预算收入增长多少？", "15.2%"),
+        ("同比增加23个", "项目增加了多少？", "23个"),
+        ("同比增长15.2%", "一般公共预算收入的增速是多少？", "同比增长15.2%"),  # the question says no change word
+        ("112.1亿元", "一般公共预算收入增长多少？", "112.1亿元"),
+    ],
+)
+def test_a_figure_leaves_out_the_change_words_the_question_says(figure: str, question: str, shown: str) -> None:
+    assert as_asked(figure, question) == shown
+
+
+@pytest.mark.parametrize(
+    ("guess", "expected"),
+    [
+        ("“振兴新突破、我要当先锋", "“振兴新突破、我要当先锋”"),  # the closing quote comes next: taken in
+        ("振兴新突破、我要当先锋”", "“振兴新突破、我要当先锋”"),
+        ("“振兴新突破", "振兴新突破"),  # the partner is further on: the lone mark left out
+        ("《大东区实施方案", "《大东区实施方案》"),  # a title is given whole
+    ],
+)
+def test_quotes_and_title_marks_come_in_pairs(guess: str, expected: str) -> None:
+    sentence = "以“振兴新突破、我要当先锋”的奋进之势，出台《大东区实施方案》。"
+    found = short_answer("大东区的口号是什么？", sentence, guesses(sentence, guess))
+    assert found is not None and found.text == expected

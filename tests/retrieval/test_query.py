@@ -76,3 +76,5 @@ def test_an_estimate_is_neither_plan_nor_outcome_by_its_wording():
 def test_a_change_is_asked_apart_from_a_level():
     assert parse("大东区2022年地区生产总值增长了多少？").asks_change
     assert not parse("大东区2022年地区生产总值是多少？").asks_change
+    assert parse("X5比去年同期多卖了多少台？").asks_change  # a comparison with an earlier time
+    assert not parse("X5的销量比例是多少？").asks_change

@@ -35,8 +35,8 @@ from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, Sen
 from dadong_qa.answering.periods import Period, describe
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
 from dadong_qa.answering.reader import Blend, ReaderInput, Reading, listwise
-from dadong_qa.answering.short import YES_NO, short_answer, wants_long_spans
-from dadong_qa.answering.spans import read_question
+from dadong_qa.answering.short import YES_NO, as_asked, short_answer, wants_long_spans
+from dadong_qa.answering.spans import content_words, read_question
 from dadong_qa.answering.years import STATED_YEAR, SpelledYears, spell_years
 from dadong_qa.config import Settings
 from dadong_qa.ingestion.formats import citation_source
@@ -117,6 +117,12 @@ class Candidate:
         if self.reading is None:
             return self.probability
         return 0.0 if ruled_out(self.evidence) else 1 / (1 + math.exp(-self.score))
+
+
+def names(question: str, quantity: str) -> bool:
+    """The question names the quantity: as written, or word for word ("宝马配套产业园落户了多少项目"
+    names 37个's "项目落户", so the span head's 37个 is not swapped for the 20个 of "项目投产")."""
+    return quantity in question or content_words(quantity) <= content_words(question)
 
 
 def period_scoped(query: Query) -> bool:
@@ -345,15 +351,23 @@ class ExtractiveAnswerer:
     def _named_figure(self, query: Query, sid: int, short: str | None) -> str | None:
         """The figure of the quantity the question names, when the short span is a figure of
         another one ("刑事、治安警情分别下降50.3%、22.2%" answers "治安警情下降了多少" with 22.2%),
-        or its growth rate when the question asks for the level ("…总值是多少": 320亿元, not 5%)."""
-        found = [f.figure for f in self.figures.figures(sid)]
+        its level when the question asks for the level ("…总值是多少": 320亿元, not 5%; with no
+        quantity named, the one level in the change's unit), and its change when the question asks
+        for the change ("一般公共预算收入增长多少": 15.2%, not 112.1亿元)."""
         sourced = self.figures.of_span(sid, short)
         mine = sourced.figure if sourced is not None else None
         question, change = query.text, query.asks_change  # "…总值是多少" asks the level, not its growth
-        if mine is None or ((not mine.quantity or mine.quantity in question) and (change or not mine.growth)):
-            return short  # not a figure (a name, a title): nothing to compare; or the figure asked for
-        named = [f for f in found if f.quantity and f.quantity in question and (change or not f.growth)]
-        return named[0].text if len({f.text for f in named}) == 1 else short
+        if mine is None or short not in mine.text:
+            return short  # not a figure (a name, a title, a clause holding one): nothing to compare
+        if (not mine.quantity or names(question, mine.quantity)) and mine.growth == change:
+            return short  # the figure asked for
+        found = [f.figure for f in self.figures.figures(sid)]
+        named = [f for f in found if f.quantity and names(question, f.quantity) and f.growth == change]
+        if change and not mine.growth and named:  # "…收入增长多少": any change of it over its level
+            return as_asked(named[0].text, question)
+        if not named and mine.growth and not change:  # "X5卖了多少台": 超过2.1万台, not "多出7500余台"
+            named = [f for f in found if not f.growth and f.base_unit == mine.base_unit]
+        return as_asked(named[0].text, question) if len({f.text for f in named}) == 1 else short
 
     def _period(self, sid: int, short: str | None) -> str | None:
         """The period of the sentence's figure that is the short answer (else its first figure)."""

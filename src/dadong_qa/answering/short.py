@@ -165,11 +165,23 @@ def _figure(question: str, sentence: str, start: int, end: int, score: float) ->
             continue
         if not duration and DATE_UNIT.search(m.group()):
             continue
-        verb = CHANGE_VERB.search(m.group("change") or "")
-        a, b = _trimmed(sentence, m.start("qual") if verb and verb.group() in question else m.start(), m.end())
+        a, b = _trimmed(sentence, _figure_start(m, question), m.end())
         found.append(ShortAnswer(sentence[a:b], a, b, "figure", score))
     unit = read_question(question).asked_unit
     return next((f for f in found if unit and f.text.endswith(unit)), found[0] if found else None)
+
+
+def _figure_start(m: re.Match[str], question: str) -> int:
+    """Where a figure's short answer starts: after the change words when the question says them."""
+    verb = CHANGE_VERB.search(m.group("change") or "")
+    return m.start("qual") if verb and verb.group() in question else m.start()
+
+
+def as_asked(figure: str, question: str) -> str:
+    """A figure as a short answer shows it, the change words the question says left out
+    ("…增长多少": "同比增长15.2%" -> "15.2%")."""
+    m = NUMBER.match(figure)
+    return figure[_figure_start(m, question) :] if m else figure
 
 
 def _whole_numerals(sentence: str, start: int, end: int) -> tuple[int, int]:
@@ -182,12 +194,34 @@ def _whole_numerals(sentence: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+PAIRED = {"《": "》", "“": "”", "「": "」"}  # opening mark -> closing mark
+OPENER = {close: open_ for open_, close in PAIRED.items()}
+
+
 def _trimmed(sentence: str, start: int, end: int) -> tuple[int, int]:
-    """Without punctuation or spaces at either end ("，46万辆。" -> "46万辆"); 《》 stay."""
-    while start < end and PUNCT.fullmatch(sentence[start]) and sentence[start] not in "《“「":
+    """Without punctuation or spaces at either end ("，46万辆。" -> "46万辆"); 《》 and quotes stay,
+    in pairs (`_paired`)."""
+    while start < end and PUNCT.fullmatch(sentence[start]) and sentence[start] not in PAIRED:
         start += 1
-    while end > start and PUNCT.fullmatch(sentence[end - 1]) and sentence[end - 1] not in "》”」":
+    while end > start and PUNCT.fullmatch(sentence[end - 1]) and sentence[end - 1] not in OPENER:
         end -= 1
+    return _paired(sentence, start, end)
+
+
+def _paired(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """A mark at either end whose partner the span cuts off: the partner taken in when it is the
+    next character of the sentence, else the mark left out ("“振兴新突破、我要当先锋" ->
+    "“振兴新突破、我要当先锋”")."""
+    if start < end and sentence[start] in PAIRED and PAIRED[sentence[start]] not in sentence[start + 1 : end]:
+        if end < len(sentence) and sentence[end] == PAIRED[sentence[start]]:
+            end += 1
+        else:
+            start += 1
+    if start < end and sentence[end - 1] in OPENER and OPENER[sentence[end - 1]] not in sentence[start : end - 1]:
+        if start > 0 and sentence[start - 1] == OPENER[sentence[end - 1]]:
+            start -= 1
+        else:
+            end -= 1
     return start, end
 
 
