@@ -78,3 +78,15 @@ def test_a_change_is_asked_apart_from_a_level():
     assert not parse("大东区2022年地区生产总值是多少？").asks_change
     assert parse("X5比去年同期多卖了多少台？").asks_change  # a comparison with an earlier time
     assert not parse("X5的销量比例是多少？").asks_change
+
+
+@pytest.mark.parametrize(
+    "question", ["大东区前八个月整车产量是多少？", "大东区1至8月整车产量是多少？", "大东区第三季度整车产量是多少？"]
+)
+def test_the_part_of_the_year_a_question_names_is_no_content_term(question: str):
+    q = parse(question)
+    assert q.terms == ["大东区", "整车", "产量"] and q.period is not None and q.period.months is not None
+
+
+def test_a_month_alone_stays_in_the_terms():
+    assert "五月" in parse("五月艾是什么植物？").terms  # a name, not a period

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import jieba.posseg as pseg
 
-from dadong_qa.answering.periods import Period, question_period
+from dadong_qa.answering.periods import Period, question_period, time_spans
 from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
 from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, normalize
 
@@ -121,7 +121,7 @@ class Query:
 def parse(question: str) -> Query:
     """Everything answering and retrieval read from the question, without the corpus."""
     norm = normalize(question)
-    terms, names = _terms(norm)
+    terms, names = _terms(_without_periods(norm))
     plan, done = bool(_ASKS_PLAN.search(question)), bool(_ASKS_DONE.search(question))
     left, right = _slot(norm)
     return Query(
@@ -147,6 +147,19 @@ def parse_question(question: str) -> tuple[list[str], set[str]]:
     """(content terms, explicit years) of a question."""
     q = parse(question)
     return q.terms, q.years
+
+
+# Parts of a year a question names whose words are no content ("前八个月" read as 前 + 八个 matched
+# nothing and got 前行, 一批 as expansions); a month alone stays ("五月艾" is a plant).
+_PERIOD_PARTS = ("half", "full", "qcum", "q", "m1", "first")
+
+
+def _without_periods(norm: str) -> str:
+    """The question with the parts of a year it names blanked out (they say when, not what)."""
+    for m in reversed(time_spans(norm)):
+        if any(m.group(g) for g in _PERIOD_PARTS):
+            norm = norm[: m.start()] + " " + norm[m.end() :]
+    return norm
 
 
 def _terms(norm: str) -> tuple[list[str], set[str]]:
