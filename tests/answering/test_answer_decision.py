@@ -257,3 +257,18 @@ def test_the_short_figure_is_of_what_the_question_names(question: str, span: str
     passages = [Passage(text="", doc_id="f", score=1.0, chunk_id=0, sentence_ids=list(FIGURES.sentences))]
     a = answer(StandIn({sentence: 3.0}, {sentence: span}), question, store=FIGURES, passages=passages)
     assert a.answered and a.citations[0].sentence == sentence and a.short == short
+
+
+def test_a_figure_the_question_states_never_replaces_the_short_answer() -> None:
+    store = make_store(
+        {
+            "e": (
+                "欧洲国家杯",
+                "",
+                ["第2届欧洲国家杯于1964年举办，参加预赛的国家增至29个成员国。", "决赛在马德里举行。", "西班牙夺冠。"],
+            )
+        }
+    )
+    sentence = "第2届欧洲国家杯于1964年举办，参加预赛的国家增至29个成员国。"
+    a = answer(StandIn({sentence: 3.0}, {sentence: "29个"}), "参加第2届欧洲国家杯的国家多达几个会员国？", store=store)
+    assert a.answered and a.short == "29个"

@@ -121,7 +121,8 @@ class Candidate:
 
 def names(question: str, quantity: str) -> bool:
     """The question names the quantity: as written, or word for word ("宝马配套产业园落户了多少项目"
-    names 37个's "项目落户", so the span head's 37个 is not swapped for the 20个 of "项目投产")."""
+    names 37个's "项目落户", so the span head's 37个 stays and is not swapped for the 20个 of
+    "项目投产")."""
     return quantity in question or content_words(quantity) <= content_words(question)
 
 
@@ -361,8 +362,11 @@ class ExtractiveAnswerer:
             return short  # not a figure (a name, a title, a clause holding one): nothing to compare
         if (not mine.quantity or names(question, mine.quantity)) and mine.growth == change:
             return short  # the figure asked for
-        found = [f.figure for f in self.figures.figures(sid)]
-        named = [f for f in found if f.quantity and names(question, f.quantity) and f.growth == change]
+        # Another figure takes its place only when the question names its quantity as written (a
+        # looser reading swapped "增至29个成员国" for the "第2届" of "参加第2届欧洲国家杯的国家多达
+        # 几个会员国"), and never one the question itself states.
+        found = [f.figure for f in self.figures.figures(sid) if f.figure.text not in question]
+        named = [f for f in found if f.quantity and f.quantity in question and f.growth == change]
         if change and not mine.growth and named:  # "…收入增长多少": any change of it over its level
             return as_asked(named[0].text, question)
         if not named and mine.growth and not change:  # "X5卖了多少台": 超过2.1万台, not "多出7500余台"
