@@ -105,6 +105,12 @@ def test_a_rank_question_gets_a_rank(seed: QA) -> None:
     assert a.answered and a.short == "36名"
 
 
+def test_an_abbreviation_is_read_as_the_article_writes_it(grown: QA) -> None:
+    # The half-year report writes 地区生产总值; the question says GDP (refused at p 0.00 before).
+    a = grown.ask("大东区2023年上半年GDP是多少？")
+    assert a.answered and a.short == "480.6亿元"
+
+
 @READER_MISSES
 def test_added_articles_do_not_turn_an_answer_into_a_refusal(grown: QA) -> None:
     a = grown.ask("大东区2022年地区生产总值是多少？")

@@ -205,3 +205,9 @@ def test_quotes_and_title_marks_come_in_pairs(guess: str, expected: str) -> None
     sentence = "以“振兴新突破、我要当先锋”的奋进之势，出台《大东区实施方案》。"
     found = short_answer("大东区的口号是什么？", sentence, guesses(sentence, guess))
     assert found is not None and found.text == expected
+
+
+def test_a_time_of_day_does_not_end_the_clause_that_says_yes_or_no() -> None:
+    sentence = "示例县博物馆每周二至周日9:00-17:00开放，每周一闭馆。"
+    found = short_answer("博物馆周日开放吗？", sentence, ())
+    assert found is not None and found.text == "示例县博物馆每周二至周日9:00-17:00开放"

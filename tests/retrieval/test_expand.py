@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from dadong_qa.retrieval.expand import analyze, neighbour_credit
+import pytest
+
+from dadong_qa.retrieval.expand import analyze, as_written, neighbour_credit
 from dadong_qa.retrieval.query import parse_question
 from dadong_qa.retrieval.thesaurus import Thesaurus
 
@@ -35,3 +37,23 @@ def test_neighbour_credit_grows_with_similarity():
 def test_neighbours_are_used_when_given():
     q = analyze("孩子放学", known=lambda w: False, neighbours=lambda ts: [[("课后", 0.8)] for _ in ts])
     assert ("课后", neighbour_credit(0.8)) in q.expansions["放学"]
+
+
+def test_a_latin_abbreviation_gets_the_chinese_names_the_articles_use():
+    known = {"生产总值", "清水县"}.__contains__
+    q = analyze("清水县GDP是多少？", known=known)
+    assert q.expansions == {"gdp": [("生产总值", 0.7)]} and q.unmatched == []
+    assert analyze("清水县XYZ是多少？", known=known).unmatched == ["xyz"]  # no name known: nothing to match
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "shown"),
+    [
+        ("清水县GDP是多少？", "全县实现地区生产总值320亿元。", "清水县地区生产总值是多少？"),
+        ("清水县gdp是多少？", "全县生产总值320亿元。", "清水县生产总值是多少？"),  # the name the sentence writes
+        ("清水县GDP是多少？", "全县经济平稳。", "清水县GDP是多少？"),  # the sentence names it not: as asked
+        ("清水县X5销量？", "X5销量2万台。", "清水县X5销量？"),  # not an abbreviation
+    ],
+)
+def test_the_reader_reads_an_abbreviation_as_the_sentence_writes_it(question: str, sentence: str, shown: str):
+    assert as_written(question, sentence) == shown

@@ -40,6 +40,7 @@ from dadong_qa.answering.spans import content_words, read_question
 from dadong_qa.answering.years import STATED_YEAR, SpelledYears, spell_years
 from dadong_qa.config import Settings
 from dadong_qa.ingestion.formats import citation_source
+from dadong_qa.retrieval.expand import as_written
 from dadong_qa.retrieval.query import Query
 from dadong_qa.retrieval.retrieve import Retrieval
 from dadong_qa.schema import Answer, Citation, Claim, Conflict
@@ -248,9 +249,10 @@ class ExtractiveAnswerer:
 
     def _shown(self, query: Query, sid: int) -> tuple[ReaderInput, SpelledYears]:
         """What the reader reads for a sentence (title, sentence before, sentence) and the way back
-        to the verbatim sentence. For a question that names a year, relative years are written as
-        the article's date makes them; a question's own 去年 stays matched to the sentence's (the
-        news reader's "last year" is the article's)."""
+        to the verbatim sentence. The question's Latin abbreviations are written as the sentence
+        writes them ("GDP" as 地区生产总值). For a question that names a year, relative years are
+        written as the article's date makes them; a question's own 去年 stays matched to the
+        sentence's (the news reader's "last year" is the article's)."""
         sentence = self.store.sentences[sid]
         doc = self.store.doc_meta(sentence.doc_id)
         spelled = spell_years(sentence.text, int(doc.date[:4]) if doc.date and query.years else None)
@@ -264,7 +266,7 @@ class ExtractiveAnswerer:
         year = self.figures.context_year(sid) if query.years else None
         if year is not None and not STATED_YEAR.search(spelled.text + before):
             before = f"{year}年，{before}"
-        return ReaderInput(query.text, spelled.text, before, doc.title), spelled
+        return ReaderInput(as_written(query.text, spelled.text), spelled.text, before, doc.title), spelled
 
     def rank_by_policy(self, retrieval: Retrieval) -> list[Candidate]:
         """Candidate sentences ordered by the answer policy's probability."""

