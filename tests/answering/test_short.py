@@ -106,6 +106,8 @@ def test_a_time_no_date_pattern_reads_is_kept_as_guessed() -> None:
         ("巴黎第四区面积为1.601 km²。", "面积是多少？", "1.601", "1.601 km²"),  # a Latin unit
         ("新纪录为3分33秒62。", "新纪录是多少？", "3分", "3分33秒62"),  # a time in parts
         ("44个县遭灾，死亡多达89万人。", "灾难造成多少人死亡？", "44个县遭灾，死亡多达89万人", "多达89万人"),
+        ("汽车产业产值达1730亿元。", "汽车产业产值是多少？", "达1730亿元", "1730亿元"),  # 达 bounds nothing
+        ("整车产量超46万辆。", "整车产量是多少？", "46万辆", "超46万辆"),  # 超 does
     ],
 )
 def test_a_figure_is_read_whole(sentence: str, question: str, guess: str, expected: str) -> None:

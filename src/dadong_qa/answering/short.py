@@ -171,10 +171,17 @@ def _figure(question: str, sentence: str, start: int, end: int, score: float) ->
     return next((f for f in found if unit and f.text.endswith(unit)), found[0] if found else None)
 
 
+# Qualifiers that bound nothing ("达1730亿元" is 1730亿元): left out of a short answer; 约, 超, 近 ...
+# stay. On the gold sentences of CMRC trial and DRCD (800 each) 5 answers changed, DRCD EM +0.001.
+PLAIN_QUALIFIERS = frozenset({"达到", "达", "共"})
+
+
 def _figure_start(m: re.Match[str], question: str) -> int:
-    """Where a figure's short answer starts: after the change words when the question says them."""
+    """Where a figure's short answer starts: after the change words when the question says them,
+    and after a qualifier that bounds nothing."""
     verb = CHANGE_VERB.search(m.group("change") or "")
-    return m.start("qual") if verb and verb.group() in question else m.start()
+    start = m.start("qual") if verb and verb.group() in question else m.start()
+    return m.end("qual") if start == m.start("qual") and m.group("qual") in PLAIN_QUALIFIERS else start
 
 
 def as_asked(figure: str, question: str) -> str:
