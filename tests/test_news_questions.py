@@ -80,7 +80,9 @@ def test_the_gdp_is_answered_however_it_is_named(seed: QA, question: str) -> Non
     assert a.answered and "940亿元" in a.citations[0].sentence and a.short == "940亿元"
 
 
-@pytest.mark.parametrize("question", ["大东区1至8月整车产量是多少？", "大东区1至8月整车产量？"])
+@pytest.mark.parametrize(
+    "question", ["大东区1至8月整车产量是多少？", "大东区1至8月整车产量？", "大东区前八个月整车产量是多少？"]
+)
 def test_a_period_the_question_names_picks_the_figure_of_that_period(seed: QA, question: str) -> None:
     a = seed.ask(question)
     assert a.answered and a.short == "28.2万辆" and "46万辆" not in a.citations[0].sentence

@@ -272,3 +272,15 @@ def test_a_figure_the_question_states_never_replaces_the_short_answer() -> None:
     sentence = "第2届欧洲国家杯于1964年举办，参加预赛的国家增至29个成员国。"
     a = answer(StandIn({sentence: 3.0}, {sentence: "29个"}), "参加第2届欧洲国家杯的国家多达几个会员国？", store=store)
     assert a.answered and a.short == "29个"
+
+
+def test_the_reader_reads_the_question_in_the_sentences_words() -> None:
+    # "前八个月" as the sentence writes the same months; "GDP" as the sentence names it.
+    reader = StandIn({})
+    answer(reader, "清水县前八个月接待游客多少人次？", store=TOURISM)
+    asked = {i.sentence: i.question for i in reader.seen[0]}
+    assert asked["1月至8月，清水县接待游客120万人次。"] == "清水县1月至8月接待游客多少人次？"
+    assert asked["县里新修了3条旅游公路。"] == "清水县前八个月接待游客多少人次？"
+    reader = StandIn({})
+    answer(reader, "清水县GDP是多少？", store=FIGURES)
+    assert {i.question for i in reader.seen[0]} == {"清水县GDP是多少？"}  # no sentence names it otherwise

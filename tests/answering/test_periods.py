@@ -12,6 +12,7 @@ from dadong_qa.answering.periods import (
     context_years,
     describe,
     matches,
+    months_as_written,
     question_period,
     same_period,
 )
@@ -209,3 +210,18 @@ def test_a_part_of_the_year_without_a_year_is_the_articles_year():
     assert f.period == Period(None, (1, 8))
     assert question_period("上半年的产值是多少？") == Period(None, (1, 6))
     assert question_period("上半年的产值是多少？", today_year=2023) == Period(2023, (1, 6))
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "shown"),
+    [
+        ("大东区前八个月整车产量是多少？", "1月至8月,实现整车生产28.2万辆", "大东区1月至8月整车产量是多少？"),
+        ("上半年产值多少？", "1-6月产值480亿元", "1-6月产值多少？"),
+        ("前三季度产值多少？", "1至8月产值300亿元", "前三季度产值多少？"),  # other months: as asked
+        ("1至8月产量多少？", "1月至8月产量28.2万辆", "1至8月产量多少？"),  # the same numbers: as asked
+        ("五月艾是什么？", "五月艾又名野艾蒿", "五月艾是什么？"),  # a month alone is no period
+        ("2022年产值多少？", "去年产值480亿元", "2022年产值多少？"),  # years: spell_years' job
+    ],
+)
+def test_a_part_of_the_year_is_shown_as_the_sentence_writes_the_same_months(question: str, text: str, shown: str):
+    assert months_as_written(question, text) == shown

@@ -32,7 +32,7 @@ import numpy as np
 from dadong_qa.answering.conflict import Conflict as FigureConflict
 from dadong_qa.answering.conflict import find_conflicts
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
-from dadong_qa.answering.periods import Period, describe
+from dadong_qa.answering.periods import Period, describe, months_as_written
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
 from dadong_qa.answering.reader import Blend, ReaderInput, Reading, listwise
 from dadong_qa.answering.short import YES_NO, as_asked, short_answer, wants_long_spans
@@ -249,10 +249,11 @@ class ExtractiveAnswerer:
 
     def _shown(self, query: Query, sid: int) -> tuple[ReaderInput, SpelledYears]:
         """What the reader reads for a sentence (title, sentence before, sentence) and the way back
-        to the verbatim sentence. The question's Latin abbreviations are written as the sentence
-        writes them ("GDP" as 地区生产总值). For a question that names a year, relative years are
-        written as the article's date makes them; a question's own 去年 stays matched to the
-        sentence's (the news reader's "last year" is the article's)."""
+        to the verbatim sentence. The question's Latin abbreviations and parts of a year are
+        written as the sentence writes them ("GDP" as 地区生产总值, "前八个月" as "1月至8月"). For a
+        question that names a year, relative years are written as the article's date makes them;
+        a question's own 去年 stays matched to the sentence's (the news reader's "last year" is
+        the article's)."""
         sentence = self.store.sentences[sid]
         doc = self.store.doc_meta(sentence.doc_id)
         spelled = spell_years(sentence.text, int(doc.date[:4]) if doc.date and query.years else None)
@@ -266,7 +267,8 @@ class ExtractiveAnswerer:
         year = self.figures.context_year(sid) if query.years else None
         if year is not None and not STATED_YEAR.search(spelled.text + before):
             before = f"{year}年，{before}"
-        return ReaderInput(as_written(query.text, spelled.text), spelled.text, before, doc.title), spelled
+        question = months_as_written(as_written(query.text, spelled.text), spelled.text)
+        return ReaderInput(question, spelled.text, before, doc.title), spelled
 
     def rank_by_policy(self, retrieval: Retrieval) -> list[Candidate]:
         """Candidate sentences ordered by the answer policy's probability."""

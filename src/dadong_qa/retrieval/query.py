@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import jieba.posseg as pseg
 
-from dadong_qa.answering.periods import Period, question_period, time_spans
+from dadong_qa.answering.periods import PERIOD_PARTS, Period, question_period, time_spans
 from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
 from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, normalize
 
@@ -149,15 +149,14 @@ def parse_question(question: str) -> tuple[list[str], set[str]]:
     return q.terms, q.years
 
 
-# Parts of a year a question names whose words are no content ("前八个月" read as 前 + 八个 matched
+# Parts of a year a question names are no content words ("前八个月" read as 前 + 八个 matched
 # nothing and got 前行, 一批 as expansions); a month alone stays ("五月艾" is a plant).
-_PERIOD_PARTS = ("half", "full", "qcum", "q", "m1", "first")
 
 
 def _without_periods(norm: str) -> str:
     """The question with the parts of a year it names blanked out (they say when, not what)."""
     for m in reversed(time_spans(norm)):
-        if any(m.group(g) for g in _PERIOD_PARTS):
+        if any(m.group(g) for g in PERIOD_PARTS):
             norm = norm[: m.start()] + " " + norm[m.end() :]
     return norm
 
