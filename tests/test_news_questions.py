@@ -111,6 +111,13 @@ def test_an_abbreviation_is_read_as_the_article_writes_it(grown: QA) -> None:
     # The half-year report writes 地区生产总值; the question says GDP (refused at p 0.00 before).
     a = grown.ask("大东区2023年上半年GDP是多少？")
     assert a.answered and a.short == "480.6亿元"
+    a = grown.ask("大东区2023年上半年GDP增长了多少？")  # its change, though GDP is not 地区生产总值 verbatim
+    assert a.answered and a.short == "5.8%"
+
+
+def test_a_day_of_the_week_question_gets_the_day(grown: QA) -> None:
+    a = grown.ask("博物馆每周几闭馆？")
+    assert a.answered and a.short == "每周一"
 
 
 @READER_MISSES

@@ -244,6 +244,7 @@ FIGURES = make_store(
     ("question", "span", "short"),
     [
         ("清水县一般公共预算收入增长多少？", "41.2亿元", "8.5%"),  # the change asked, not the level
+        ("清水县财政收入增长多少？", "41.2亿元", "8.5%"),  # named otherwise: the change of the span's quantity
         ("清水县一般公共预算收入是多少？", "同比增长8.5%", "41.2亿元"),  # the level asked, not the change
         ("清水县一般公共预算收入是多少？", "41.2亿元", "41.2亿元"),
         ("产业园落户了多少项目？", "37个", "37个"),  # 37个 is of 项目落户, named word for word

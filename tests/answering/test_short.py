@@ -213,3 +213,24 @@ def test_a_time_of_day_does_not_end_the_clause_that_says_yes_or_no() -> None:
     sentence = "示例县博物馆每周二至周日9:00-17:00开放，每周一闭馆。"
     found = short_answer("博物馆周日开放吗？", sentence, ())
     assert found is not None and found.text == "示例县博物馆每周二至周日9:00-17:00开放"
+
+
+@pytest.mark.parametrize(
+    ("question", "guess", "expected"),
+    [
+        ("博物馆每周几闭馆？", "一", "每周一"),  # the day, not the numeral
+        ("博物馆星期几开放？", "二", "每周二至周日"),  # a run of days is one answer
+    ],
+)
+def test_a_day_of_the_week_question_gets_the_day(question: str, guess: str, expected: str) -> None:
+    sentence = "示例县博物馆每周二至周日9:00-17:00开放，每周一闭馆。"
+    at = sentence.index("周" + guess) + 1
+    found = short_answer(question, sentence, (SpanGuess(at, at + len(guess), 5.0),))
+    assert found is not None and found.text == expected
+
+
+def test_a_day_of_the_week_is_cut_from_a_guess_that_runs_on() -> None:
+    sentence = "示例县博物馆每周二至周日9:00-17:00开放，每周一闭馆，法定节假日照常开放。"
+    at = sentence.index("一闭馆")
+    found = short_answer("博物馆每周几闭馆？", sentence, (SpanGuess(at, len(sentence) - 1, 5.0),))
+    assert found is not None and found.text == "每周一"

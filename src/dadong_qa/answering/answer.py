@@ -371,8 +371,10 @@ class ExtractiveAnswerer:
         # 几个会员国"), and never one the question itself states.
         found = [f.figure for f in self.figures.figures(sid) if f.figure.text not in question]
         named = [f for f in found if f.quantity and f.quantity in question and f.growth == change]
-        if change and not mine.growth and named:  # "…收入增长多少": any change of it over its level
-            return as_asked(named[0].text, question)
+        if change and not mine.growth:  # "…收入增长多少": a change of it over its level
+            # "GDP增长了多少" names 地区生产总值 in other letters: the change of the span's quantity.
+            named = named or [f for f in found if f.growth and mine.quantity and f.quantity == mine.quantity]
+            return as_asked(named[0].text, question) if named else short
         if not named and mine.growth and not change:  # "X5卖了多少台": 超过2.1万台, not "多出7500余台"
             named = [f for f in found if not f.growth and f.base_unit == mine.base_unit]
         return as_asked(named[0].text, question) if len({f.text for f in named}) == 1 else short

@@ -40,6 +40,10 @@ from dadong_qa.answering.spans import (
 from dadong_qa.text import normalize
 
 RANK_QUESTION = re.compile(r"排名|排第|第几|名次|位列|列第")
+# "周几闭馆": a day of the week, not a count ("一" of 周一); a run of days is one answer.
+WEEKDAY_QUESTION = re.compile(r"(?:周|星期|礼拜)几")
+_DAY = r"(?:周|星期|礼拜)[一二三四五六日天1-7]"
+WEEKDAY = re.compile(rf"每?{_DAY}(?:\s*[至到\-~～—]\s*{_DAY})?")
 RANK = re.compile(r"第?[\d一二三四五六七八九十百千]+[名位]|第[\d一二三四五六七八九十百千]+")
 # What stands between two ranks when one became the other ("第49名跃升至第36名", "由第5位降到第8位"):
 # the rank asked about is the one reached.
@@ -61,7 +65,7 @@ class ShortAnswer:
     text: str
     start: int
     end: int
-    kind: str  # "figure", "rank", "date", "title", "clause" (yes/no) or "span"
+    kind: str  # "figure", "rank", "weekday", "date", "title", "clause" (yes/no) or "span"
     score: float  # the span head's start + end logit (0 for a yes/no clause)
 
 
@@ -111,6 +115,8 @@ def _of_kind(answer_type: str, question: str, sentence: str, guess: SpanGuess) -
         return None
     if RANK_QUESTION.search(question):
         return _rank(sentence, start, end, guess.score)
+    if WEEKDAY_QUESTION.search(question):
+        return _weekdays(sentence, start, end, guess.score)
     if answer_type == "number":
         return _figure(question, sentence, start, end, guess.score)
     if answer_type == "date":
@@ -135,6 +141,14 @@ def _rank(sentence: str, start: int, end: int, score: float) -> ShortAnswer | No
         return found
     reached = hits[-1]
     return ShortAnswer(reached.group(), reached.start(), reached.end(), "rank", score)
+
+
+def _weekdays(sentence: str, start: int, end: int, score: float) -> ShortAnswer | None:
+    """The days of the week the guess overlaps, and nothing else it runs on to."""
+    hits = [m for m in WEEKDAY.finditer(sentence) if m.start() < end and start < m.end()]
+    if not hits:
+        return None
+    return ShortAnswer(sentence[hits[0].start() : hits[-1].end()], hits[0].start(), hits[-1].end(), "weekday", score)
 
 
 def _widened(
