@@ -76,3 +76,12 @@ def test_a_single_month_alone_is_no_period_question():
     assert not Period(None, (5, 5)).names_a_period
     assert Period(None, (1, 8)).names_a_period and Period(2022).names_a_period
     assert _reader().period_fit(1, question_period("五月艾生长的地区海拔约是多少米？")) == "none"
+
+
+def test_the_short_answer_becomes_the_figure_the_question_asks_for():
+    reader = _reader()  # sentence 1: "地区生产总值940亿元，同比增长6%。"
+    assert reader.asked_figure("甲区地区生产总值是多少？", False, 1, "同比增长6%") == "940亿元"  # the level
+    assert reader.asked_figure("甲区地区生产总值增长多少？", True, 1, "940亿元") == "6%"  # the change
+    assert reader.asked_figure("甲区GDP增长多少？", True, 1, "940亿元") == "6%"  # of the span's quantity
+    assert reader.asked_figure("甲区地区生产总值是多少？", False, 1, "940亿元") == "940亿元"
+    assert reader.asked_figure("甲区经济怎么样？", False, 0, "稳中有进") == "稳中有进"  # no figure: as it is

@@ -35,8 +35,8 @@ from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, Sen
 from dadong_qa.answering.periods import Period, describe, months_as_written
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
 from dadong_qa.answering.reader import Blend, ReaderInput, Reading, listwise
-from dadong_qa.answering.short import YES_NO, as_asked, short_answer, wants_long_spans
-from dadong_qa.answering.spans import content_words, read_question
+from dadong_qa.answering.short import YES_NO, short_answer, wants_long_spans
+from dadong_qa.answering.spans import read_question
 from dadong_qa.answering.years import STATED_YEAR, SpelledYears, spell_years
 from dadong_qa.config import Settings
 from dadong_qa.ingestion.formats import citation_source
@@ -118,13 +118,6 @@ class Candidate:
         if self.reading is None:
             return self.probability
         return 0.0 if ruled_out(self.evidence) else 1 / (1 + math.exp(-self.score))
-
-
-def names(question: str, quantity: str) -> bool:
-    """The question names the quantity: as written, or word for word ("宝马配套产业园落户了多少项目"
-    names 37个's "项目落户", so the span head's 37个 stays and is not swapped for the 20个 of
-    "项目投产")."""
-    return quantity in question or content_words(quantity) <= content_words(question)
 
 
 def period_scoped(query: Query) -> bool:
@@ -353,32 +346,6 @@ class ExtractiveAnswerer:
                 return FoundConflict(cand, found[0])
         return None
 
-    def _named_figure(self, query: Query, sid: int, short: str | None) -> str | None:
-        """The figure of the quantity the question names, when the short span is a figure of
-        another one ("刑事、治安警情分别下降50.3%、22.2%" answers "治安警情下降了多少" with 22.2%),
-        its level when the question asks for the level ("…总值是多少": 320亿元, not 5%; with no
-        quantity named, the one level in the change's unit), and its change when the question asks
-        for the change ("一般公共预算收入增长多少": 15.2%, not 112.1亿元)."""
-        sourced = self.figures.of_span(sid, short)
-        mine = sourced.figure if sourced is not None else None
-        question, change = query.text, query.asks_change  # "…总值是多少" asks the level, not its growth
-        if mine is None or short not in mine.text:
-            return short  # not a figure (a name, a title, a clause holding one): nothing to compare
-        if (not mine.quantity or names(question, mine.quantity)) and mine.growth == change:
-            return short  # the figure asked for
-        # Another figure takes its place only when the question names its quantity as written (a
-        # looser reading swapped "增至29个成员国" for the "第2届" of "参加第2届欧洲国家杯的国家多达
-        # 几个会员国"), and never one the question itself states.
-        found = [f.figure for f in self.figures.figures(sid) if f.figure.text not in question]
-        named = [f for f in found if f.quantity and f.quantity in question and f.growth == change]
-        if change and not mine.growth:  # "…收入增长多少": a change of it over its level
-            # "GDP增长了多少" names 地区生产总值 in other letters: the change of the span's quantity.
-            named = named or [f for f in found if f.growth and mine.quantity and f.quantity == mine.quantity]
-            return as_asked(named[0].text, question) if named else short
-        if not named and mine.growth and not change:  # "X5卖了多少台": 超过2.1万台, not "多出7500余台"
-            named = [f for f in found if not f.growth and f.base_unit == mine.base_unit]
-        return as_asked(named[0].text, question) if len({f.text for f in named}) == 1 else short
-
     def _period(self, sid: int, short: str | None) -> str | None:
         """The period of the sentence's figure that is the short answer (else its first figure)."""
         sourced = self.figures.figures(sid)
@@ -418,7 +385,7 @@ class ExtractiveAnswerer:
         reading = chosen[0].reading
         span = short_answer(question, first.sentence, reading.spans) if reading is not None else None
         short = span.text if span is not None else None
-        short = self._named_figure(retrieval.query, chosen[0].sid, short)
+        short = self.figures.asked_figure(retrieval.query.text, retrieval.query.asks_change, chosen[0].sid, short)
         return Answer(
             text=CONFLICT_PREFIX + text if conflict else text,
             answered=True,

@@ -2,8 +2,9 @@
 
 A figure's period depends on what came before it in the article ("2022年，…。整车产量超46万辆"
 is 2022) and on the article's date (今年, 去年); an undated article's periods stay unknown.
-Answering reads figures here for two decisions: whether a figure covers the period a question
-asks about (`period_fit`), and whether two articles disagree (conflict.py).
+Answering reads figures here for three decisions: whether a figure covers the period a question
+asks about (`period_fit`), which figure of the answer sentence the question asks for
+(`asked_figure`), and whether two articles disagree (conflict.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Literal, Protocol
 from dadong_qa.answering.conflict import SourcedFigure
 from dadong_qa.answering.figures import figures
 from dadong_qa.answering.periods import Period, context_periods, matches, year_of
+from dadong_qa.answering.short import as_asked
+from dadong_qa.answering.spans import content_words
 from dadong_qa.schema import Document, Sentence
 
 # How a sentence's figures fit the period a question names: "match" (one covers it), "other"
@@ -30,6 +33,13 @@ class _Store(Protocol):
 
     def doc_meta(self, doc_id: str) -> Document: ...
     def doc_sentence_ids(self, doc_id: str) -> list[int]: ...
+
+
+def names(question: str, quantity: str) -> bool:
+    """The question names the quantity: as written, or word for word ("宝马配套产业园落户了多少项目"
+    names 37个's "项目落户", so the span head's 37个 stays and is not swapped for the 20个 of
+    "项目投产")."""
+    return quantity in question or content_words(quantity) <= content_words(question)
 
 
 class FigureReader:
@@ -70,6 +80,32 @@ class FigureReader:
         if any(m is True for m in found):
             return "match"
         return "other" if all(m is False for m in found) else "unknown"
+
+    def asked_figure(self, question: str, change: bool, sid: int, short: str | None) -> str | None:
+        """The short answer as the figure the question asks for (`change`: it asks how much a
+        quantity changed, "…增长了多少", not its level): the figure of the quantity the question
+        names, when the span is a figure of another one ("刑事、治安警情分别下降50.3%、22.2%"
+        answers "治安警情下降了多少" with 22.2%); the level when the question asks for the level
+        ("…总值是多少": 320亿元, not 5%; with no quantity named, the one level in the change's
+        unit); the change when it asks for the change ("一般公共预算收入增长多少": 15.2%)."""
+        sourced = self.of_span(sid, short)
+        mine = sourced.figure if sourced is not None else None
+        if mine is None or short not in mine.text:
+            return short  # not a figure (a name, a title, a clause holding one): nothing to compare
+        if (not mine.quantity or names(question, mine.quantity)) and mine.growth == change:
+            return short  # the figure asked for
+        # Another figure takes its place only when the question names its quantity as written (a
+        # looser reading swapped "增至29个成员国" for the "第2届" of "参加第2届欧洲国家杯的国家多达
+        # 几个会员国"), and never one the question itself states.
+        found = [f.figure for f in self.figures(sid) if f.figure.text not in question]
+        named = [f for f in found if f.quantity and f.quantity in question and f.growth == change]
+        if change and not mine.growth:  # "…收入增长多少": a change of it over its level
+            # "GDP增长了多少" names 地区生产总值 in other letters: the change of the span's quantity.
+            named = named or [f for f in found if f.growth and mine.quantity and f.quantity == mine.quantity]
+            return as_asked(named[0].text, question) if named else short
+        if not named and mine.growth and not change:  # "X5卖了多少台": 超过2.1万台, not "多出7500余台"
+            named = [f for f in found if not f.growth and f.base_unit == mine.base_unit]
+        return as_asked(named[0].text, question) if len({f.text for f in named}) == 1 else short
 
     def dated(self, sourced: SourcedFigure) -> Period | None:
         """The figure's period, its year read from its article's date when the text names none:
