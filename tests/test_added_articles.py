@@ -77,7 +77,7 @@ def test_a_year_is_not_answered_by_an_undated_figure(qa: QA):
     assert follow.rewritten_question and "2023" in follow.rewritten_question
     assert "6.6%" not in follow.text
     plain = qa.ask("大东区限额以上社会消费品零售总额增速是多少？")  # no year asked: answered, period said
-    assert plain.answered and plain.short == "6.6%" and plain.period == "1-8月（年份不详）"
+    assert plain.answered and plain.short == "6.6%" and plain.period == "1-8月，年份不详"
 
 
 def test_two_quantities_are_answered_each_with_its_citation(qa: QA):

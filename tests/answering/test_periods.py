@@ -138,7 +138,7 @@ def test_to_date_periods():
         (Period(2022, (3, 5)), "2022年3-5月"),
         (Period(2022), "2022年"),
         (Period(2022, None, True), "2022年年初以来"),
-        (Period(None, (1, 8)), "1-8月（年份不详）"),
+        (Period(None, (1, 8)), "1-8月，年份不详"),
         (None, "时间不详"),
         (Period(), "时间不详"),
     ],

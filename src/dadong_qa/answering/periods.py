@@ -114,7 +114,7 @@ def describe(period: Period | None) -> str:
     if period is None or (period.year is None and period.part is None):
         return "时间不详"
     if period.year is None:
-        return f"{period.part}（年份不详）"
+        return f"{period.part}，年份不详"  # shown in （）: "（1-8月，年份不详）", not nested
     return f"{period.year}年{period.part or ''}"
 
 
