@@ -78,11 +78,11 @@ class Settings:
     # it raised precision by 1.2-1.4 points and the silent version's by 1.3-1.7; chosen on either
     # file alone, the other gained too.
     reader_span_weight: float = 0.3
+    reader_span_center: float = 8.0
     # torch threads for the reader. On the 2-core machine one thread reads 4 sentences in 166 ms
     # alone and two in 74 ms, but inside ask() two threads spin against the rest of the pipeline:
     # bench/reader_speed.py p50 132.6 ms with 2, 76.9 ms with 1 (reader off: 14.3 vs 9.7 ms).
     reader_threads: int = 1
-    reader_span_center: float = 8.0
     # Below this probability that the best sentence answers, the answer is "not in the sources".
     # The reader's probability (docs/quality.md: chosen on held-out data for precision).
     refusal_threshold: float = 0.60

@@ -176,13 +176,14 @@ def apply_time(state: TimeState, m: re.Match[str], base_year: int | None) -> Non
 
 # The groups of TIME that name a part of a year spanning months (a month alone, a day or a year
 # is none): what a question's period words are, and what the reader may see rewritten.
-PERIOD_PARTS = ("half", "full", "qcum", "q", "m1", "first")
+_PERIOD_PARTS = ("half", "full", "qcum", "q", "m1", "first")
 _DIGITS = re.compile(r"\d+")
 
 
-def _months(m: re.Match[str]) -> tuple[int, int] | None:
-    """The months a part-of-year expression covers (None for any other time expression)."""
-    if not any(m.group(g) for g in PERIOD_PARTS):
+def part_of_year(m: re.Match[str]) -> tuple[int, int] | None:
+    """The months a part-of-year expression of `time_spans` covers ("前八个月": (1, 8)); None
+    for any other time expression (a year, a month alone, a day)."""
+    if not any(m.group(g) for g in _PERIOD_PARTS):
         return None
     state = TimeState(year=None)
     apply_time(state, m, None)
@@ -193,9 +194,9 @@ def months_as_written(question: str, text: str) -> str:
     """The question with each part of a year it names written as `text` writes the same months
     ("大东区前八个月整车产量" against "1月至8月,实现整车生产28.2万辆" -> "大东区1月至8月整车产量"),
     for a reader that matches words better than it counts months."""
-    written = {months: m.group() for m in time_spans(text) if (months := _months(m)) is not None}
+    written = {months: m.group() for m in time_spans(text) if (months := part_of_year(m)) is not None}
     for m in reversed(time_spans(question)):
-        months = _months(m)
+        months = part_of_year(m)
         # Written with the same numbers already ("1至8月" / "1月至8月"): left as asked, since the
         # rewrite moved "大东区1至8月整车产量？" from p 0.65 to 0.46 while "前八个月" went 0.57 -> 0.95.
         if months in written and _DIGITS.findall(m.group()) != _DIGITS.findall(written[months]):

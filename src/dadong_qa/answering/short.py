@@ -145,17 +145,22 @@ def _rank(sentence: str, start: int, end: int, score: float) -> ShortAnswer | No
 
 def _weekdays(sentence: str, start: int, end: int, score: float) -> ShortAnswer | None:
     """The days of the week the guess overlaps, and nothing else it runs on to."""
-    hits = [m for m in WEEKDAY.finditer(sentence) if m.start() < end and start < m.end()]
+    hits = _overlapping(WEEKDAY, sentence, start, end)
     if not hits:
         return None
     return ShortAnswer(sentence[hits[0].start() : hits[-1].end()], hits[0].start(), hits[-1].end(), "weekday", score)
+
+
+def _overlapping(pattern: re.Pattern[str], sentence: str, start: int, end: int) -> list[re.Match[str]]:
+    """The matches of `pattern` in the sentence that overlap [start, end)."""
+    return [m for m in pattern.finditer(sentence) if m.start() < end and start < m.end()]
 
 
 def _widened(
     sentence: str, start: int, end: int, pattern: re.Pattern[str], kind: str, score: float
 ) -> ShortAnswer | None:
     """The guess widened to every match of the kind it overlaps; None when it overlaps none."""
-    hits = [m for m in pattern.finditer(sentence) if m.start() < end and start < m.end()]
+    hits = _overlapping(pattern, sentence, start, end)
     if not hits:
         return None
     a, b = _trimmed(sentence, min(start, hits[0].start()), max(end, hits[-1].end()))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import jieba.posseg as pseg
 
-from dadong_qa.answering.periods import PERIOD_PARTS, Period, question_period, time_spans
+from dadong_qa.answering.periods import Period, part_of_year, question_period, time_spans
 from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
 from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, normalize
 
@@ -149,14 +149,12 @@ def parse_question(question: str) -> tuple[list[str], set[str]]:
     return q.terms, q.years
 
 
-# Parts of a year a question names are no content words ("前八个月" read as 前 + 八个 matched
-# nothing and got 前行, 一批 as expansions); a month alone stays ("五月艾" is a plant).
-
-
 def _without_periods(norm: str) -> str:
-    """The question with the parts of a year it names blanked out (they say when, not what)."""
+    """The question with the parts of a year it names blanked out: they say when, not what
+    ("前八个月" read as 前 + 八个 matched nothing and got 前行, 一批 as expansions); a month alone
+    stays ("五月艾" is a plant)."""
     for m in reversed(time_spans(norm)):
-        if any(m.group(g) for g in PERIOD_PARTS):
+        if part_of_year(m) is not None:
             norm = norm[: m.start()] + " " + norm[m.end() :]
     return norm
 
