@@ -156,6 +156,33 @@ def test_clean_title_keeps_plain_titles():
     assert clean_title("大东区召开工作会议_新浪网") == ("大东区召开工作会议", "新浪网")
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("硫_百度百科", ("硫", "百度百科")),
+        ("故宫 - 维基百科，自由的百科全书", ("故宫", "维基百科，自由的百科全书")),
+        ("怎么学编程？ - 知乎", ("怎么学编程？", "知乎")),
+        ("知乎", ("知乎", None)),  # a site name alone is the title
+        ("大东区-新闻", ("大东区-新闻", None)),  # "新闻" alone is no site name
+        ("沙特雷-大堂站", ("沙特雷-大堂站", None)),  # a short title keeps a news-site-like ending
+    ],
+)
+def test_clean_title_strips_search_result_sites(title: str, expected: tuple[str, str | None]):
+    assert clean_title(title) == expected
+
+
+def test_search_result_date_before_the_text_is_the_page_date():
+    doc = read_bytes("故宫_百度百科\n\n2019年3月5日 - ...旧称紫禁城，占地面积约72万平方米。...".encode(), "a.txt")
+    assert (doc.title, doc.date, doc.source) == ("故宫", "2019-03-05", "百度百科")
+    assert doc.text == "...旧称紫禁城，占地面积约72万平方米。..."
+
+
+def test_a_date_range_opening_the_text_is_text():
+    doc = read_bytes("抗战胜利\n\n1945年8月15日—9月2日，日本正式投降。".encode(), "a.txt")
+    assert doc.date is None
+    assert doc.text.startswith("1945年8月15日—9月2日")
+
+
 def test_doc_id_is_stable_and_safe():
     assert make_doc_id("../../etc/passwd.txt") == "passwd"
     assert make_doc_id("新闻 2023(1).txt") == make_doc_id("新闻 2023(1).txt")

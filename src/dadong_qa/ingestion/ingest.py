@@ -66,10 +66,20 @@ _AUTHOR_IN_LINE = re.compile(
 _SOURCE = re.compile(r"(?:来源|稿源|出处)\s*[:：]\s*([^\d\s:：][^\s]{1,30})")
 # Words a byline ends with that are not part of a name ("记者 王小明 报道").
 _BYLINE_TAIL = {"报道", "摄影", "摄", "报", "文", "图", "整理", "编译"}
+_SITE_SEP = r"\s*[-_|｜—–·]+\s*"
 _SITE_SUFFIX = re.compile(
-    r"\s*[-_|｜—–·]+\s*([^-_|｜—–·]{2,24}?(?:网|站|报|新闻|频道|在线|官网|客户端|头条|资讯|平台|日报|晚报|\.com|\.cn|\.net))\s*$",
+    _SITE_SEP + r"([^-_|｜—–·]{2,24}?(?:网|站|报|新闻|频道|在线|官网|客户端|头条|资讯|平台|日报|晚报"
+    r"|\.com|\.cn|\.net))\s*$",
     re.I,
 )
+# The encyclopedias and Q&A sites search results come from ("…_百度百科", "… - 维基百科，自由的百科全书",
+# "… - 知乎"): a name no title ends with, so even a one-character title ("硫_百度百科") loses it.
+_REFERENCE_SUFFIX = re.compile(
+    _SITE_SEP + r"([^-_|｜—–·]{2,24}?(?:百科|百科全书|知道|文库|贴吧|问答|博客|wiki)|知乎|豆瓣|简书)\s*$", re.I
+)
+# A search result's date before its text ("2019年3月5日 - …"): the page's date. Not a range
+# ("1945年8月15日—9月2日"): the text after the dash must not open with a digit.
+_DATED_LEAD = re.compile(rf"^\s*(?:{_DATE.pattern})\s*[-–—－]{{1,2}}\s*(?=[^\d\s])")
 _MD_RULES = [
     (re.compile(r"^```.*$"), ""),
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
@@ -287,9 +297,10 @@ def _html_to_text(html: str) -> tuple[str, dict[str, str | None]]:
 def clean_title(title: str) -> tuple[str, str | None]:
     """Strip a trailing site name (`…-某某网`); return (title, site name or None)."""
     title = re.sub(r"\s+", " ", title).strip()
-    m = _SITE_SUFFIX.search(title)
-    if m and len(title) - len(m.group(0)) >= 4:
-        return title[: m.start()].strip(), m.group(1).strip()
+    for pattern, keep in ((_REFERENCE_SUFFIX, 1), (_SITE_SUFFIX, 4)):  # "沙特雷-大堂站" keeps its 站
+        m = pattern.search(title)
+        if m and len(title[: m.start()].strip()) >= keep:
+            return title[: m.start()].strip(), m.group(1).strip()
     return title, None
 
 
@@ -304,6 +315,9 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     title, site = clean_title(title)
     meta = _Meta(date=page_meta.get("date"), author=page_meta.get("author"), source=page_meta.get("source") or site)
     body = [b for i, b in enumerate(blocks) if meta.read(b.text, header=i < 8) and _is_body(b, title, captions)]
+    if body and not meta.date and (m := _DATED_LEAD.match(body[0].text)):
+        meta.date = _iso(m)
+        body[0] = replace(body[0], text=body[0].text[m.end() :])
     # No date in the header: the article stays undated. A date written in the text is the date of
     # something it reports, not of the article: taken as the article's date, 136 of 700 DRCD
     # paragraphs got one ("儒略日" dated 2000-01-01) and their later years read as plans.
