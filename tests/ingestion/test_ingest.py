@@ -156,25 +156,16 @@ def test_clean_title_keeps_plain_titles():
     assert clean_title("大东区召开工作会议_新浪网") == ("大东区召开工作会议", "新浪网")
 
 
-@pytest.mark.parametrize(
-    ("title", "expected"),
-    [
-        ("硫_百度百科", ("硫", "百度百科")),
-        ("故宫 - 维基百科，自由的百科全书", ("故宫", "维基百科，自由的百科全书")),
-        ("怎么学编程？ - 知乎", ("怎么学编程？", "知乎")),
-        ("知乎", ("知乎", None)),  # a site name alone is the title
-        ("大东区-新闻", ("大东区-新闻", None)),  # "新闻" alone is no site name
-        ("沙特雷-大堂站", ("沙特雷-大堂站", None)),  # a short title keeps a news-site-like ending
-    ],
-)
-def test_clean_title_strips_search_result_sites(title: str, expected: tuple[str, str | None]):
-    assert clean_title(title) == expected
-
-
 def test_search_result_date_before_the_text_is_the_page_date():
     doc = read_bytes("故宫_百度百科\n\n2019年3月5日 - ...旧称紫禁城，占地面积约72万平方米。...".encode(), "a.txt")
     assert (doc.title, doc.date, doc.source) == ("故宫", "2019-03-05", "百度百科")
     assert doc.text == "...旧称紫禁城，占地面积约72万平方米。..."
+
+
+def test_markup_left_in_plain_text_is_cleaned():
+    raw = "故宫\n\n北京<em>故宫</em>旧称&quot;紫禁城&quot;，占地72万平方米&nbsp;有房屋九千余间。<br>若x<5则成立。"
+    doc = read_bytes(raw.encode(), "a.txt")
+    assert doc.text == '北京故宫旧称"紫禁城"，占地72万平方米 有房屋九千余间。\n若x<5则成立。'
 
 
 def test_a_date_range_opening_the_text_is_text():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import html
 import io
 import logging
 import re
@@ -47,6 +48,22 @@ _PROBE_CHARS = 12  # characters of a sentence looked up in the page text: enough
 
 class FormatError(ValueError):
     """A PDF or Word file that cannot be read; the message says why."""
+
+
+# ---------------------------------------------------------------- markup left in plain text
+
+# Text copied from a web page or a search API keeps its entities and inline tags ("北京<em>故宫</em>",
+# "&quot;"). Only tag names a page writes inline are taken out, so "x<5" and "<<三国演义>>" stay.
+_INLINE_TAG = re.compile(r"</?(?:em|b|strong|i|u|span|font|a|sup|sub|mark|small|big)(?:\s[^<>]{0,200})?>", re.I)
+_LINE_TAG = re.compile(r"<(?:br|p|div|li)(?:\s[^<>]{0,200})?/?>|</(?:p|div|li)>", re.I)
+
+
+def leftover_markup(text: str) -> str:
+    """Plain text without the HTML a copied page leaves in it: inline tags go, line tags end the
+    line, entities are decoded ("&nbsp;" a space, "&quot;" a quote)."""
+    if "<" in text:
+        text = _LINE_TAG.sub("\n", _INLINE_TAG.sub("", text))
+    return html.unescape(text).replace("\xa0", " ") if "&" in text else text
 
 
 # ---------------------------------------------------------------- tables

@@ -21,10 +21,21 @@ from dadong_qa.ingestion.formats import (
     PDF_SUFFIX,
     FormatError,
     html_tables,
+    leftover_markup,
     markdown_tables,
     page_starts,
     read_docx,
     read_pdf,
+)
+from dadong_qa.ingestion.header import (
+    AUTHOR_IN_LINE,
+    BYLINE,
+    DATE,
+    SOURCE,
+    byline_name,
+    clean_title,
+    dated_lead,
+    iso_date,
 )
 from dadong_qa.schema import Document
 from dadong_qa.text import CJK, WORDISH
@@ -36,10 +47,6 @@ SUPPORTED_SUFFIXES = (".txt", *MARKDOWN_SUFFIXES, *HTML_SUFFIXES, *BINARY_SUFFIX
 
 
 _TERMINAL = "。！？!?…；;」』”’）)】》\"'"
-_CJK_NAME = rf"[{CJK}·]{{2,4}}"
-_DATE = re.compile(
-    r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
-)
 _META_LINE = re.compile(
     r"^[\[【(（]?\s*(来源|来源于|稿源|出处|发布时间|发布日期|发表时间|更新时间|时间|日期|作者|浏览次数|阅读量|阅读|点击|字号)\s*[:：]"
 )
@@ -54,32 +61,6 @@ _PROMO = re.compile(
 _PHOTO = re.compile(
     r"(图片|照片|图)\s*(由|来源|来自|提供)|本版图片|(摄影|摄|供图|制图)\s*[:：/]|^图[:：/为]|资料图|视频截图|^\(?图\)?$"
 )
-_ROLE = re.compile(r"记者|通讯员|作者|撰文|撰稿|编译|整理|报道")
-_BYLINE = re.compile(
-    rf"^(?:[{CJK}、]{{0,16}}(?:记者|通讯员|作者|撰文|撰稿|文|图|编译|整理)\s*[:：/|]?\s*)+{_CJK_NAME}"
-    rf"(?:[\s、,，]+{_CJK_NAME})*$"
-)
-# A byline inside a longer line: "来源：某报 作者：李晓冬 发布时间：…", "（记者 王小明）", "文/张三".
-_AUTHOR_IN_LINE = re.compile(
-    rf"(?:作者|记者|撰文|文)\s*[:：/\s]\s*([{CJK}·]{{2,4}}?)(?=$|[\s,，;；|/)）]|来源|发布|时间|日期|编辑|通讯员)"
-)
-_SOURCE = re.compile(r"(?:来源|稿源|出处)\s*[:：]\s*([^\d\s:：][^\s]{1,30})")
-# Words a byline ends with that are not part of a name ("记者 王小明 报道").
-_BYLINE_TAIL = {"报道", "摄影", "摄", "报", "文", "图", "整理", "编译"}
-_SITE_SEP = r"\s*[-_|｜—–·]+\s*"
-_SITE_SUFFIX = re.compile(
-    _SITE_SEP + r"([^-_|｜—–·]{2,24}?(?:网|站|报|新闻|频道|在线|官网|客户端|头条|资讯|平台|日报|晚报"
-    r"|\.com|\.cn|\.net))\s*$",
-    re.I,
-)
-# The encyclopedias and Q&A sites search results come from ("…_百度百科", "… - 维基百科，自由的百科全书",
-# "… - 知乎"): a name no title ends with, so even a one-character title ("硫_百度百科") loses it.
-_REFERENCE_SUFFIX = re.compile(
-    _SITE_SEP + r"([^-_|｜—–·]{2,24}?(?:百科|百科全书|知道|文库|贴吧|问答|博客|wiki)|知乎|豆瓣|简书)\s*$", re.I
-)
-# A search result's date before its text ("2019年3月5日 - …"): the page's date. Not a range
-# ("1945年8月15日—9月2日"): the text after the dash must not open with a digit.
-_DATED_LEAD = re.compile(rf"^\s*(?:{_DATE.pattern})\s*[-–—－]{{1,2}}\s*(?=[^\d\s])")
 _MD_RULES = [
     (re.compile(r"^```.*$"), ""),
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
@@ -129,7 +110,7 @@ def _is_notice(text: str) -> bool:
     promo = _PROMO.search(text)
     if promo and not _opens_text(text, promo):
         return True
-    return len(text) <= 40 and bool(_BYLINE.match(text))
+    return len(text) <= 40 and bool(BYLINE.match(text))
 
 
 def _opens_text(sentence: str, promo: re.Match[str]) -> bool:
@@ -140,22 +121,6 @@ def _opens_text(sentence: str, promo: re.Match[str]) -> bool:
     rest = sentence[end.end() :] if end else ""
     ended = _is_terminal(rest) or bool(re.search(r"[。！？!?]", rest))  # a line break may cut it after that
     return len(WORDISH.findall(rest)) >= _TEXT_AFTER_LINK and ended and not _PROMO.search(rest)
-
-
-def _byline_name(line: str) -> str | None:
-    """The first name in a byline after its role label ("沈阳日报记者 傅淞岩" -> 傅淞岩)."""
-    roles = list(_ROLE.finditer(line))
-    rest = line[roles[0].end() :] if roles else line
-    words = [w for w in re.split(r"[:：/|\s、,，]+", rest) if w]
-    names = [w for w in words if re.fullmatch(_CJK_NAME, w) and w not in _BYLINE_TAIL and not _ROLE.search(w)]
-    return names[0] if names else None
-
-
-def _iso(match: re.Match[str]) -> str | None:
-    year, month, day = (int(g) for g in match.groups())
-    if 1 <= month <= 12 and 1 <= day <= 31:
-        return f"{year:04d}-{month:02d}-{day:02d}"
-    return None
 
 
 def _key(paragraph: str) -> str:
@@ -294,16 +259,6 @@ def _html_to_text(html: str) -> tuple[str, dict[str, str | None]]:
     return doc.text, meta
 
 
-def clean_title(title: str) -> tuple[str, str | None]:
-    """Strip a trailing site name (`…-某某网`); return (title, site name or None)."""
-    title = re.sub(r"\s+", " ", title).strip()
-    for pattern, keep in ((_REFERENCE_SUFFIX, 1), (_SITE_SUFFIX, 4)):  # "沙特雷-大堂站" keeps its 站
-        m = pattern.search(title)
-        if m and len(title[: m.start()].strip()) >= keep:
-            return title[: m.start()].strip(), m.group(1).strip()
-    return title, None
-
-
 def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = None, sha256: str = "") -> Document:
     """Clean raw article text into a `Document`. `kind` is txt, md or html."""
     text, page_meta = _markup_to_text(text, name, kind)
@@ -315,9 +270,9 @@ def parse_article(text: str, name: str, kind: str = "txt", doc_id: str | None = 
     title, site = clean_title(title)
     meta = _Meta(date=page_meta.get("date"), author=page_meta.get("author"), source=page_meta.get("source") or site)
     body = [b for i, b in enumerate(blocks) if meta.read(b.text, header=i < 8) and _is_body(b, title, captions)]
-    if body and not meta.date and (m := _DATED_LEAD.match(body[0].text)):
-        meta.date = _iso(m)
-        body[0] = replace(body[0], text=body[0].text[m.end() :])
+    if body and not meta.date and (lead := dated_lead(body[0].text)):
+        meta.date, start = lead
+        body[0] = replace(body[0], text=body[0].text[start:])
     # No date in the header: the article stays undated. A date written in the text is the date of
     # something it reports, not of the article: taken as the article's date, 136 of 700 DRCD
     # paragraphs got one ("儒略日" dated 2000-01-01) and their later years read as plans.
@@ -344,7 +299,9 @@ def _markup_to_text(text: str, name: str, kind: str) -> tuple[str, dict[str, str
         except IngestError as exc:
             raise IngestError(f"{name}: {exc}") from None
     elif kind == "md":
-        text = _strip_markdown(markdown_tables(text))
+        text = _strip_markdown(leftover_markup(markdown_tables(text)))  # a table cell's <br> stays in its row
+    else:
+        text = leftover_markup(text)
     return text.replace("\r\n", "\n").replace("\r", "\n"), meta
 
 
@@ -373,21 +330,21 @@ class _Meta:
         if _is_boilerplate(line):
             self._read_boilerplate(line, header)
             return False
-        if header and not self.date and len(line) <= 40 and (m := _DATE.search(line)) and m.group(0) == line:
-            self.date = _iso(m)
+        if header and not self.date and len(line) <= 40 and (m := DATE.search(line)) and m.group(0) == line:
+            self.date = iso_date(m)
             return False
-        if header and not self.author and (m := _AUTHOR_IN_LINE.search(line[:40])):
+        if header and not self.author and (m := AUTHOR_IN_LINE.search(line[:40])):
             self.author = m.group(1)  # "本报讯（记者 王小明）…": the byline opens the first paragraph
         return True
 
     def _read_boilerplate(self, line: str, header: bool) -> None:
-        if header and not self.date and (m := _DATE.search(line)):
-            self.date = _iso(m)
-        if not self.author and _BYLINE.match(line):
-            self.author = _byline_name(line)
-        elif not self.author and (m := _AUTHOR_IN_LINE.search(line)):
+        if header and not self.date and (m := DATE.search(line)):
+            self.date = iso_date(m)
+        if not self.author and BYLINE.match(line):
+            self.author = byline_name(line)
+        elif not self.author and (m := AUTHOR_IN_LINE.search(line)):
             self.author = m.group(1)
-        if (m := _SOURCE.search(line)) and not self.source:
+        if (m := SOURCE.search(line)) and not self.source:
             self.source = m.group(1)
 
 
