@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dadong_qa.answering.reader.e5 import Tokenizer, load_file
-from dadong_qa.answering.reader.model import Batch, Limits, ReaderInput, best_span, encode
+from dadong_qa.answering.reader.model import Batch, Limits, ReaderInput, as_trained, best_span, encode
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +21,26 @@ def test_row_layout_marks_the_sentence(tokenizer: Tokenizer) -> None:
     sentence = [i for i, t in enumerate(row.types) if t == 1]
     assert sentence == list(range(row.first, row.first + len(row.spans)))
     assert "".join(item.sentence[a:b] for a, b in row.spans) == item.sentence
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("产量是多少", "产量是多少？"),
+        ("京东MALL什么时候开业啊", "京东MALL什么时候开业啊？"),
+        ("周一开门吗。", "周一开门吗？"),
+        ("几点开门!! ", "几点开门？"),
+        ("产量是多少?", "产量是多少?"),  # a question mark of either width stays as typed
+        ("产量是多少？", "产量是多少？"),
+    ],
+)
+def test_a_question_is_read_ending_in_a_question_mark(typed: str, read: str) -> None:
+    assert as_trained(typed) == read
+
+
+def test_a_question_typed_without_its_mark_is_the_same_row(tokenizer: Tokenizer) -> None:
+    typed, asked = (ReaderInput(q, "全年产量46万辆。", title="大东区经济") for q in ("产量是多少", "产量是多少？"))
+    assert encode(tokenizer, typed, Limits()) == encode(tokenizer, asked, Limits())
 
 
 def test_context_gives_way_to_the_sentence_when_a_row_is_too_long(tokenizer: Tokenizer) -> None:

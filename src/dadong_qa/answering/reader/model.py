@@ -28,6 +28,9 @@ from dadong_qa.answering.reader.reading import ReaderInput
 from dadong_qa.text import STOPWORDS
 
 TITLE_SEP = "："
+QUESTION_MARKS = ("？", "?")
+# What may end a typed question in place of its question mark ("…多少。", "…吗!!", "…啊~").
+_LOOSE_END = " \t\n。.!！~～…"
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,18 @@ class Row:
     spans: list[tuple[int, int]]  # character span in the sentence of each of its pieces (kept ones)
 
 
+def as_trained(question: str) -> str:
+    """The question ending in a question mark, as 99.6% of the training questions do. Typed
+    without one ("…多少", "…啊"), the answer sentence's logit fell by 1.03 on 250 DRCD questions and
+    by 0.74 on 250 CMRC trial ones; with "？" added it is back within 0.04, whatever particle
+    stands before it."""
+    question = question.rstrip(_LOOSE_END)
+    return question if question.endswith(QUESTION_MARKS) else question + "？"
+
+
 def encode(tok: Tokenizer, item: ReaderInput, limits: Limits) -> Row:
-    asked = tok.pieces(item.question)
+    question = as_trained(item.question)
+    asked = tok.pieces(question)
     q = asked.ids[: limits.question]
     title = tok.ids(item.title + TITLE_SEP)[: limits.title] if item.title else []
     before = tok.ids(item.before)[-limits.before :] if item.before else []
@@ -60,7 +73,7 @@ def encode(tok: Tokenizer, item: ReaderInput, limits: Limits) -> Row:
         title = title[: max(0, room - len(before))]
     head = [tok.bos, *q, tok.eos, *title, *before]
     keep = max(1, limits.max_len - 1 - len(head))
-    words = {i for i, (x, y) in zip(asked.ids, asked.spans, strict=True) if _meaningful(item.question[x:y])}
+    words = {i for i, (x, y) in zip(asked.ids, asked.spans, strict=True) if _meaningful(question[x:y])}
     a = _window(sent.ids, words, keep)
     ids = head + sent.ids[a : a + keep] + [tok.eos]
     types = [0] * len(head) + [1] * len(sent.ids[a : a + keep]) + [0]
