@@ -8,13 +8,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, WORDISH, normalize, tokenize, vocab_words, words
+from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, WORDISH, normalize, simplified, tokenize, vocab_words, words
 
 
 def test_normalize_folds_width_script_and_case() -> None:
     assert normalize("ＧＤＰ２０２３年") == "gdp2023年"  # full-width -> half-width, lower case
     assert normalize("臺灣經濟發展") == "台湾经济发展"  # traditional -> simplified
     assert normalize("ＡＢＣ，") == "abc,"
+
+
+def test_simplified_keeps_every_offset() -> None:
+    assert simplified("臺灣鐵路全長約1065公里，ＡＢＣ。") == "台湾铁路全长约1065公里，ＡＢＣ。"  # width is left alone
+    assert simplified("大东区2022年") == "大东区2022年"
+
+
+@given(st.text(alphabet="臺灣鐵路長發髮乾隆後面著個们的了a1，。 ", max_size=30))
+def test_simplified_has_the_same_length(text: str) -> None:
+    assert len(simplified(text)) == len(text)
 
 
 @given(st.text(max_size=40))

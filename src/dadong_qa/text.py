@@ -56,6 +56,17 @@ def _traditional() -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=65536)
+def simplified(text: str) -> str:
+    """`text` in simplified characters, character for character: the result has the same length,
+    so an offset in one is an offset in the other (a text whose conversion would change its length
+    stays as it is). For a reader trained on simplified text."""
+    if _traditional().isdisjoint(text):
+        return text
+    converted = _T2S.convert(text)
+    return converted if len(converted) == len(text) else text
+
+
 @lru_cache(maxsize=65536)  # the same sentences and titles are normalised for many questions
 def normalize(text: str) -> str:
     """Search form of `text`: NFKC (full-width -> half-width), simplified, lower case."""

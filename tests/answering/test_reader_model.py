@@ -32,6 +32,9 @@ def test_row_layout_marks_the_sentence(tokenizer: Tokenizer) -> None:
         ("几点开门!! ", "几点开门？"),
         ("产量是多少?", "产量是多少?"),  # a question mark of either width stays as typed
         ("产量是多少？", "产量是多少？"),
+        ("臺北市人口有多少", "台北市人口有多少？"),  # simplified, as the reader was trained
+        ("色当会战  哪天开打", "色当会战哪天开打？"),  # no space between Chinese characters
+        ("iPhone 15 多少钱", "iPhone 15 多少钱？"),  # but between Latin words and digits
     ],
 )
 def test_a_question_is_read_ending_in_a_question_mark(typed: str, read: str) -> None:
@@ -41,6 +44,12 @@ def test_a_question_is_read_ending_in_a_question_mark(typed: str, read: str) -> 
 def test_a_question_typed_without_its_mark_is_the_same_row(tokenizer: Tokenizer) -> None:
     typed, asked = (ReaderInput(q, "全年产量46万辆。", title="大东区经济") for q in ("产量是多少", "产量是多少？"))
     assert encode(tokenizer, typed, Limits()) == encode(tokenizer, asked, Limits())
+
+
+def test_a_traditional_sentence_is_read_in_simplified_characters_offset_for_offset(tokenizer: Tokenizer) -> None:
+    traditional = ReaderInput("臺灣鐵路全長多少公里？", "臺灣鐵路全長約1065公里。", title="臺灣鐵路")
+    simple = ReaderInput("台湾铁路全长多少公里？", "台湾铁路全长约1065公里。", title="台湾铁路")
+    assert encode(tokenizer, traditional, Limits()) == encode(tokenizer, simple, Limits())
 
 
 def test_context_gives_way_to_the_sentence_when_a_row_is_too_long(tokenizer: Tokenizer) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from dadong_qa import index as store
+from dadong_qa import ingestion
 from dadong_qa.api import QA
 from dadong_qa.app.metrics import em, f1, normalize_answer
 from dadong_qa.config import Settings
@@ -165,10 +166,19 @@ def write_corpus(kept: list[Paragraph], folder: Path) -> None:
         (folder / f"{p.key}.txt").write_text(f"{title}\n\n{p.context}\n", encoding="utf-8")
 
 
+def _ingest_code() -> str:
+    """A digest of the ingestion code: an index built by other cleaning rules is not reused."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(ingestion.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def prepared_qa(openset: OpenSet, workdir: Path, settings: Settings) -> QA:
     """A QA over the kept paragraphs, built once per corpus and encoder and then reused."""
     keys = "\n".join(f"{p.key}\t{p.title}\t{p.context}" for p in openset.kept)
-    tag = hashlib.sha256(f"{keys}\n{settings.embedder}\n{settings.chunk_sentences}".encode()).hexdigest()[:12]
+    made = f"{keys}\n{settings.embedder}\n{settings.chunk_sentences}\n{_ingest_code()}"
+    tag = hashlib.sha256(made.encode()).hexdigest()[:12]
     folder = workdir / f"{openset.name}-{tag}"
     embedder = PrimedEmbedder(get_embedder(settings.embedder, settings.embed_batch_size))
     qa = QA(settings.with_overrides(corpus_dir=folder / "corpus", index_dir=folder / "index"), embedder=embedder)
