@@ -90,3 +90,16 @@ def test_the_part_of_the_year_a_question_names_is_no_content_term(question: str)
 
 def test_a_month_alone_stays_in_the_terms():
     assert "五月" in parse("五月艾是什么植物？").terms  # a name, not a period
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simple"),
+    [
+        ("大東區規上工業增加值增長了多少", "大东区规上工业增加值增长了多少"),
+        ("大東區前八個月整車產量是多少？", "大东区前八个月整车产量是多少？"),
+        ("博物館週一開門嗎？", "博物馆周一开门吗？"),
+    ],
+)
+def test_a_traditional_question_is_read_as_its_simplified_form(traditional: str, simple: str):
+    assert parse(traditional) == parse(simple)
+    assert parse(traditional).text == simple

@@ -383,7 +383,7 @@ class ExtractiveAnswerer:
         text = "".join(f"{c.sentence}[{n}]" for n, c in enumerate(citations, 1))
         first = citations[0]
         reading = chosen[0].reading
-        span = short_answer(question, first.sentence, reading.spans) if reading is not None else None
+        span = short_answer(retrieval.query.text, first.sentence, reading.spans) if reading is not None else None
         short = span.text if span is not None else None
         short = self.figures.asked_figure(retrieval.query.text, retrieval.query.asks_change, chosen[0].sid, short)
         return Answer(

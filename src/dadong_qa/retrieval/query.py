@@ -15,7 +15,7 @@ import jieba.posseg as pseg
 
 from dadong_qa.answering.periods import Period, part_of_year, question_period, time_spans
 from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
-from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, normalize
+from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, normalize, simplified
 
 # Question words, as they stand in a question. Rewriting uses this to tell a question from a
 # fragment; answering uses the first one to find the slot the answer fills.
@@ -119,7 +119,10 @@ class Query:
 
 
 def parse(question: str) -> Query:
-    """Everything answering and retrieval read from the question, without the corpus."""
+    """Everything answering and retrieval read from the question, without the corpus. Its rules
+    read it in simplified characters, as they are written ("增長了多少" asks a change as "增长了多少"
+    does); `Query.text` is that form, of the same length."""
+    question = simplified(question)
     norm = normalize(question)
     terms, names = _terms(_without_periods(norm))
     plan, done = bool(_ASKS_PLAN.search(question)), bool(_ASKS_DONE.search(question))
