@@ -8,7 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, WORDISH, normalize, simplified, tokenize, vocab_words, words
+from dadong_qa.text import (
+    CJK,
+    CJK_CHAR,
+    STOPWORDS,
+    WORDISH,
+    arabic_years,
+    normalize,
+    simplified,
+    tokenize,
+    vocab_words,
+    words,
+)
 
 
 def test_normalize_folds_width_script_and_case() -> None:
@@ -20,6 +31,13 @@ def test_normalize_folds_width_script_and_case() -> None:
 def test_simplified_keeps_every_offset() -> None:
     assert simplified("臺灣鐵路全長約1065公里，ＡＢＣ。") == "台湾铁路全长约1065公里，ＡＢＣ。"  # width is left alone
     assert simplified("大东区2022年") == "大东区2022年"
+
+
+def test_arabic_years_are_digit_for_digit() -> None:
+    assert arabic_years("二〇二二年GDP，一九九七年七月") == "2022年GDP，1997年七月"
+    assert arabic_years("二零二三年上半年") == "2023年上半年"
+    for kept in ("十二年", "三十二年", "一二三四五年", "去年", "二〇二二"):  # not a year in four digits
+        assert arabic_years(kept) == kept
 
 
 @given(st.text(alphabet="臺灣鐵路長發髮乾隆後面著個们的了a1，。 ", max_size=30))

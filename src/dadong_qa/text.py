@@ -56,6 +56,18 @@ def _traditional() -> frozenset[str]:
     return frozenset(found)
 
 
+# A year written in Chinese digits ("二〇二二年", "一九九七年"): four of them before 年.
+_CN_YEAR = re.compile(r"(?<![〇零一二三四五六七八九十百千万])[〇零一二三四五六七八九]{4}(?=年)")
+_CN_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+
+
+def arabic_years(text: str) -> str:
+    """`text` with its years in Chinese digits written in Arabic ones, character for character
+    ("二〇二二年" -> "2022年"), so offsets carry over. The reader knows years as digits: a question
+    naming one in Chinese digits lost 2.8 of the answer sentence's logit (35 DRCD questions)."""
+    return _CN_YEAR.sub(lambda m: m.group().translate(_CN_DIGITS), text) if "年" in text else text
+
+
 @lru_cache(maxsize=65536)
 def simplified(text: str) -> str:
     """`text` in simplified characters, character for character: the result has the same length,

@@ -98,8 +98,9 @@ def test_a_month_alone_stays_in_the_terms():
         ("大東區規上工業增加值增長了多少", "大东区规上工业增加值增长了多少"),
         ("大東區前八個月整車產量是多少？", "大东区前八个月整车产量是多少？"),
         ("博物館週一開門嗎？", "博物馆周一开门吗？"),
+        ("大东区二〇二二年GDP是多少？", "大东区2022年GDP是多少？"),
     ],
 )
-def test_a_traditional_question_is_read_as_its_simplified_form(traditional: str, simple: str):
+def test_a_question_is_read_in_simplified_characters_with_years_in_digits(traditional: str, simple: str):
     assert parse(traditional) == parse(simple)
     assert parse(traditional).text == simple

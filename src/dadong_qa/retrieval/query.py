@@ -15,7 +15,7 @@ import jieba.posseg as pseg
 
 from dadong_qa.answering.periods import Period, part_of_year, question_period, time_spans
 from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
-from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, normalize, simplified
+from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, arabic_years, normalize, simplified
 
 # Question words, as they stand in a question. Rewriting uses this to tell a question from a
 # fragment; answering uses the first one to find the slot the answer fills.
@@ -120,9 +120,9 @@ class Query:
 
 def parse(question: str) -> Query:
     """Everything answering and retrieval read from the question, without the corpus. Its rules
-    read it in simplified characters, as they are written ("增長了多少" asks a change as "增长了多少"
-    does); `Query.text` is that form, of the same length."""
-    question = simplified(question)
+    read it in simplified characters with years in digits, as they are written ("增長了多少" asks a
+    change as "增长了多少" does, "二〇二二年" names 2022); `Query.text` is that form, of the same length."""
+    question = arabic_years(simplified(question))
     norm = normalize(question)
     terms, names = _terms(_without_periods(norm))
     plan, done = bool(_ASKS_PLAN.search(question)), bool(_ASKS_DONE.search(question))

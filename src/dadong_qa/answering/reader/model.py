@@ -26,7 +26,7 @@ from torch import nn
 
 from dadong_qa.answering.reader.e5 import E5File, Encoder, Tokenizer
 from dadong_qa.answering.reader.reading import ReaderInput
-from dadong_qa.text import CJK, STOPWORDS, simplified
+from dadong_qa.text import CJK, STOPWORDS, arabic_years, simplified
 
 TITLE_SEP = "："
 QUESTION_MARKS = ("？", "?")
@@ -56,24 +56,30 @@ class Row:
 def as_trained(question: str) -> str:
     """The question as the training questions were written (the answer sentence's logit on 400
     DRCD questions, typed otherwise, before this):
-    - in simplified characters (typed in traditional ones: -2.45);
+    - in simplified characters (typed in traditional ones: -2.45), years in digits ("二〇二二年"
+      for 2022年: -2.8);
     - with no space between Chinese characters (typed as keywords, "色当会战 哪天开打": -2.38);
     - ending in a question mark, as 99.6% of them do (typed without one, "…多少", "…啊": -1.03;
       with "？" added it is back within 0.04, whatever particle stands before it)."""
-    question = _CJK_SPACE.sub("", simplified(question)).rstrip(_LOOSE_END)
+    question = _CJK_SPACE.sub("", _as_read(question)).rstrip(_LOOSE_END)
     return question if question.endswith(QUESTION_MARKS) else question + "？"
 
 
+def _as_read(text: str) -> str:
+    """Simplified characters and years in digits, offset for offset (text.simplified, text.arabic_years)."""
+    return arabic_years(simplified(text))
+
+
 def encode(tok: Tokenizer, item: ReaderInput, limits: Limits) -> Row:
-    """One candidate's row. The sentence and its context are read in simplified characters too,
-    offset for offset (a traditional sentence under a simplified question: -2.25; both in
-    traditional characters: -0.70)."""
+    """One candidate's row. The sentence and its context are read as the question is, offset for
+    offset (a traditional sentence under a simplified question: -2.25; both in traditional
+    characters: -0.70)."""
     question = as_trained(item.question)
     asked = tok.pieces(question)
     q = asked.ids[: limits.question]
-    title = tok.ids(simplified(item.title) + TITLE_SEP)[: limits.title] if item.title else []
-    before = tok.ids(simplified(item.before))[-limits.before :] if item.before else []
-    sent = tok.pieces(simplified(item.sentence))
+    title = tok.ids(_as_read(item.title) + TITLE_SEP)[: limits.title] if item.title else []
+    before = tok.ids(_as_read(item.before))[-limits.before :] if item.before else []
+    sent = tok.pieces(_as_read(item.sentence))
     room = limits.max_len - 3 - len(q) - len(sent.ids)
     if room < len(title) + len(before):  # the context gives way to the sentence
         before = before[len(before) - max(0, room - len(title)) :] if room > len(title) else []
