@@ -35,6 +35,8 @@ def test_row_layout_marks_the_sentence(tokenizer: Tokenizer) -> None:
         ("臺北市人口有多少", "台北市人口有多少？"),  # simplified, as the reader was trained
         ("色当会战  哪天开打", "色当会战哪天开打？"),  # no space between Chinese characters
         ("二〇二二年产量是多少", "2022年产量是多少？"),  # years in digits
+        ("产量是多少😂👍🏻", "产量是多少？"),  # no emoji
+        ("❤️产量是多少？", "产量是多少？"),
         ("iPhone 15 多少钱", "iPhone 15 多少钱？"),  # but between Latin words and digits
     ],
 )

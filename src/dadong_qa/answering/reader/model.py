@@ -32,6 +32,7 @@ TITLE_SEP = "："
 QUESTION_MARKS = ("？", "?")
 # What may end a typed question in place of its question mark ("…多少。", "…吗!!", "…啊~").
 _LOOSE_END = " \t\n。.!！~～…"
+_EMOJI_PARTS = frozenset("\ufe0e\ufe0f" + "".join(map(chr, range(0x1F3FB, 0x1F400))))  # variation selectors, skin tones
 _CJK_SPACE = re.compile(rf"(?<=[{CJK}])\s+(?=[{CJK}])")
 
 
@@ -60,9 +61,16 @@ def as_trained(question: str) -> str:
       for 2022年: -2.8);
     - with no space between Chinese characters (typed as keywords, "色当会战 哪天开打": -2.38);
     - ending in a question mark, as 99.6% of them do (typed without one, "…多少", "…啊": -1.03;
-      with "？" added it is back within 0.04, whatever particle stands before it)."""
-    question = _CJK_SPACE.sub("", _as_read(question)).rstrip(_LOOSE_END)
+      with "？" added it is back within 0.04, whatever particle stands before it);
+    - without emoji (one at the end: -0.33)."""
+    question = _CJK_SPACE.sub("", _as_read(_without_symbols(question))).rstrip(_LOOSE_END)
     return question if question.endswith(QUESTION_MARKS) else question + "？"
+
+
+def _without_symbols(question: str) -> str:
+    """The question without emoji and other pictographs (and their joiners and variation
+    selectors), which no training question had: one at the end cost 0.33 of the logit."""
+    return "".join(c for c in question if unicodedata.category(c) not in ("So", "Cf") and c not in _EMOJI_PARTS)
 
 
 def _as_read(text: str) -> str:
