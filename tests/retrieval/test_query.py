@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dadong_qa.retrieval.query import WH_WORD, parse, parse_question
+from dadong_qa.retrieval.query import WH_WORD, full_years, parse, parse_question
 
 
 @pytest.mark.parametrize(
@@ -104,3 +104,38 @@ def test_a_month_alone_stays_in_the_terms():
 def test_a_question_is_read_in_simplified_characters_with_years_in_digits(traditional: str, simple: str):
     assert parse(traditional) == parse(simple)
     assert parse(traditional).text == simple
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("大东区22年GDP是多少", "大东区2022年GDP是多少"),
+        ("08年北京奥运跳水队的领队是谁？", "2008年北京奥运跳水队的领队是谁？"),
+        ("赢得1960年和66年欧洲冠军杯", "赢得1960年和1966年欧洲冠军杯"),
+        ("98年抗洪", "1998年抗洪"),  # 2098 is more than a year ahead
+    ],
+)
+def test_two_digit_years_are_read_in_full(typed: str, read: str):
+    assert full_years(typed, this_year=2026) == read
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "民国16年，马良担任了什么职务？",  # an era's year
+        "明治29年台湾总督府补助哪儿的商船？",
+        "在《神秘博士》的前15年间，谁是最频繁的音乐贡献者？",  # spans of years
+        "为什么尚真王统治的50年被认为是最强盛的时期？",
+        "户籍人口的53年后为多少？",
+        "他工作了22年",
+        "1950、60年代湾仔的红灯区",  # a decade
+        "在1620-21年间",  # a range
+        "公元前12年至10年的军事哨所",
+    ],
+)
+def test_spans_eras_and_ranges_stay_as_typed(typed: str):
+    assert full_years(typed, this_year=2026) == typed
+
+
+def test_a_two_digit_year_is_a_year_the_rules_see():
+    assert parse("大东区21年规上工业增加值增长多少").years == {"2021"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 
 import jieba.posseg as pseg
 
@@ -33,6 +34,16 @@ _TIME_WORD = re.compile(
 )
 YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")  # in a question "2022的产值" still names a year
 WRITTEN_YEAR = re.compile(r"((?:19|20)\d{2})年")  # in article text "2000亿元" is no year
+# A year typed with two digits ("大东区22年GDP", "08年北京奥运"): at the start, after punctuation, a
+# preposition or a place ("…区22年"), and not a span of years ("前15年间", "统治的50年", "53年后",
+# "70年代"), a range's end ("公元前12年至10年") or an era's year ("民国29年", "明治29年"). Of the 63
+# two-digit "…年" in the public questions it reads 5 as years, all rightly (08年北京奥运, 1960年和66年).
+# Read as typed, the year rules did not see them: "大东区21年规上工业增加值增长多少" was answered
+# with 2022's 7.1%, and the reader lost 1.3 (DRCD) / 2.3 (CMRC trial) of the answer's logit.
+_SHORT_YEAR = re.compile(
+    r"(?:^|(?<=[\s，,、；;：:（(在于从和与及]|(?<!民)[区市县省州镇乡村国]))"
+    r"(\d{2})(?=年(?!代|来|间|以来|之久|后|前|内|多|左右|里|半|时间|期间))"
+)
 _CONTENT = re.compile(f"[{CJK}a-z0-9]")
 
 # What kind of fact the question wants.
@@ -121,8 +132,8 @@ class Query:
 def parse(question: str) -> Query:
     """Everything answering and retrieval read from the question, without the corpus. Its rules
     read it in simplified characters with years in digits, as they are written ("增長了多少" asks a
-    change as "增长了多少" does, "二〇二二年" names 2022); `Query.text` is that form, of the same length."""
-    question = arabic_years(simplified(question))
+    change as "增长了多少" does, "二〇二二年" and "22年" name 2022); `Query.text` is that form."""
+    question = full_years(arabic_years(simplified(question)))
     norm = normalize(question)
     terms, names = _terms(_without_periods(norm))
     plan, done = bool(_ASKS_PLAN.search(question)), bool(_ASKS_DONE.search(question))
@@ -144,6 +155,17 @@ def parse(question: str) -> Query:
         slot_right=right,
         period=question_period(question),
     )
+
+
+def full_years(question: str, this_year: int | None = None) -> str:
+    """The question with its two-digit years in four digits ("22年" -> "2022年"; "98年" -> "1998年"
+    when 2098 would be more than a year ahead)."""
+    pivot = (this_year or date.today().year) % 100 + 1
+
+    def full(m: re.Match[str]) -> str:
+        return ("20" if int(m.group(1)) <= pivot else "19") + m.group(1)
+
+    return _SHORT_YEAR.sub(full, question) if "年" in question else question
 
 
 def parse_question(question: str) -> tuple[list[str], set[str]]:
