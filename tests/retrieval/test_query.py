@@ -139,3 +139,19 @@ def test_spans_eras_and_ranges_stay_as_typed(typed: str):
 
 def test_a_two_digit_year_is_a_year_the_rules_see():
     assert parse("大东区21年规上工业增加值增长多少").years == {"2021"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("你知道大东区规上工业增加值增长了多少吗？", "大东区规上工业增加值增长了多少？"),
+        ("能告诉我大东区新增绿地多少公顷吗", "大东区新增绿地多少公顷？"),
+        ("《雪山飞狐》的监制人是谁吗？", "《雪山飞狐》的监制人是谁？"),  # as CMRC train asks it
+        ("你知道大东区有博物馆吗？", "大东区有博物馆吗？"),  # a yes/no question stays one
+        ("丙烯颜料有毒吗？", "丙烯颜料有毒吗？"),
+        ("几乎所有人都去了吗？", "几乎所有人都去了吗？"),  # 几乎 is no question word
+        ("你知道吗？", "你知道吗？"),
+    ],
+)
+def test_a_question_is_read_out_of_its_yes_no_frame(typed: str, read: str):
+    assert parse(typed).text == read
