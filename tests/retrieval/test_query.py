@@ -155,3 +155,18 @@ def test_a_two_digit_year_is_a_year_the_rules_see():
 )
 def test_a_question_is_read_out_of_its_yes_no_frame(typed: str, read: str):
     assert parse(typed).text == read
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("文中提及，麦可杜卡基思曾为哪一州的州长?", "麦可杜卡基思曾为哪一州的州长?"),  # as DRCD asks
+        ("文中提到的左派社会主义政府为哪一个人所领导?", "左派社会主义政府为哪一个人所领导?"),
+        ("根据文章，大东区GDP是多少？", "大东区GDP是多少？"),
+        ("新闻里说大东区GDP是多少？", "大东区GDP是多少？"),
+        ("文中列举了哪些美国歌手？", "列举了哪些美国歌手？"),  # the verb stays when it is the question's
+        ("本文作者是谁？", "本文作者是谁？"),  # too short to be more than the reference
+    ],
+)
+def test_a_reference_to_the_text_is_not_part_of_the_question(typed: str, read: str):
+    assert parse(typed).text == read

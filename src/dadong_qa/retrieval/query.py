@@ -44,6 +44,14 @@ _TAG_MA = re.compile(r"吗(\s*[？?]?\s*)$")
 _ASKING_FRAME = re.compile(
     r"^(?:请问)?(?:你|您|你们|谁|有谁|有人)?(?:知道|能告诉我|可以告诉我|能不能告诉我|请告诉我|告诉我)[，,]?"
 )
+# "The text" the question is about ("文中提及，…", "文中提到的…", "根据文章，…"): every article is the
+# text here, and the reader lost 1.33 of the answer sentence's logit to a leading "文中" (400 DRCD
+# questions; 19 of DRCD's 3,493 questions open so).
+_TEXT_REFERENCE = re.compile(
+    r"^(?:(?:根据|按照|依据)(?:文章|本文|原文|材料|报道|新闻|资料|上文)(?:中|里)?(?:的(?:内容|介绍|描述))?[，,：:]"
+    r"|(?:在)?(?:文中|文章中|文章里|本文中?|原文中?|材料中|报道中|报道里|新闻中|新闻里|上文中?)"
+    r"(?:所?(?:提到|提及|说|介绍|记载|列举)(?![了过]))?的?[，,：:]?)"
+)
 # A year typed with two digits ("大东区22年GDP", "08年北京奥运"): at the start, after punctuation, a
 # preposition or a place ("…区22年"), and not a span of years ("前15年间", "统治的50年", "53年后",
 # "70年代"), a range's end ("公元前12年至10年") or an era's year ("民国29年", "明治29年"). Of the 63
@@ -169,9 +177,11 @@ def parse(question: str) -> Query:
 
 
 def unframed(question: str) -> str:
-    """The question a "你知道…吗" frame holds ("你知道大东区有博物馆吗？" -> "大东区有博物馆吗？"), and
+    """The question without a reference to "the text" ("文中提及，X是谁？" -> "X是谁？"), and the one a
+    "你知道…吗" frame holds ("你知道大东区有博物馆吗？" -> "大东区有博物馆吗？"), and
     with a question word inside, that word's question ("你知道X是多少吗？" -> "X是多少？"); "X有毒吗？"
     stays a yes/no question."""
+    question = _TEXT_REFERENCE.sub("", question) if len(question) > 8 else question
     if _TAG_MA.search(question) is None:
         return question
     inner = _ASKING_FRAME.sub("", question)
