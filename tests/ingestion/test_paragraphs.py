@@ -121,3 +121,10 @@ def test_every_qa_train_paragraph_is_kept_whole():
     assert checked
     failures = [(name, paragraph[:60], problems(title, paragraph)) for name, title, paragraph in checked]
     assert [f for f in failures if f[2]] == []
+
+
+def test_a_tag_broken_over_two_lines_is_text():
+    """Found by hypothesis: "<b" ending one line and "r>" opening the next were taken out as one
+    tag, and the sentence before lost its "<b"."""
+    paragraph = "点击这里查看详情。七七七七七七七七七七七七七七七七100。<b\nr>"
+    assert problems("七七七七", paragraph) == {}

@@ -54,8 +54,9 @@ class FormatError(ValueError):
 
 # Text copied from a web page or a search API keeps its entities and inline tags ("北京<em>故宫</em>",
 # "&quot;"). Only tag names a page writes inline are taken out, so "x<5" and "<<三国演义>>" stay.
-_INLINE_TAG = re.compile(r"</?(?:em|b|strong|i|u|span|font|a|sup|sub|mark|small|big)(?:\s[^<>]{0,200})?>", re.I)
-_LINE_TAG = re.compile(r"<(?:br|p|div|li)(?:\s[^<>]{0,200})?/?>|</(?:p|div|li)>", re.I)
+# A tag stays on one line: "<b" at a line's end and "r>" on the next are text.
+_INLINE_TAG = re.compile(r"</?(?:em|b|strong|i|u|span|font|a|sup|sub|mark|small|big)(?:[^\S\n][^<>\n]{0,200})?>", re.I)
+_LINE_TAG = re.compile(r"<(?:br|p|div|li)(?:[^\S\n][^<>\n]{0,200})?/?>|</(?:p|div|li)>", re.I)
 
 
 def leftover_markup(text: str) -> str:
