@@ -294,7 +294,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     valid = {Path(p).stem: load_questions([p], tok, limits, cfg.top) for p in args.valid}
     log(out, f"{len(train)} training questions, {sum(len(q.rows) for q in train)} rows "
              f"({time.perf_counter() - t0:.0f}s to tokenize); device {device}")  # fmt: skip
-    net = ReaderNet(base, cfg.layers, cfg.frozen).to(device)
+    net = initial_net(args.init, base, cfg, out).to(device)
     heads = {id(p) for p in net.head_parameters()}
     params = [p for p in net.parameters() if p.requires_grad]
     groups = [
@@ -352,6 +352,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         ],
         "questions": len(train),
         "steps": len(plan),
+        **(continued_from(args.init) if args.init else {}),
         "validation": report,
         "git": _git_head(),
     }
@@ -361,6 +362,29 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             shutil.copy(out / name, MODEL_DIR / name)
         log(out, f"shipped to {MODEL_DIR}")
     return 0
+
+
+def initial_net(init: str, base: Any, cfg: Config, out: Path) -> ReaderNet:
+    """A fresh network, or (`--init DIR`) a saved reader to go on training: its layer count and
+    frozen layers must be the ones asked for, or the run stops before training anything."""
+    if not init:
+        return ReaderNet(base, cfg.layers, cfg.frozen)
+    from dadong_qa.answering.reader.weights import load_reader
+
+    net, meta = load_reader(Path(init))
+    if (meta["layers"], int(meta.get("frozen", 0))) != (cfg.layers, cfg.frozen):
+        raise SystemExit(f"--init {init}: a {meta['layers']}-layer reader with {meta.get('frozen', 0)} frozen, "
+                         f"not --layers {cfg.layers} --frozen {cfg.frozen}")  # fmt: skip
+    log(out, f"starting from the reader in {init} (trained on {', '.join(meta.get('trained_on', []))})")
+    return net.train()
+
+
+def continued_from(init: str) -> dict[str, Any]:
+    """What a continued run's starting reader was trained on, for its reader.json."""
+    from dadong_qa.answering.reader.weights import read_meta
+
+    meta = read_meta(Path(init))
+    return {"continued_from": {k: meta.get(k) for k in ("trained_on", "questions", "steps", "training_time")}}
 
 
 def dump_squad(path: str, out: Path) -> str:
@@ -395,6 +419,7 @@ def main() -> int:
     ap.add_argument("--valid", nargs="*", default=[], help="candidate dumps to validate on (never trained on)")
     ap.add_argument("--out", default="", help="folder for the log, checkpoints and the trained reader")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--init", default="", help="start from the reader saved in this folder (continued training)")
     ap.add_argument("--ship", action="store_true", help="copy the weights into src/dadong_qa/models/")
     ap.add_argument("--evaluate", default="", help="validate the reader saved in this folder instead of training")
     ap.add_argument("--device", choices=["auto", "cpu"], default="auto")

@@ -51,6 +51,14 @@ def test_training_on_a_tiny_squad_file_exports_a_loadable_reader(tmp_path: Path)
     again = train(out, "--train", str(out / "tiny.jsonl"), "--resume")
     assert again.returncode == 0, again.stderr[-2000:]
     assert f"resumed at step {meta['steps']}/{meta['steps']}" in (out / "train.log").read_text(encoding="utf-8")
+    # Continued training starts from the saved reader and says so in its description.
+    more = train(tmp_path / "more", "--train", str(out / "tiny.jsonl"), "--init", str(out))
+    assert more.returncode == 0, more.stderr[-2000:]
+    _, cont = load_reader(tmp_path / "more")
+    assert cont["continued_from"]["trained_on"] == ["tiny"] and cont["trained_on"] == ["tiny"]
+    # A reader of another depth is not silently reshaped.
+    deeper = train(tmp_path / "deeper", "--train", str(out / "tiny.jsonl"), "--init", str(out), "--layers", "2")
+    assert deeper.returncode != 0 and "a 1-layer reader with 0 frozen, not --layers 2" in deeper.stderr
 
 
 def test_nothing_to_train_on_is_a_usage_error(tmp_path: Path) -> None:
