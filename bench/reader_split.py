@@ -1,6 +1,9 @@
 """Split a candidate dump (bench/reader_data.py) by article, or sample one, for continued training.
 
-    # DRCD in two halves by article: train on A, measure on B (and on the never-trained CMRC trial)
+    # DRCD's candidates as ask() shortlists them with a policy not trained on DRCD, then two halves
+    # by article: train on A, measure on B (and on the never-trained CMRC trial)
+    python bench/reader_data.py ../shared/data/qa-train/drcd_test_simplified.json --top 6 \\
+        --policy .cache/eval-open/policy-cmrc.json --out .cache/reader/drcd_test.jsonl
     python bench/reader_split.py split .cache/reader/drcd_test.jsonl \\
         ../shared/data/qa-train/drcd_test_simplified.json --out .cache/reader/cont/drcd
     # a seeded sample of a dump the reader was trained on before (replay against forgetting)
