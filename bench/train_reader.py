@@ -369,9 +369,13 @@ def initial_net(init: str, base: Any, cfg: Config, out: Path) -> ReaderNet:
     frozen layers must be the ones asked for, or the run stops before training anything."""
     if not init:
         return ReaderNet(base, cfg.layers, cfg.frozen)
+    from dadong_qa.answering.reader.reading import ReaderError
     from dadong_qa.answering.reader.weights import load_reader
 
-    net, meta = load_reader(Path(init))
+    try:
+        net, meta = load_reader(Path(init))
+    except ReaderError as exc:
+        raise SystemExit(f"--init {init}: {exc}") from exc
     if (meta["layers"], int(meta.get("frozen", 0))) != (cfg.layers, cfg.frozen):
         raise SystemExit(f"--init {init}: a {meta['layers']}-layer reader with {meta.get('frozen', 0)} frozen, "
                          f"not --layers {cfg.layers} --frozen {cfg.frozen}")  # fmt: skip
@@ -434,6 +438,9 @@ def main() -> int:
         ap.error("nothing to train on: give --train dumps or --squad files")
     if not args.out:
         ap.error("--out is needed to train")
+    missing = [p for p in args.train + args.valid + args.squad if not Path(p.partition("*")[0]).is_file()]
+    if missing:
+        ap.error(f"no such file: {', '.join(missing)}")
     return run(args, cfg)
 
 

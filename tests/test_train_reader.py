@@ -64,3 +64,15 @@ def test_training_on_a_tiny_squad_file_exports_a_loadable_reader(tmp_path: Path)
 def test_nothing_to_train_on_is_a_usage_error(tmp_path: Path) -> None:
     done = train(tmp_path / "run")
     assert done.returncode == 2 and "nothing to train on" in done.stderr
+
+
+def test_a_missing_dump_is_named_before_anything_loads(tmp_path: Path) -> None:
+    done = train(tmp_path / "run", "--train", str(tmp_path / "typo.jsonl*5"))
+    assert done.returncode == 2 and "no such file" in done.stderr and "typo.jsonl" in done.stderr
+
+
+def test_init_from_a_folder_without_a_reader_is_a_clear_error(tmp_path: Path) -> None:
+    dump = tmp_path / "d.jsonl"
+    dump.write_text("", encoding="utf-8")
+    done = train(tmp_path / "run", "--train", str(dump), "--init", str(tmp_path / "nowhere"))
+    assert done.returncode == 1 and "--init" in done.stderr and "reader's description is missing" in done.stderr
