@@ -294,7 +294,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     valid = {Path(p).stem: load_questions([p], tok, limits, cfg.top) for p in args.valid}
     log(out, f"{len(train)} training questions, {sum(len(q.rows) for q in train)} rows "
              f"({time.perf_counter() - t0:.0f}s to tokenize); device {device}")  # fmt: skip
-    net = initial_net(args.init, base, cfg, out).to(device)
+    net, lineage = initial_net(args.init, base, cfg, out)
+    net = net.to(device)
     heads = {id(p) for p in net.head_parameters()}
     params = [p for p in net.parameters() if p.requires_grad]
     groups = [
@@ -352,7 +353,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         ],
         "questions": len(train),
         "steps": len(plan),
-        **(continued_from(args.init) if args.init else {}),
+        **lineage,
         "validation": report,
         "git": _git_head(),
     }
@@ -364,11 +365,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
-def initial_net(init: str, base: Any, cfg: Config, out: Path) -> ReaderNet:
-    """A fresh network, or (`--init DIR`) a saved reader to go on training: its layer count and
-    frozen layers must be the ones asked for, or the run stops before training anything."""
+def initial_net(init: str, base: Any, cfg: Config, out: Path) -> tuple[ReaderNet, dict[str, Any]]:
+    """A fresh network, or (`--init DIR`) a saved reader to go on training, with what it was trained
+    on for the new reader.json: its layer count and frozen layers must be the ones asked for, or the
+    run stops before training anything."""
     if not init:
-        return ReaderNet(base, cfg.layers, cfg.frozen)
+        return ReaderNet(base, cfg.layers, cfg.frozen), {}
     from dadong_qa.answering.reader.reading import ReaderError
     from dadong_qa.answering.reader.weights import load_reader
 
@@ -380,15 +382,8 @@ def initial_net(init: str, base: Any, cfg: Config, out: Path) -> ReaderNet:
         raise SystemExit(f"--init {init}: a {meta['layers']}-layer reader with {meta.get('frozen', 0)} frozen, "
                          f"not --layers {cfg.layers} --frozen {cfg.frozen}")  # fmt: skip
     log(out, f"starting from the reader in {init} (trained on {', '.join(meta.get('trained_on', []))})")
-    return net.train()
-
-
-def continued_from(init: str) -> dict[str, Any]:
-    """What a continued run's starting reader was trained on, for its reader.json."""
-    from dadong_qa.answering.reader.weights import read_meta
-
-    meta = read_meta(Path(init))
-    return {"continued_from": {k: meta.get(k) for k in ("trained_on", "questions", "steps", "training_time")}}
+    before = {k: meta.get(k) for k in ("trained_on", "questions", "steps", "training_time")}
+    return net.train(), {"continued_from": before}
 
 
 def dump_squad(path: str, out: Path) -> str:
