@@ -77,6 +77,12 @@ def simplified(text: str) -> str:
     return converted if len(converted) == len(text) else text
 
 
+def as_written(text: str) -> str:
+    """`text` in the form articles and training questions write it, offset for offset: simplified
+    characters, years in Arabic digits. What the question's rules and the reader read."""
+    return arabic_years(simplified(text))
+
+
 @lru_cache(maxsize=65536)  # the same sentences and titles are normalised for many questions
 def normalize(text: str) -> str:
     """Search form of `text`: NFKC (full-width -> half-width), simplified, lower case."""

@@ -26,7 +26,7 @@ from torch import nn
 
 from dadong_qa.answering.reader.e5 import E5File, Encoder, Tokenizer
 from dadong_qa.answering.reader.reading import ReaderInput
-from dadong_qa.text import CJK, STOPWORDS, arabic_years, simplified
+from dadong_qa.text import CJK, STOPWORDS, as_written
 
 TITLE_SEP = "："
 QUESTION_MARKS = ("？", "?")
@@ -63,7 +63,7 @@ def as_trained(question: str) -> str:
     - ending in a question mark, as 99.6% of them do (typed without one, "…多少", "…啊": -1.03;
       with "？" added it is back within 0.04, whatever particle stands before it);
     - without emoji (one at the end: -0.33)."""
-    question = _CJK_SPACE.sub("", _as_read(_without_symbols(question))).rstrip(_LOOSE_END)
+    question = _CJK_SPACE.sub("", as_written(_without_symbols(question))).rstrip(_LOOSE_END)
     return question if question.endswith(QUESTION_MARKS) else question + "？"
 
 
@@ -73,11 +73,6 @@ def _without_symbols(question: str) -> str:
     return "".join(c for c in question if unicodedata.category(c) not in ("So", "Cf") and c not in _EMOJI_PARTS)
 
 
-def _as_read(text: str) -> str:
-    """Simplified characters and years in digits, offset for offset (text.simplified, text.arabic_years)."""
-    return arabic_years(simplified(text))
-
-
 def encode(tok: Tokenizer, item: ReaderInput, limits: Limits) -> Row:
     """One candidate's row. The sentence and its context are read as the question is, offset for
     offset (a traditional sentence under a simplified question: -2.25; both in traditional
@@ -85,9 +80,9 @@ def encode(tok: Tokenizer, item: ReaderInput, limits: Limits) -> Row:
     question = as_trained(item.question)
     asked = tok.pieces(question)
     q = asked.ids[: limits.question]
-    title = tok.ids(_as_read(item.title) + TITLE_SEP)[: limits.title] if item.title else []
-    before = tok.ids(_as_read(item.before))[-limits.before :] if item.before else []
-    sent = tok.pieces(_as_read(item.sentence))
+    title = tok.ids(as_written(item.title) + TITLE_SEP)[: limits.title] if item.title else []
+    before = tok.ids(as_written(item.before))[-limits.before :] if item.before else []
+    sent = tok.pieces(as_written(item.sentence))
     room = limits.max_len - 3 - len(q) - len(sent.ids)
     if room < len(title) + len(before):  # the context gives way to the sentence
         before = before[len(before) - max(0, room - len(title)) :] if room > len(title) else []
