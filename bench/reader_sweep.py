@@ -26,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from dadong_qa.answering.agreement import keys, pooled  # noqa: E402
 from dadong_qa.answering.reader import Blend, ReaderInput, listwise  # noqa: E402
 from dadong_qa.answering.reader.read import load  # noqa: E402
 from dadong_qa.answering.short import short_answer, wants_long_spans  # noqa: E402
@@ -52,7 +53,9 @@ def read(args: argparse.Namespace) -> int:
                             "logit": round(r.logit, 4),
                             "span": round(r.spans[0].score, 4) if r.spans else None,
                             # a short answer of the asked kind inside the sentence (short.py)
-                            "short": short_answer(q["question"], c["text"], r.spans) is not None,
+                            "short": (found := short_answer(q["question"], c["text"], r.spans)) is not None,
+                            # what pooling compares (--pool): the sentence, the short answer
+                            "keys": keys(c["text"], found.text if found is not None else None),
                             "policy": c["policy"],
                             "holds": c["holds"],
                         }
@@ -76,6 +79,7 @@ class Decision:
     v: float = 0.0
     m: float = 8.0
     floor: float = 0.0
+    pool: str = "none"  # pool candidates of one answer (agreement.py): none, sentence, answer
 
     def score(self, cand: dict[str, Any]) -> float:
         return Blend(self.w, self.v, self.m).score(cand["logit"], cand["policy"], cand.get("span"))
@@ -87,8 +91,13 @@ def decide(q: dict[str, Any], d: Decision) -> tuple[float, bool]:
     if not cands:
         return 0.0, False
     probs = listwise([d.score(c) for c in cands])
+    if d.pool != "none":
+        kept = [tuple(k for k in c["keys"] if d.pool == "answer" or k.startswith("s:")) for c in cands]
+        probs = [(p, own) for p, own in zip(pooled(probs, kept), probs, strict=True)]
+    else:
+        probs = [(p, p) for p in probs]
     best = max(range(len(probs)), key=probs.__getitem__)
-    return probs[best], bool(cands[best]["holds"])
+    return probs[best][0], bool(cands[best]["holds"])
 
 
 def curve(questions: list[dict[str, Any]], d: Decision) -> list[dict[str, float]]:
@@ -128,13 +137,22 @@ def views(questions: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def sweep(args: argparse.Namespace) -> int:
     questions = [json.loads(line) for line in Path(args.file).read_text("utf-8").splitlines()]
-    grid = [Decision(k, w, v, m, args.floor) for k in args.k for w in args.w for v in args.v for m in args.m]
-    print(f"{'view':40}{'K':>4}{'w':>6}{'v':>6}{'m':>6}{'thresh':>8}{'contains':>10}{'refusal':>9}{'precision':>11}")
+    grid = [
+        Decision(k, w, v, m, args.floor, pool)
+        for k in args.k
+        for w in args.w
+        for v in args.v
+        for m in args.m
+        for pool in args.pool
+    ]
+    print(
+        f"{'view':40}{'K':>4}{'w':>6}{'v':>6}{'m':>6}{'pool':>10}{'thresh':>8}{'contains':>10}{'refusal':>9}{'precision':>11}"
+    )
     for name, qs in views(questions).items():
         for d in grid:
             r = at_refusal(curve(qs, d))
             print(
-                f"{name:40}{d.k:>4}{d.w:>6}{d.v:>6}{d.m:>6}{r['threshold']:>8}{r['contains']:>10.3f}"
+                f"{name:40}{d.k:>4}{d.w:>6}{d.v:>6}{d.m:>6}{d.pool:>10}{r['threshold']:>8}{r['contains']:>10.3f}"
                 f"{r['refusal']:>9.3f}{r['precision']:>11.3f}"
             )
     if args.threshold is not None:
@@ -158,6 +176,7 @@ def main() -> int:
     s.add_argument("--k", type=int, nargs="+", default=[4, 6, 8, 12])
     s.add_argument("--w", type=float, nargs="+", default=[0.0, 0.25, 0.5, 1.0])
     s.add_argument("--v", type=float, nargs="+", default=[0.0], help="weights of the best span's score")
+    s.add_argument("--pool", nargs="+", default=["none"], choices=["none", "sentence", "answer"])
     s.add_argument("--m", type=float, nargs="+", default=[8.0], help="span scores counted from this")
     s.add_argument("--floor", type=float, default=0.0, help="policy probability under which a candidate is unread")
     s.add_argument("--threshold", type=float, default=None, help="also print every view at this threshold")

@@ -285,3 +285,63 @@ def test_the_reader_reads_the_question_in_the_sentences_words() -> None:
     reader = StandIn({})
     answer(reader, "清水县GDP是多少？", store=FIGURES)
     assert {i.question for i in reader.seen[0]} == {"清水县GDP是多少？"}  # no sentence names it otherwise
+
+
+REPRINT = make_store(
+    {
+        "a": ("清水县统计公报", "2023-01-05", ["2022年，清水县新建学校7所。", "县里开通了4条社区公交线路。"]),
+        "b": ("清水县经济运行平稳", "2023-01-09", ["县里开通了4条社区公交线路。", "全县新增公交线路共4条。"]),
+    }
+)
+
+
+def _on_reprint(reader: StandIn, question: str, threshold: float = 0.6):
+    passages = [
+        Passage(text="", doc_id="a", score=1.0, chunk_id=0, sentence_ids=[0, 1]),
+        Passage(text="", doc_id="b", score=1.0, chunk_id=1, sentence_ids=[2, 3]),
+    ]
+    return answer(reader, question, threshold=threshold, store=REPRINT, passages=passages)
+
+
+def test_a_sentence_reprinted_in_another_article_pools_its_probability() -> None:
+    # Each copy alone: e^2 / (1 + 2e^2 + ...) = 0.47, under the threshold; together 0.94.
+    sentence = "县里开通了4条社区公交线路。"
+    reader = StandIn({sentence: 2.0})
+    a = _on_reprint(reader, "清水县开通了几条社区公交线路？")
+    assert a.answered and a.citations[0].sentence == sentence and len(a.citations) == 1
+    assert a.confidence == pytest.approx(2 * math.exp(2) / (1 + 2 * math.exp(2) + 2 * math.exp(-5)), abs=1e-4)
+
+
+def test_one_short_answer_in_other_words_pools_and_the_best_read_sentence_is_cited() -> None:
+    first, other = "县里开通了4条社区公交线路。", "全县新增公交线路共4条。"
+    reader = StandIn({first: 1.5, other: 1.8}, {first: "4条", other: "共4条"})  # the figure is the key
+    a = _on_reprint(reader, "清水县开通了几条公交线路？")
+    assert a.answered and a.citations[0].sentence == other and a.short == "4条"
+
+
+def test_different_answers_do_not_pool() -> None:
+    store = make_store(
+        {
+            "a": ("清水县统计公报", "2023-01-05", ["县里开通了4条社区公交线路。"]),
+            "b": ("清水县经济运行平稳", "2023-01-09", ["全县新增公交线路共5条。"]),
+        }
+    )
+    reader = StandIn({"县里开通了4条社区公交线路。": 1.8, "全县新增公交线路共5条。": 1.8})
+    reader.spans = {"县里开通了4条社区公交线路。": "4条", "全县新增公交线路共5条。": "5条"}
+    passages = [Passage(text="", doc_id="a", score=1.0, chunk_id=0, sentence_ids=[0, 1])]
+    a = answer(reader, "清水县开通了几条公交线路？", threshold=0.6, store=store, passages=passages)
+    assert not a.answered and a.confidence == pytest.approx(math.exp(1.8) / (1 + 2 * math.exp(1.8)), abs=1e-4)
+
+
+def test_a_ruled_out_sentence_lends_no_probability_to_its_answer() -> None:
+    store = make_store(
+        {"c": ("清水县学校", "2023-11-02", ["2022年，清水县新建学校7所。", "2023年，清水县新建学校7所。"])}
+    )
+    spans = {"2022年，清水县新建学校7所。": "7所", "2023年，清水县新建学校7所。": "7所"}
+    reader = StandIn({"2022年，清水县新建学校7所。": 0.0, "2023年，清水县新建学校7所。": 4.0}, spans)
+    passages = [Passage(text="", doc_id="c", score=1.0, chunk_id=0, sentence_ids=[0, 1])]
+    a = answer(reader, "2022年清水县新建了多少所学校？", threshold=0.45, store=store, passages=passages)
+    # The 2023 sentence is ruled out: it neither lends to nor borrows from the 2022 one, which
+    # keeps its own e^0 / (1 + e^0) = 0.5 and is the one cited.
+    assert a.answered and a.confidence == pytest.approx(0.5, abs=2e-3)
+    assert [c.sentence for c in a.citations] == ["2022年，清水县新建学校7所。"]

@@ -78,6 +78,10 @@ def test_a_change_is_asked_apart_from_a_level():
     assert not parse("大东区2022年地区生产总值是多少？").asks_change
     assert parse("X5比去年同期多卖了多少台？").asks_change  # a comparison with an earlier time
     assert not parse("X5的销量比例是多少？").asks_change
+    # 增加值 is value added, a level: "…规上工业增加值是多少" was answered with its growth 7.1%.
+    assert not parse("大东区规上工业增加值是多少？").asks_change
+    assert parse("大东区规上工业增加值增长了多少？").asks_change
+    assert parse("大东区新增就业增加了多少？").asks_change
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dadong_qa.answering.agreement import keys, pooled
 from dadong_qa.answering.conflict import Conflict as FigureConflict
 from dadong_qa.answering.conflict import find_conflicts
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
@@ -214,12 +215,25 @@ class ExtractiveAnswerer:
         # A rule (year, plan, period) rules a sentence out by conditioning: its probability mass
         # goes to the others and to "none" in proportion.
         left = 1.0 - sum(p for c, p in zip(shortlist, probs, strict=True) if ruled_out(c.evidence))
+        probs = [0.0 if ruled_out(c.evidence) else p / max(left, 1e-9) for c, p in zip(shortlist, probs, strict=True)]
+        # Copies of one answer (a reprinted sentence, the same figure in other words) pool their
+        # probability (agreement.py); a ruled-out sentence pools with none.
+        agreed = pooled(probs, [self._keys(query, c, r) for c, r in zip(shortlist, readings, strict=True)])
         read = [
-            replace(c, probability=0.0 if ruled_out(c.evidence) else p / max(left, 1e-9), reading=r, score=s)
-            for c, r, p, s in zip(shortlist, readings, probs, scores, strict=True)
+            replace(c, probability=p, reading=r, score=s)
+            for c, r, p, s in zip(shortlist, readings, agreed, scores, strict=True)
         ]
-        read.sort(key=lambda c: (-c.probability, -c.policy, c.sid))
+        # Within one answer, the sentence the reader read best is cited first.
+        read.sort(key=lambda c: (-c.probability, -c.score, -c.policy, c.sid))
         return read + [replace(c, probability=0.0) for c in rest]
+
+    def _keys(self, query: Query, cand: Candidate, reading: Reading) -> tuple[str, ...]:
+        """What the candidate is pooled by: its sentence and its short answer (none when ruled out)."""
+        if ruled_out(cand.evidence):
+            return ()
+        sentence = self.store.sentences[cand.sid].text
+        found = short_answer(query.text, sentence, reading.spans)
+        return keys(sentence, found.text if found is not None else None)
 
     def _shortlist(self, ranked: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
         """(what the reader reads, the rest): the policy's first `reader_candidates` sentences,

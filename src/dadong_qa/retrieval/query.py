@@ -100,8 +100,9 @@ _ASKS_REASON = re.compile(r"为什么|为何|什么原因|原因是|怎么|怎�
 _ASKS_LIST = re.compile(r"哪些|有什么|有哪|包括什么|包含什么|分别")
 # A change or growth rate, not a level: "…增长了多少" (同比增长6%) vs "…是多少" (940亿元).
 # A comparison with an earlier time asks for the difference ("比去年同期多卖了多少台").
+# Not 增加值 ("规上工业增加值是多少" asks for the level 580.3亿元, not its 7.1% growth): value added.
 _ASKS_CHANGE = re.compile(
-    r"增长|增速|增幅|下降|减少|增加|提高|降低|变化|同比|环比|多出|高出|比(?:去年|上年|前年|上月|同期|\d{4}年)"
+    r"增长|增速|增幅|下降|减少|增加(?!值)|提高|降低|变化|同比|环比|多出|高出|比(?:去年|上年|前年|上月|同期|\d{4}年)"
 )
 # Whether the question asks what is planned or what has happened.
 # Not 预计: "2022年预计实现的…" in a year-end report is an estimate of the outcome, "2024年预计…" a
