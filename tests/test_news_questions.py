@@ -101,6 +101,28 @@ def test_the_short_answer_is_the_figure_asked_for(seed: QA, question: str, short
     assert a.answered and a.short == short
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "和平区一般公共预算收入是多少？",  # a district the articles never name
+        "浑南区规上工业增加值是多少？",
+        "大连市开行中欧班列多少列？",  # named only in 大连港: its figures are still 大东区's
+        "沈阳市一般公共预算收入是多少？",  # the city: the headline's district figure is not the city's
+    ],
+)
+def test_a_figure_of_another_place_is_refused(seed: QA, question: str) -> None:
+    # Each was answered with 大东区's figure at p 0.87-1.00 before places.py.
+    assert not seed.ask(question).answered
+
+
+@pytest.mark.parametrize(
+    "question", ["沈阳大东区城镇新增就业人数", "沈阳市大东区城镇新增就业多少人？", "大東區城鎮新增就業多少人？"]
+)
+def test_the_place_the_articles_are_about_is_answered_however_it_is_written(seed: QA, question: str) -> None:
+    a = seed.ask(question)
+    assert a.answered and a.short == "11292人"
+
+
 @READER_MISSES
 def test_a_rank_question_gets_a_rank(seed: QA) -> None:
     a = seed.ask("大东区在全国工业百强区排名第几？")

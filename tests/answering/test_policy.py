@@ -188,3 +188,18 @@ def test_boosted_trees_walked_at_once_equal_one_tree_at_a_time():
     one_at_a_time = policy.model.baseline + sum(t.predict(x) for t in policy.model.trees)
     assert np.allclose(policy.logits(x), one_at_a_time)
     assert np.allclose(BoostedTrees(0.25, ()).logits(x), 0.25)
+
+
+def test_a_sentence_about_another_place_does_not_answer():
+    from dataclasses import replace
+
+    from dadong_qa.answering.evidence import SentenceEvidence
+    from dadong_qa.answering.policy import PLACE_RULE, ruled_out
+
+    base = SentenceEvidence(sid=0, **{f: 0.0 for f in FEATURES})
+    policy = policy_on({}, 1.0)  # p = 0.73 whatever the evidence
+    here, there = policy.probabilities([base, replace(base, place_other=True)])
+    assert here == pytest.approx(1 / (1 + np.exp(-1.0)))
+    assert there / (1 - there) == pytest.approx(np.exp(1.0) * PLACE_RULE)
+    assert ruled_out(replace(base, place_other=True)) and not ruled_out(base)
+    assert "place_other" not in FEATURES  # a rule, not a feature the shipped weights know

@@ -23,6 +23,7 @@ from typing import Protocol
 import jieba.posseg as pseg
 import numpy as np
 
+from dadong_qa.answering.places import named_places, other_place
 from dadong_qa.answering.sourced import FigureReader, PeriodFit
 from dadong_qa.answering.wording import CJK_RUN, longest_common_run, longest_edge, match_credit, slot_fit
 from dadong_qa.answering.years import RELATIVE_OFFSET, RELATIVE_YEAR
@@ -114,10 +115,14 @@ class SentenceEvidence:
     # How its figures fit the year a figure question asks about (sourced.PeriodFit); the policy
     # applies it as a rule, as the training questions seldom ask about a period.
     period_fit: PeriodFit = field(default="none", compare=False)
+    # Whether it speaks of another place than the question names (places.py); a rule, as above.
+    place_other: bool = field(default=False, compare=False)
 
 
 FEATURES: tuple[str, ...] = tuple(
-    f.name for f in fields(SentenceEvidence) if f.name not in {"sid", "matched", "covered", "year", "period_fit"}
+    f.name
+    for f in fields(SentenceEvidence)
+    if f.name not in {"sid", "matched", "covered", "year", "period_fit", "place_other"}
 )
 
 
@@ -191,6 +196,7 @@ class _Asked:
     total: float
     bigrams: dict[str, float]
     text: str  # the question's content characters
+    places: list[str]  # the administrative places it names (places.py)
 
 
 class EvidenceGatherer:
@@ -224,7 +230,8 @@ class EvidenceGatherer:
 
     def _asked(self, query: Query) -> _Asked:
         weights = self.term_weights(query)
-        return _Asked(query, weights, sum(weights.values()) or 1.0, self._bigram_weights(query), _content(query))
+        total = sum(weights.values()) or 1.0
+        return _Asked(query, weights, total, self._bigram_weights(query), _content(query), named_places(query.text))
 
     def _measure(self, asked: _Asked, pool: _Pool, sid: int, cos: float) -> SentenceEvidence:
         """The record of one candidate sentence."""
@@ -257,6 +264,25 @@ class EvidenceGatherer:
             matched=frozenset(t for t, c in credit.items() if c >= 0.6),
             covered=frozenset(t for t, c in credit.items() if c >= 0.5),
             year=year,
+            place_other=self._other_place(asked, sid),
+        )
+
+    def _other_place(self, asked: _Asked, sid: int) -> bool:
+        """Whether the sentence speaks of another place than the question names (places.py)."""
+        if not asked.places:
+            return False
+        sentence = self.store.sentences[sid]
+        prev = self.store.sentences.get(sid - 1)
+        before = prev.text if prev is not None and prev.doc_id == sentence.doc_id else ""
+        title = normalize(self.store.doc_meta(sentence.doc_id).title)
+        figure = asked.query.answer_type == "quantity"
+        return other_place(
+            asked.places,
+            normalize(asked.query.text),
+            normalize(before + sentence.text),
+            title,
+            self._doc(sentence.doc_id),
+            figure,
         )
 
     def _credits(self, asked: _Asked, pool: _Pool, sid: int, norm: str) -> tuple[dict[str, float], dict[str, float]]:

@@ -80,7 +80,7 @@ _ADMIN_PLACE = re.compile(f"[{CJK}]{{2,6}}(?:省|市|区|县|州|镇|乡|旗)$")
 # Words with an administrative suffix that name no place ("开发区", "老旧小区", "上市", "城市").
 _NOT_PLACE = re.compile(
     r"(?:开发|示范|产业|工业|服务|保护|风景|试验|实验|功能|核心|集聚|自贸|生活|居住|商业|新城|"
-    r"[园城辖社小街景片商全地都市校厂矿院营灾疫库战学])区$|(?:[上超城都股楼车夜集门入开全]|城市)市$|(?:全|各)[省县镇乡]$"
+    r"[园城辖社小街景片商全地都市校厂矿院营灾疫库战学郊]|行政|大洋|海洋|选举)区$|(?:[上超城都股楼车夜集门入开全]|城市)市$|(?:全|各|设)[省县镇乡]$"
 )
 _PLACE_CUT = frozenset("p c u uj ul d r m x v q f".split())  # tags a place name never continues over
 _NOUN_TAGS = ("n", "a", "b", "j", "l", "eng", "m")  # tags a noun phrase after a figure may continue with
@@ -203,7 +203,8 @@ def place_names(sentence: str) -> list[tuple[int, str]]:
         word, start = tok.word, pos
         pos += len(word)
         # jieba cuts some names ("浑|南区", "沈北|新区"): join a short suffix word to the word before.
-        joinable = previous is not None and previous.flag not in _PLACE_CUT
+        # Not after a whole name: "大东区|城镇" is 大东区 and 城镇, not a place "大东区城镇".
+        joinable = previous is not None and previous.flag not in _PLACE_CUT and not _ADMIN_PLACE.match(previous.word)
         if len(word) <= 2 and joinable and (len(previous.word) == 1 or previous.flag == "ns"):
             word, start = previous.word + word, start - len(previous.word)
         previous = tok
