@@ -32,6 +32,10 @@ PREV = "和平区2021年财政收入是多少？"
         ("新建了多少所学校？", ["和平区", "2021年", "新建了多少所学校"], []),
         # a follow-up with its own time keeps it
         ("它2020年的财政收入呢？", ["和平区", "2020年"], ["2021年"]),
+        # one that only asks asks about the whole previous topic, not its place alone
+        ("增长了多少？", ["和平区2021年财政收入增长了多少"], []),
+        ("同比增长多少？", ["和平区2021年财政收入同比增长多少"], []),
+        ("那排第几呢？", ["和平区2021年财政收入排第几"], []),
     ],
 )
 def test_follow_ups_become_standalone(follow_up: str, must_have: list[str], must_not_have: list[str]) -> None:
@@ -53,6 +57,10 @@ def test_follow_ups_become_standalone(follow_up: str, must_have: list[str], must
 )
 def test_complete_questions_are_left_alone(question: str) -> None:
     assert rewrite(question, PREV) is None
+
+
+def test_a_follow_up_that_only_asks_drops_what_the_previous_question_asked_with() -> None:
+    assert rewrite("排第几？", "清水县2022年工业产值增长了多少？") == "清水县2022年工业产值排第几？"
 
 
 def test_follow_up_naming_another_place_keeps_it() -> None:

@@ -227,6 +227,9 @@ def _with_previous_subject(body: str, prev: str, connective: bool) -> str | None
     pronoun = _PRONOUN.match(body)
     if pronoun:
         body = body[pronoun.end() :].lstrip("的")
+    if not pronoun and _asks_only(body):
+        topic = _topic(prev)  # "增长了多少？" asks about the whole previous topic, not its place alone
+        return topic + body if topic else None
     if not pronoun and _own_subject(body, subject) and not (connective or _CONTINUE.match(body)):
         return None  # a new, complete question
     context = _context(body, prev, subject)
@@ -234,6 +237,31 @@ def _with_previous_subject(body: str, prev: str, connective: bool) -> str | None
         return None
     joint = "的" if pronoun and pronoun.group(0).endswith("的") else ""
     return context + joint + body
+
+
+# What a question asks with, besides its question word: the change words ("同比增长", "比去年增加")
+# and the verbs before a question word ("是", "有", "达到", "约").
+_ASKING_WORDS = re.compile(r"同比|环比|比(?:去年|上年|上月|同期)|增长|增加|下降|减少|提高|降低|了|占|比")
+_ASKING_TAIL = re.compile(rf"(?:{_ASKING_WORDS.pattern}|是|有|为|达到|达|在|约|大约|共|一共|总共|的)+$")
+
+
+def _asks_only(body: str) -> bool:
+    """A follow-up that only asks ("增长了多少", "排第几", "同比增长多少"): besides its question word it
+    names nothing (no noun), so it asks about what the previous question asked about."""
+    m = WH_WORD.search(body)
+    if not m:
+        return False
+    rest = _ASKING_WORDS.sub("", body[: m.start()] + body[m.end() :])
+    return not any(_nounish(t.flag) and t.word not in STOPWORDS for t in _tokens(rest))
+
+
+def _topic(question: str) -> str:
+    """A question without its question part: what it asks about, time included
+    ("和平区2021年财政收入是多少？" -> "和平区2021年财政收入"); "" when that is no noun phrase."""
+    body = _TRAIL_PUNCT.sub("", question)
+    m = WH_WORD.search(body)
+    head = _ASKING_TAIL.sub("", body[: m.start()] if m else body)  # "是", "增长了": its own asking
+    return head if _subject(head) else ""
 
 
 def _context(body: str, prev: str, subject: str) -> str:
