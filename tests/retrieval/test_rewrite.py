@@ -32,6 +32,10 @@ PREV = "和平区2021年财政收入是多少？"
         ("新建了多少所学校？", ["和平区", "2021年", "新建了多少所学校"], []),
         # a follow-up with its own time keeps it
         ("它2020年的财政收入呢？", ["和平区", "2020年"], ["2021年"]),
+        # a fragment naming another thing asks about it instead; an aspect of it ("增速") joins it
+        ("社会消费品零售总额呢？", ["和平区", "2021年", "社会消费品零售总额"], ["财政收入"]),
+        ("GDP呢？", ["和平区2021年GDP"], ["财政收入"]),
+        ("增速呢？", ["和平区2021年财政收入增速"], []),
         # one that only asks asks about the whole previous topic, not its place alone
         ("增长了多少？", ["和平区2021年财政收入增长了多少"], []),
         ("同比增长多少？", ["和平区2021年财政收入同比增长多少"], []),

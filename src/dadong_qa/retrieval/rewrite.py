@@ -189,8 +189,26 @@ def _from_fragment(fragment: str, previous: str) -> str:
             rest = rest.replace(name.word, "", 1)
     extra = _EDGE.sub("", rest)
     if extra and extra not in out and extra not in STOPWORDS:
-        out = _insert_before_question_word(out, extra)
+        asked = _attribute(previous)
+        if len(extra) >= NEW_ATTRIBUTE and asked and asked in out:
+            out = out.replace(asked, extra, 1)  # "社会消费品零售总额呢？": another quantity of the same subject
+        else:
+            out = _insert_before_question_word(out, extra)  # "那2022年的目标呢？": the target of it
     return out
+
+
+# A fragment's noun phrase of this many characters names another thing asked about ("税收收入呢？",
+# "GDP呢？") and replaces the previous one; a shorter one ("目标", "增速") is an aspect of it and joins.
+NEW_ATTRIBUTE = 3
+
+
+def _attribute(question: str) -> str:
+    """What a question asks about, less its subject and time ("和平区2021年财政收入是多少？" -> 财政收入)."""
+    topic = _TIME.sub("", _topic(question))
+    subject = _subject(question)
+    if subject and topic.startswith(subject):
+        topic = topic[len(subject) :]
+    return _EDGE.sub("", topic)
 
 
 def _own_subject(body: str, previous_subject: str) -> bool:
