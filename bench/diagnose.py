@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from dadong_qa import QA
-from dadong_qa.answering.policy import PERIOD_RULES, RULES
+from dadong_qa.answering.policy import FLAG_RULES, PERIOD_RULES, RULES
 from dadong_qa.app.evaluate import Item, load_items
 
 SHOWN = 6  # candidates printed per question
@@ -29,6 +29,7 @@ def _rule(evidence) -> str:
     hit = [name for name in RULES if getattr(evidence, name) > 0]
     if evidence.period_fit in PERIOD_RULES:
         hit.append(f"period:{evidence.period_fit}")
+    hit += [name for name in FLAG_RULES if getattr(evidence, name)]
     return ",".join(hit) or "-"
 
 

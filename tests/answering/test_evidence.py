@@ -87,3 +87,19 @@ def test_relative_features_compare_with_the_best_candidate(store: MemoryStore):
     assert sorted(e.cos_rank for e in ev.values())[-1] == 1
 
 
+
+
+def test_a_sentence_naming_no_year_is_flagged_for_a_which_year_question(store: MemoryStore):
+    ev = gather("清水县哪一年新建学校7所？", store)
+    assert not ev[1].year_missing  # "2022年，…"
+    assert ev[3].year_missing  # "镇长王建国介绍了民宿发展情况。"
+    assert not ev[2].year_missing  # "去年" is a year (the article's date places it)
+    assert not any(e.year_missing for e in gather("清水县新建了多少所学校？", store).values())
+
+
+def test_a_sentence_about_another_place_is_flagged(store: MemoryStore):
+    ev = gather("平安县2022年新建了多少所学校？", store)  # no article names 平安县
+    assert ev[1].place_other and ev[0].place_other
+    ev = gather("清水县2022年新建了多少所学校？", store)
+    assert not ev[0].place_other and not ev[1].place_other
+    assert ev[2].place_other and ev[3].place_other  # 湖滨镇's article never names 清水县

@@ -190,16 +190,18 @@ def test_boosted_trees_walked_at_once_equal_one_tree_at_a_time():
     assert np.allclose(BoostedTrees(0.25, ()).logits(x), 0.25)
 
 
-def test_a_sentence_about_another_place_does_not_answer():
+@pytest.mark.parametrize("flag", ["place_other", "year_missing"])
+def test_a_sentence_a_flag_rule_names_does_not_answer(flag: str):
+    # place_other: about another place than the question names; year_missing: no year for "哪一年"
     from dataclasses import replace
 
     from dadong_qa.answering.evidence import SentenceEvidence
-    from dadong_qa.answering.policy import PLACE_RULE, ruled_out
+    from dadong_qa.answering.policy import FLAG_RULES, ruled_out
 
     base = SentenceEvidence(sid=0, **{f: 0.0 for f in FEATURES})
     policy = policy_on({}, 1.0)  # p = 0.73 whatever the evidence
-    here, there = policy.probabilities([base, replace(base, place_other=True)])
+    here, there = policy.probabilities([base, replace(base, **{flag: True})])
     assert here == pytest.approx(1 / (1 + np.exp(-1.0)))
-    assert there / (1 - there) == pytest.approx(np.exp(1.0) * PLACE_RULE)
-    assert ruled_out(replace(base, place_other=True)) and not ruled_out(base)
-    assert "place_other" not in FEATURES  # a rule, not a feature the shipped weights know
+    assert there / (1 - there) == pytest.approx(np.exp(1.0) * FLAG_RULES[flag])
+    assert ruled_out(replace(base, **{flag: True})) and not ruled_out(base)
+    assert flag not in FEATURES  # a rule, not a feature the shipped weights know

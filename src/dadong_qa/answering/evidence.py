@@ -37,6 +37,10 @@ from dadong_qa.text import normalize
 _HAS_QUANTITY = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+[个家项所座名次年倍成%]|第[一二三四五六七八九十]")
 _HAS_TIME = re.compile(r"\d{1,2}月|\d{1,2}日|\d{3,4}年|年底|年初|上半年|下半年|今年|明年|去年|世纪|朝|代")
 _DATES = re.compile(r"\d{4}年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号]")
+# Any way a sentence may say which year: a number of years (2016年, 民国42年, 正德十三年), 元年, a
+# relative year (同年, 次年) or a span of years; a question asking which year has an answer only
+# in a sentence with one (the sentence before may hold the year of "同年", so those count too).
+ANY_YEAR = re.compile(r"[\d〇零一二三四五六七八九十百千两]+\s*年|元年|[同次翌前去今明当该是此本]年|年间|年代")
 _PLAN_WORDS = re.compile(r"力争|计划|拟|将要|争取|目标")
 _PERSON_TAGS = {"nr", "nrfg", "nrt"}
 _PLACE_TAGS = {"ns", "nsf"}
@@ -117,12 +121,14 @@ class SentenceEvidence:
     period_fit: PeriodFit = field(default="none", compare=False)
     # Whether it speaks of another place than the question names (places.py); a rule, as above.
     place_other: bool = field(default=False, compare=False)
+    # Whether it names no year at all while the question asks which year; a rule, as above.
+    year_missing: bool = field(default=False, compare=False)
 
 
 FEATURES: tuple[str, ...] = tuple(
     f.name
     for f in fields(SentenceEvidence)
-    if f.name not in {"sid", "matched", "covered", "year", "period_fit", "place_other"}
+    if f.name not in {"sid", "matched", "covered", "year", "period_fit", "place_other", "year_missing"}
 )
 
 
@@ -265,6 +271,7 @@ class EvidenceGatherer:
             covered=frozenset(t for t, c in credit.items() if c >= 0.5),
             year=year,
             place_other=self._other_place(asked, sid),
+            year_missing=query.asks_year and not ANY_YEAR.search(sentence.text),
         )
 
     def _other_place(self, asked: _Asked, sid: int) -> bool:

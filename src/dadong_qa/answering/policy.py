@@ -39,14 +39,21 @@ RULES: dict[str, float] = {"year_conflict": 0.05, "plan_conflict": 0.05}
 # another period, or one whose period cannot be told (an undated article), does not answer
 # "…2023年…是多少": the undated article's 6.6% answered it at p=0.42 before this rule.
 PERIOD_RULES: dict[str, float] = {"other": 0.05, "unknown": 0.05}
-# The same for a sentence about another place than the question names (places.py): "和平区…是多少"
-# was answered with 大东区's figure at p 0.97.
-PLACE_RULE = 0.05
+# The same for what a sentence cannot be, told by a yes/no field of its evidence:
+# - place_other: about another place than the question names (places.py): "和平区…是多少" was
+#   answered with 大东区's figure at p 0.97;
+# - year_missing: no year at all for a question asking which year: DRCD half B's "早田在哪一年…
+#   首度到台湾?" was answered "在开学前，…首度到台湾" (6 wrong answers in its two views, no right one).
+FLAG_RULES: dict[str, float] = {"place_other": 0.05, "year_missing": 0.05}
 
 
 def ruled_out(record: SentenceEvidence) -> bool:
     """A sentence the rules above say cannot answer, whatever a model reads in it."""
-    return any(getattr(record, name) > 0 for name in RULES) or record.period_fit in PERIOD_RULES or record.place_other
+    return (
+        any(getattr(record, name) > 0 for name in RULES)
+        or record.period_fit in PERIOD_RULES
+        or any(getattr(record, name) for name in FLAG_RULES)
+    )
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:
@@ -279,7 +286,8 @@ class AnswerPolicy:
         for name, odds in RULES.items():
             logits = logits + np.log(odds) * (x[:, FEATURES.index(name)] > 0)
         logits = logits + np.log([PERIOD_RULES.get(r.period_fit, 1.0) for r in records])
-        logits = logits + np.log(PLACE_RULE) * np.array([r.place_other for r in records], dtype=np.float64)
+        for name, odds in FLAG_RULES.items():
+            logits = logits + np.log(odds) * np.array([getattr(r, name) for r in records], dtype=np.float64)
         return sigmoid(logits)
 
 

@@ -104,6 +104,7 @@ _ASKS_LIST = re.compile(r"哪些|有什么|有哪|包括什么|包含什么|分�
 _ASKS_CHANGE = re.compile(
     r"增长|增速|增幅|下降|减少|增加(?!值)|提高|降低|变化|同比|环比|多出|高出|比(?:去年|上年|前年|上月|同期|\d{4}年)"
 )
+_ASKS_YEAR = re.compile(r"哪一?年(?!级)|何年|什么年份|哪个年份|几几年")
 # Whether the question asks what is planned or what has happened.
 # Not 预计: "2022年预计实现的…" in a year-end report is an estimate of the outcome, "2024年预计…" a
 # forecast; the question alone cannot tell (figures.py tells them apart by the article's date).
@@ -138,6 +139,7 @@ class Query:
     asks_reason: bool = False  # why / how: the answer is an explanation
     asks_list: bool = False  # which ones: the answer is a list
     asks_change: bool = False  # a change or growth rate, not a level
+    asks_year: bool = False  # which year ("哪一年", "何年"): a sentence naming no year cannot answer
     small_talk: str | None = None  # "greeting" or "not_chinese": no question for the articles
     # The question's words right before and after its question word: in the answer sentence the
     # answer usually stands between them ("生命数耗完即算为[什么]" ~ "…即算为踢爆").
@@ -170,6 +172,7 @@ def parse(question: str) -> Query:
         asks_reason=bool(_ASKS_REASON.search(question)),
         asks_list=bool(_ASKS_LIST.search(question)),
         asks_change=bool(_ASKS_CHANGE.search(question)),
+        asks_year=bool(_ASKS_YEAR.search(question)),
         small_talk=_small_talk(question),
         slot_left=left,
         slot_right=right,
