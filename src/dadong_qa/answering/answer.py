@@ -212,7 +212,7 @@ class ExtractiveAnswerer:
         readings = [_back(r, s) for r, (_, s) in zip(raw, shown, strict=True)]
         scores = [self._score(c, r) for c, r in zip(shortlist, readings, strict=True)]
         probs = listwise(scores)
-        # A rule (year, plan, period) rules a sentence out by conditioning: its probability mass
+        # A rule (year, plan, period, place, which year) rules a sentence out by conditioning: its probability mass
         # goes to the others and to "none" in proportion.
         left = 1.0 - sum(p for c, p in zip(shortlist, probs, strict=True) if ruled_out(c.evidence))
         probs = [0.0 if ruled_out(c.evidence) else p / max(left, 1e-9) for c, p in zip(shortlist, probs, strict=True)]

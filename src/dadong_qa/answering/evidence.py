@@ -125,11 +125,9 @@ class SentenceEvidence:
     year_missing: bool = field(default=False, compare=False)
 
 
-FEATURES: tuple[str, ...] = tuple(
-    f.name
-    for f in fields(SentenceEvidence)
-    if f.name not in {"sid", "matched", "covered", "year", "period_fit", "place_other", "year_missing"}
-)
+# Every float field but the id; the fields kept out of comparisons (what the answer is built from,
+# what the rules read) are no features either.
+FEATURES: tuple[str, ...] = tuple(f.name for f in fields(SentenceEvidence) if f.compare and f.name != "sid")
 
 
 def feature_matrix(records: list[SentenceEvidence]) -> np.ndarray:
@@ -279,26 +277,27 @@ class EvidenceGatherer:
         if not asked.places:
             return False
         sentence = self.store.sentences[sid]
-        prev = self.store.sentences.get(sid - 1)
-        before = prev.text if prev is not None and prev.doc_id == sentence.doc_id else ""
         title = normalize(self.store.doc_meta(sentence.doc_id).title)
         figure = asked.query.answer_type == "quantity"
         return other_place(
             asked.places,
             normalize(asked.query.text),
-            normalize(before + sentence.text),
+            normalize(self._before(sid) + sentence.text),
             title,
             self._doc(sentence.doc_id),
             figure,
         )
 
+    def _before(self, sid: int) -> str:
+        """The sentence before `sid` in its article ("" for the first)."""
+        prev = self.store.sentences.get(sid - 1)
+        return prev.text if prev is not None and prev.doc_id == self.store.sentences[sid].doc_id else ""
+
     def _credits(self, asked: _Asked, pool: _Pool, sid: int, norm: str) -> tuple[dict[str, float], dict[str, float]]:
         """Each question term's credit in the sentence with its context, and in the sentence alone."""
         sentence = self.store.sentences[sid]
         title = normalize(self.store.doc_meta(sentence.doc_id).title)
-        prev = self.store.sentences.get(sid - 1)
-        before = prev.text if prev is not None and prev.doc_id == sentence.doc_id else ""
-        context = normalize(f"{pool.heading_of.get(sid) or ''} {before}")
+        context = normalize(f"{pool.heading_of.get(sid) or ''} {self._before(sid)}")
         expansions = asked.query.expansions
         own = {t: match_credit(t, expansions.get(t, []), norm, "", "") for t in asked.weights}
         credit = {t: match_credit(t, expansions.get(t, []), norm, title, context) for t in asked.weights}
