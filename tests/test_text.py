@@ -14,6 +14,7 @@ from dadong_qa.text import (
     STOPWORDS,
     WORDISH,
     arabic_years,
+    half_width,
     normalize,
     simplified,
     tokenize,
@@ -38,6 +39,15 @@ def test_arabic_years_are_digit_for_digit() -> None:
     assert arabic_years("二零二三年上半年") == "2023年上半年"
     for kept in ("十二年", "三十二年", "一二三四五年", "去年", "二〇二二"):  # not a year in four digits
         assert arabic_years(kept) == kept
+
+
+def test_half_width_turns_letters_and_digits_only_offset_for_offset() -> None:
+    assert half_width("大东区ＧＤＰ２０２２年，ｘ？") == "大东区GDP2022年，x？"  # Chinese punctuation stays
+
+
+@given(st.text(max_size=30))
+def test_half_width_keeps_the_length(text: str) -> None:
+    assert len(half_width(text)) == len(text)
 
 
 @given(st.text(alphabet="臺灣鐵路長發髮乾隆後面著個们的了a1，。 ", max_size=30))

@@ -77,6 +77,16 @@ def simplified(text: str) -> str:
     return converted if len(converted) == len(text) else text
 
 
+# Full-width digits and Latin letters to ASCII, one character for one ("ＧＤＰ" -> "GDP", "２０２２年" ->
+# "2022年"); Chinese punctuation stays as typed.
+_HALF_WIDTH = {c: unicodedata.normalize("NFKC", chr(c)) for c in range(0xFF10, 0xFF5B) if chr(c).isalnum()}
+
+
+def half_width(text: str) -> str:
+    """`text` with full-width digits and letters in ASCII, offset for offset."""
+    return text.translate(_HALF_WIDTH)
+
+
 def as_written(text: str) -> str:
     """`text` in the form articles and training questions write it, offset for offset: simplified
     characters, years in Arabic digits. What the question's rules and the reader read."""

@@ -103,6 +103,7 @@ def test_a_month_alone_stays_in_the_terms():
         ("大東區前八個月整車產量是多少？", "大东区前八个月整车产量是多少？"),
         ("博物館週一開門嗎？", "博物馆周一开门吗？"),
         ("大东区二〇二二年GDP是多少？", "大东区2022年GDP是多少？"),
+        ("大东区２０２２年ＧＤＰ是多少？", "大东区2022年GDP是多少？"),  # full-width letters and digits
     ],
 )
 def test_a_question_is_read_in_simplified_characters_with_years_in_digits(traditional: str, simple: str):

@@ -16,7 +16,7 @@ import jieba.posseg as pseg
 
 from dadong_qa.answering.periods import Period, part_of_year, question_period, time_spans
 from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
-from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, as_written, normalize
+from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, as_written, half_width, normalize
 
 # Question words, as they stand in a question. Rewriting uses this to tell a question from a
 # fragment; answering uses the first one to find the slot the answer fills.
@@ -152,10 +152,11 @@ class Query:
 
 def parse(question: str) -> Query:
     """Everything answering and retrieval read from the question, without the corpus. Its rules
-    read it in simplified characters with years in digits, as they are written ("增長了多少" asks a
-    change as "增长了多少" does, "二〇二二年" and "22年" name 2022), out of a yes/no frame around a
+    read it in simplified characters with years in digits and ASCII letters, as they are written
+    ("增長了多少" asks a change as "增长了多少" does, "二〇二二年" and "22年" name 2022, "ＧＤＰ" is GDP:
+    the reader's logit for 940亿元 was -5.7 under "ＧＤＰ", -0.3 under "GDP"), out of a yes/no frame around a
     question word ("你知道…多少吗？" asks how much); `Query.text` is that form."""
-    question = unframed(full_years(as_written(question)))
+    question = unframed(full_years(as_written(half_width(question))))
     norm = normalize(question)
     terms, names = _terms(_without_periods(norm))
     plan, done = bool(_ASKS_PLAN.search(question)), bool(_ASKS_DONE.search(question))

@@ -19,7 +19,6 @@ left alone. Rewriting only feeds retrieval and answering; the user's words are k
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 import jieba.posseg as pseg
 
 from dadong_qa.retrieval.query import WH_WORD
-from dadong_qa.text import STOPWORDS
+from dadong_qa.text import STOPWORDS, half_width
 
 # Time expressions: years with optional parts of the year, months/days, relative years,
 # quarters and five-year-plan periods.
@@ -83,13 +82,9 @@ def _tokens(text: str) -> list[_Token]:
     return out
 
 
-# Full-width digits and Latin letters to ASCII, so "２０２３年" is a time like "2023年";
-# Chinese punctuation is kept as typed.
-_HALF = {c: unicodedata.normalize("NFKC", chr(c)) for c in range(0xFF10, 0xFF5B) if chr(c).isalnum()}
-
-
 def _clean(text: str) -> str:
-    return " ".join(text.translate(_HALF).split())
+    """Full-width digits and letters in ASCII ("２０２３年" is a time like "2023年"), spaces collapsed."""
+    return " ".join(half_width(text).split())
 
 
 def _nounish(flag: str) -> bool:
