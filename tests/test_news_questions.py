@@ -123,6 +123,12 @@ def test_the_place_the_articles_are_about_is_answered_however_it_is_written(seed
     assert a.answered and a.short == "11292人"
 
 
+def test_two_questions_between_commas_are_answered_each(seed: QA) -> None:
+    # Refused as one question (p 0.23) before the comma split.
+    a = seed.ask("大东区老旧小区改造了多少个，新增绿地多少公顷？")
+    assert a.answered and [p.short for p in a.parts] == ["121个", "37.5公顷"]
+
+
 @READER_MISSES
 def test_a_rank_question_gets_a_rank(seed: QA) -> None:
     a = seed.ask("大东区在全国工业百强区排名第几？")

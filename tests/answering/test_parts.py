@@ -41,6 +41,11 @@ from dadong_qa.answering.parts import split_question
         # two questions
         ("大东区的GDP是多少？有几家高新技术企业？", ["大东区的GDP是多少？", "大东区有几家高新技术企业？"]),
         ("2022年新建了多少公园？2023年计划建多少？", ["2022年新建了多少公园？", "2023年计划建多少？"]),
+        # two questions between commas, the later ones following up the first
+        ("平山县改造了多少个老旧小区，新增绿地多少公顷？",
+         ["平山县改造了多少个老旧小区？", "平山县新增绿地多少公顷？"]),
+        ("平山县财政收入是多少，增长了多少？", ["平山县财政收入是多少？", "平山县财政收入增长了多少？"]),
+        ("平山县财政收入是多少？同比增长多少？", ["平山县财政收入是多少？", "平山县财政收入同比增长多少？"]),
         # parts inside parts
         ("大东区2022年GDP和财政收入分别是多少，2023年呢？",
          ["大东区2022年GDP是多少？", "大东区2022年财政收入是多少？", "大东区2023年GDP是多少？",
@@ -67,6 +72,10 @@ def test_multi_part_questions_split_with_shared_context(question: str, parts: li
         "那2023年呢？",  # a follow-up on its own: the rewriter's job
         "大东区的常住人口有多少？",
         "《战争与和平》的作者是谁？",
+        "在中世纪早期的几百年中，欧洲经济最发达的是哪一个国家?",  # 几百年 asks nothing
+        "光栅每单位长度内的刻痕多少，主要决定于什么？",  # the second piece is no follow-up of the first
+        "《碧血剑》DVD影碟有多少集，多少碟片？",
+        "请问，大东区GDP是多少？",
         "“乐享大东”和“大东可玩”是什么？",
         "",
         "   ",
