@@ -36,7 +36,7 @@ from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, Sen
 from dadong_qa.answering.periods import Period, describe, months_as_written
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
 from dadong_qa.answering.reader import Blend, ReaderInput, Reading, listwise
-from dadong_qa.answering.short import YES_NO, short_answer, wants_long_spans
+from dadong_qa.answering.short import YES_NO, ShortAnswer, short_answer, wants_long_spans
 from dadong_qa.answering.spans import read_question
 from dadong_qa.answering.years import STATED_YEAR, SpelledYears, spell_years
 from dadong_qa.config import Settings
@@ -107,6 +107,7 @@ class Candidate:
     policy: float = 0.0  # the answer policy's probability, which orders the shortlist
     reading: Reading | None = None  # the reader's reading, for the shortlisted sentences
     score: float = 0.0  # what the listwise softmax read: the logit, plus the policy's if weighted
+    short: ShortAnswer | None = None  # the short answer in its reading's spans (short.py); None if ruled out
 
     @property
     def sid(self) -> int:
@@ -212,28 +213,33 @@ class ExtractiveAnswerer:
         readings = [_back(r, s) for r, (_, s) in zip(raw, shown, strict=True)]
         scores = [self._score(c, r) for c, r in zip(shortlist, readings, strict=True)]
         probs = listwise(scores)
-        # A rule (year, plan, period, place, which year) rules a sentence out by conditioning: its probability mass
-        # goes to the others and to "none" in proportion.
+        # A rule (year, plan, period, place, which year) rules a sentence out by conditioning: its
+        # probability mass goes to the others and to "none" in proportion.
         left = 1.0 - sum(p for c, p in zip(shortlist, probs, strict=True) if ruled_out(c.evidence))
         probs = [0.0 if ruled_out(c.evidence) else p / max(left, 1e-9) for c, p in zip(shortlist, probs, strict=True)]
+        read = [
+            replace(c, probability=p, reading=r, score=s, short=self._short(query, c, r))
+            for c, r, p, s in zip(shortlist, readings, probs, scores, strict=True)
+        ]
         # Copies of one answer (a reprinted sentence, the same figure in other words) pool their
         # probability (agreement.py); a ruled-out sentence pools with none.
-        agreed = pooled(probs, [self._keys(query, c, r) for c, r in zip(shortlist, readings, strict=True)])
-        read = [
-            replace(c, probability=p, reading=r, score=s)
-            for c, r, p, s in zip(shortlist, readings, agreed, scores, strict=True)
-        ]
+        agreed = pooled([c.probability for c in read], [self._keys(c) for c in read])
+        read = [replace(c, probability=p) for c, p in zip(read, agreed, strict=True)]
         # Within one answer, the sentence the reader read best is cited first.
         read.sort(key=lambda c: (-c.probability, -c.score, -c.policy, c.sid))
         return read + [replace(c, probability=0.0) for c in rest]
 
-    def _keys(self, query: Query, cand: Candidate, reading: Reading) -> tuple[str, ...]:
-        """What the candidate is pooled by: its sentence and its short answer (none when ruled out)."""
+    def _short(self, query: Query, cand: Candidate, reading: Reading) -> ShortAnswer | None:
+        """The short answer the reader's spans give in the sentence; None when a rule rules it out."""
+        if ruled_out(cand.evidence):
+            return None
+        return short_answer(query.text, self.store.sentences[cand.sid].text, reading.spans)
+
+    def _keys(self, cand: Candidate) -> tuple[str, ...]:
+        """What a read candidate is pooled by: its sentence and its short answer; none when ruled out."""
         if ruled_out(cand.evidence):
             return ()
-        sentence = self.store.sentences[cand.sid].text
-        found = short_answer(query.text, sentence, reading.spans)
-        return keys(sentence, found.text if found is not None else None)
+        return keys(self.store.sentences[cand.sid].text, cand.short.text if cand.short is not None else None)
 
     def _shortlist(self, ranked: list[Candidate]) -> tuple[list[Candidate], list[Candidate]]:
         """(what the reader reads, the rest): the policy's first `reader_candidates` sentences,
@@ -395,10 +401,7 @@ class ExtractiveAnswerer:
     ) -> Answer:
         citations = [self._citation(c, retrieval) for c in chosen]
         text = "".join(f"{c.sentence}[{n}]" for n, c in enumerate(citations, 1))
-        first = citations[0]
-        reading = chosen[0].reading
-        span = short_answer(retrieval.query.text, first.sentence, reading.spans) if reading is not None else None
-        short = span.text if span is not None else None
+        short = chosen[0].short.text if chosen[0].short is not None else None
         short = self.figures.asked_figure(retrieval.query.text, retrieval.query.asks_change, chosen[0].sid, short)
         return Answer(
             text=CONFLICT_PREFIX + text if conflict else text,

@@ -83,12 +83,14 @@ def _split_questions(q: str) -> list[str] | None:
         pieces = [p.rstrip(_ENDS) + "？" for p in re.split(r"(?<=[，,；;])", q) if p.strip(_ENDS)]
     if len(pieces) < 2 or not all(_PREDICATE.search(p) for p in pieces):
         return None
-    first = pieces[0].strip()
-    later = [rewrite(p.strip(), first) for p in pieces[1:]]
     # Between commas only when each piece ends with its asking and each later one is a follow-up
     # of the first ("…改造了多少个，新增绿地多少公顷？"): of the 15,827 public questions none splits so
     # ("在…几百年中，…哪一个国家?", "…有多少集，多少碟片？" stay whole).
-    if between_commas and not (all(_ASK_AT_END.search(p.rstrip(_ENDS)) for p in pieces) and all(later)):
+    if between_commas and not all(_ASK_AT_END.search(p.rstrip(_ENDS)) for p in pieces):
+        return None
+    first = pieces[0].strip()
+    later = [rewrite(p.strip(), first) for p in pieces[1:]]
+    if between_commas and not all(later):
         return None
     first_items, _ = _leading_items(first)
     out: list[str] = []

@@ -18,6 +18,8 @@ rules out none of their gold sentences (in their own article, with its title), o
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dadong_qa.answering.figures import place_names
 from dadong_qa.text import normalize
 
@@ -39,6 +41,7 @@ def mentioned(place: str, text: str) -> bool:
     return any(place[i:] in text for i in range(1, len(place) - 2))
 
 
+@lru_cache(maxsize=4096)  # one headline serves every candidate sentence of its article
 def subject(title: str) -> str | None:
     """The most specific place a headline names ("沈阳市大东区：…" -> 大东区), or None."""
     places = named_places(title)

@@ -48,7 +48,8 @@ _PRONOUN = re.compile(
     r"^(?:它们的|它们|它的|它|其中|其(?![他余实次])|该(?:区|市|县|镇|省|地|公司|企业|项目)?(?![怎如])"
     r"|这里|这个|这些|这项|那里|那个|那些|他们的|他们|她们)"
 )
-_QWORD_LEAD = re.compile(r"(?:是|有|为|达|在|达到)?$")
+_ASK_VERBS = "是|有|为|达到|达|在"  # the verb right before a question word ("是多少", "有几个")
+_QWORD_LEAD = re.compile(rf"(?:{_ASK_VERBS})?$")
 _FRAGMENT_END = re.compile(r"呢\s*$")
 _TRAIL_PUNCT = re.compile(r"[\s？?。！!，,；;]+$")
 _EDGE = re.compile(r"^[的之、，,\s]+|[的之、，,\s]+$")
@@ -255,7 +256,7 @@ def _with_previous_subject(body: str, prev: str, connective: bool) -> str | None
 # What a question asks with, besides its question word: the change words ("同比增长", "比去年增加")
 # and the verbs before a question word ("是", "有", "达到", "约").
 _ASKING_WORDS = re.compile(r"同比|环比|比(?:去年|上年|上月|同期)|增长|增加|下降|减少|提高|降低|了|占|比")
-_ASKING_TAIL = re.compile(rf"(?:{_ASKING_WORDS.pattern}|是|有|为|达到|达|在|约|大约|共|一共|总共|的)+$")
+_ASKING_TAIL = re.compile(rf"(?:{_ASKING_WORDS.pattern}|{_ASK_VERBS}|约|大约|共|一共|总共|的)+$")
 
 
 def _asks_only(body: str) -> bool:
