@@ -2,8 +2,9 @@
 
 Written where the change happens, once: `Library.add` / `remove` / `build` (library.py) are wrapped with
 `audited`, and every caller (CLI, editor UI, API) passes who it acts for as `actor=`.
-Each line goes out in a single `os.write` on an `O_APPEND` descriptor and is fsynced, so
-concurrent writers never interleave and a writer killed at any moment leaves whole lines only.
+Each line goes out in a single `os.write` on an `O_APPEND` descriptor, under an exclusive lock,
+and is fsynced, so concurrent writers never interleave; a writer killed part way through a line
+leaves a torn tail, which the next writer cuts off, so the log holds whole lines only.
 
 It fails closed: a change is only made once the log has been opened for appending (and has some
 free space), so an unwritable log stops the change with `AuditLogError` before anything moves.
@@ -11,6 +12,7 @@ free space), so an unwritable log stops the change with `AuditLogError` before a
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import logging
@@ -67,17 +69,37 @@ def now_iso() -> str:
 
 
 def append_line(path: Path, record: dict[str, Any]) -> None:
-    """Append `record` as one JSON line: one write of the whole line, O_APPEND, fsync."""
+    """Append `record` as one JSON line: one write of the whole line, O_APPEND, fsync, under an
+    exclusive lock on the file, after cutting off a line a killed writer left without its newline."""
     data = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # released when the descriptor closes, or its process dies
+        _cut_torn_tail(fd)
         written = os.write(fd, data)
         if written != len(data):  # only on a full disk; the short line is cut off by read_lines
             raise OSError(f"{path}: short write ({written} of {len(data)} bytes)")
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _cut_torn_tail(fd: int) -> None:
+    """Cut the file back to its last newline. A SIGKILL can stop a large write part way (a 2 kB
+    line was cut in the middle of a character, and the next writer's record ran on after it,
+    so neither line could be read); under the lock no other writer is mid-line."""
+    size = os.fstat(fd).st_size
+    end = size
+    while end > 0:
+        start = max(0, end - 4096)
+        at = os.pread(fd, end - start, start).rfind(b"\n")
+        if at >= 0:
+            end = start + at + 1
+            break
+        end = start
+    if end < size:
+        os.ftruncate(fd, end)
 
 
 def read_lines(path: Path, limit: int | None = None) -> list[dict[str, Any]]:

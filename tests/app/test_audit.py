@@ -67,6 +67,15 @@ def test_a_killed_writer_leaves_only_whole_lines(tmp_path: Path) -> None:
         assert record["files"][0]["name"] == f"f{record['n']}.txt"
 
 
+def test_a_line_a_killed_writer_left_torn_is_cut_off_before_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    append_line(path, {"n": 0})
+    with path.open("ab") as fh:
+        fh.write('{"n":1,"pad":"数'.encode()[:-1])  # cut in the middle of a character
+    append_line(path, {"n": 2})
+    assert path.read_bytes() == b'{"n":0}\n{"n":2}\n'
+
+
 def test_every_change_through_qa_is_logged_with_its_actor(fresh_qa, tmp_path: Path) -> None:
     log = audit_path(fresh_qa.settings)
     assert log == fresh_qa.settings.index_dir.parent / "logs" / "audit.jsonl"
