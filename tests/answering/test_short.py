@@ -45,6 +45,30 @@ def test_a_long_guess_gives_the_figure_it_overlaps(question: str, guess: str, ex
     assert found is not None and found.text == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "guess", "expected"),
+    [
+        # Every counting word ends a figure (spans.MEASURE_WORDS, shared with figures.py).
+        ("在此监禁者分为几类？", "在此监禁者主要分为两类：政治犯和刑事犯。", "两", "两类"),
+        ("该县共有几处发射基地？", "该县共有7处发射基地。", "7", "7处"),
+        # A bound written after the figure is part of it unless the question says the bound.
+        ("示例区的人才公寓有多少套？", "推动2000套以上人才公寓投入使用。", "2000套", "2000套以上"),
+        ("示例市的无霜期有多少天？", "示例市的无霜期为120天左右。", "120天", "120天左右"),
+        ("降雨量低于多少公厘？", "荒漠的降雨量在300公厘以下。", "300公厘", "300公厘"),
+        ("透明度超过多少米？", "海水透明度在30米以上。", "30米", "30米"),
+    ],
+)
+def test_a_figure_ends_with_its_measure_word_and_bound(question: str, sentence: str, guess: str, expected: str) -> None:
+    found = short_answer(question, sentence, guesses(sentence, guess))
+    assert found is not None and found.text == expected
+
+
+def test_a_colon_after_a_count_is_no_ratio() -> None:
+    sentence = "部署的飞弹分为两类：36枚远程拦截弹和64枚近程拦截弹。"
+    found = short_answer("部署的飞弹分为几类？", sentence, guesses(sentence, "两类：36枚"))
+    assert found is not None and found.text == "两类"
+
+
 def test_a_how_long_question_keeps_a_duration() -> None:
     sentence = "这项工程历时3年完成。"
     found = short_answer("这项工程用了多少年？", sentence, guesses(sentence, "3年"))

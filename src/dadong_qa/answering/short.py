@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from dadong_qa.answering.reader import SpanGuess
 from dadong_qa.answering.spans import (
+    ASKED_BOUND,
     CHANGE_VERB,
     CLAUSE_END,
     DATE,
@@ -184,7 +185,8 @@ def _figure(question: str, sentence: str, start: int, end: int, score: float) ->
             continue
         if not duration and DATE_UNIT.search(m.group()):
             continue
-        a, b = _trimmed(sentence, _figure_start(m, question), m.end())
+        end_at = m.start("post") if m.group("post") and ASKED_BOUND.search(question) else m.end()
+        a, b = _trimmed(sentence, _figure_start(m, question), end_at)
         found.append(ShortAnswer(sentence[a:b], a, b, "figure", score))
     unit = read_question(question).asked_unit
     return next((f for f in found if unit and f.text.endswith(unit)), found[0] if found else None)

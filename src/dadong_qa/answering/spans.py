@@ -45,13 +45,22 @@ _DIGITS = r"\d[\d,.]*|[零〇一二三四五六七八九十两百千万亿]+"
 _LATIN_UNIT = (
     r"\s?(?:[kKmMcG]?[mgWwVBb]|km|kg|mil|Hz|kHz|MHz|GHz|mAh|kWh|ml|mL|cm|mm|CM|KM)[²³]?(?![A-Za-z])|[㎝㎞㎡㎏㎎㎜]"
 )
-_UNIT = (
-    r"(?:[十百千万亿]*(?:平方公里|平方千米|平方米|千米|公里|公尺|公分|公厘|厘米|毫米|米|英里|英尺|英亩|光年|公斤|千克|公顷|亿美元|"
-    r"万美元|美元|美金|亿元|万元|千元|元|人次|万人|亿人|吨|克|亩|辆|台|个|人|名|位|户|家|所|座|项|件|种|次|年|岁|天|日|月|"
-    r"小时|分钟|秒|倍|度|届|场|部|本|首|集|层|条|只|头|块|张|篇|字|册|卷|分|点|号|期|代|世纪|磅|架|艘|枚|间|栋|款|批|株|棵|"
-    r"股|发|级|列|趟|瓦|千瓦|伏|升|毫升|公升|卡)"
-    rf"|[十百千万亿]+|%|％|‰|{_LATIN_UNIT})?"
+# Measure words that count things ("93家", "2000套", "两类"), shared with figures.py: the short
+# answer and the figure reader must agree on where a figure ends. "套" and "类" were missing here,
+# so "2000套以上人才公寓" was answered "2000" and CMRC's "分为几类" got "两" (gold 两类).
+MEASURE_WORDS: tuple[str, ...] = tuple(
+    "个百分点 百分点 人次 辆次 台套 个 家 项 所 座 名 位 次 趟 人 条 张 株 棵 场 届 批 种 类 倍 户 间 栋 层 份 件 "
+    "款 只 篇 部 天 岁 架 艘 宗 块 处 幅 根 盏 辆 台 套 列 班 起 例 对 支 本 首 集 册 卷 枚 股".split()
 )
+# Units of measure, money and time a short answer's figure may end with (figures.py reads its own
+# physical units, with factors between them, and no time units: a date is not a quantity there).
+_SPAN_UNITS = (
+    "平方公里 平方千米 平方米 千米 公里 公尺 公分 公厘 厘米 毫米 米 英里 英尺 英亩 光年 公斤 千克 公顷 "
+    "亿美元 万美元 美元 美金 亿元 万元 千元 元 万人 亿人 吨 克 亩 年 日 月 小时 分钟 秒 度 分 点 号 期 代 "
+    "世纪 磅 瓦 千瓦时 千瓦 伏 升 毫升 公升 卡 头 发 级 字"
+).split()
+_UNIT_ALTERNATIVES = "|".join(map(re.escape, sorted({*_SPAN_UNITS, *MEASURE_WORDS}, key=len, reverse=True)))
+_UNIT = rf"(?:[十百千万亿]*(?:{_UNIT_ALTERNATIVES})|[十百千万亿]+|%|％|‰|{_LATIN_UNIT})?"
 _QUALIFIER = r"(?:大约|约|超过|超|近|逾|达到|达|共|仅|多达|将近|不到|至少|高达|不足|接近)?"
 QUALIFIER = re.compile(_QUALIFIER)
 _CHANGE_VERB = r"增长|下降|增加|减少|提高|降低|上升"
@@ -59,12 +68,16 @@ CHANGE_VERB = re.compile(_CHANGE_VERB)
 _CHANGE = rf"(?:同比)?(?:{_CHANGE_VERB})了?"
 # "第4", "百分之三十", "百万分之一弧秒": ordinals and fractions are figures too.
 _FIGURE = rf"第?(?:(?:{_DIGITS})分之)?(?:{_DIGITS})(?:多|余)?{_UNIT}"
-# A range or a ratio is one figure: "15至20厘米", "276米-285米", "1：7"; and so is a time or an
-# angle written in parts ("3分33秒62").
+# A range or a ratio is one figure: "15至20厘米", "276米-285米", "1：7" (digits either side of the
+# colon: "两类：36枚" is a count and a list); and so is a time or an angle written in parts ("3分33秒62").
 NUMBER = re.compile(
     rf"(?P<change>{_CHANGE})?(?P<qual>{_QUALIFIER}){_FIGURE}"
-    rf"(?:(?:至|到|[-－~～—–:：]|(?<=[分秒时度]))(?:{_DIGITS})(?:多|余)?{_UNIT})*"
+    rf"(?:(?:至|到|[-－~～—–]|(?<=\d)[:：]|(?<=[分秒时度]))(?:{_DIGITS})(?:多|余)?{_UNIT})*"
+    r"(?P<post>以上|以下|以内|左右)?"
 )
+# A question that says the bound itself ("超过多少米", "高于多少公厘", "大约多长") does not get it
+# back in the answer; one that does not ("人才公寓有多少套") gets "2000套以上", not "2000套".
+ASKED_BOUND = re.compile(r"以上|以下|以内|左右|上下|超过|超出|高于|低于|多于|少于|之上|之下|约|至少|至多|不到|不足")
 DATE = re.compile(
     r"(?:公元前?|西元前?)?(?:\d{1,4}|[〇零一二三四五六七八九]{2,4})年(?:代|\d{1,2}月(?:\d{1,2}[日号])?)?(?:[（(][^）)]{1,12}[）)])?"
     r"|\d{1,2}月\d{1,2}[日号]|\d{1,2}世纪(?:\d{2}年代)?|\d{1,2}月"
