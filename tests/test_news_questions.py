@@ -94,6 +94,9 @@ def test_a_period_the_question_names_picks_the_figure_of_that_period(seed: QA, q
         ("大东区的一般公共预算收入增长多少？", "15.2%"),  # the change asked: not the level 112.1亿元
         ("宝马配套产业园落户了多少项目？", "37个"),  # not the 20个 of the projects put into operation
         ("华晨宝马X5卖了多少台？", "超过2.1万台"),  # the sales, not the 7500余台 more than last year
+        ("大东区社零总额是多少？", "286.5亿元"),  # short forms: refused at p 0.00 and 0.35 before
+        ("大东区的财政收入有多少？", "112.1亿元"),
+        ("大东区的人才公寓有多少套？", "2000套以上"),  # was "2000": 套 ended no figure
     ],
 )
 def test_the_short_answer_is_the_figure_asked_for(seed: QA, question: str, short: str) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dadong_qa.retrieval.expand import analyze, as_written, neighbour_credit
+from dadong_qa.retrieval.expand import analyze, as_written, neighbour_credit, spelled_out
 from dadong_qa.retrieval.query import parse_question
 from dadong_qa.retrieval.thesaurus import Thesaurus
 
@@ -53,7 +53,28 @@ def test_a_latin_abbreviation_gets_the_chinese_names_the_articles_use():
         ("清水县gdp是多少？", "全县生产总值320亿元。", "清水县生产总值是多少？"),  # the name the sentence writes
         ("清水县GDP是多少？", "全县经济平稳。", "清水县GDP是多少？"),  # the sentence names it not: as asked
         ("清水县X5销量？", "X5销量2万台。", "清水县X5销量？"),  # not an abbreviation
+        ("清水县社零总额是多少？", "社会消费品零售总额86亿元。", "清水县社会消费品零售总额是多少？"),
+        ("清水县规上工业增加值？", "规模以上工业增加值45亿元。", "清水县规模以上工业增加值？"),
+        ("清水县社零是多少？", "社零86亿元，社会消费品零售总额同比增长3%。", "清水县社零是多少？"),  # written as asked
     ],
 )
 def test_the_reader_reads_an_abbreviation_as_the_sentence_writes_it(question: str, sentence: str, shown: str):
     assert as_written(question, sentence) == shown
+
+
+@pytest.mark.parametrize(
+    ("question", "searched"),
+    [
+        ("清水县社零总额是多少？", "清水县社会消费品零售总额是多少？"),  # jieba cuts 社零 into 社 + 零
+        ("清水县财政收入有多少？", "清水县一般公共预算收入有多少？"),
+        ("清水县固投增长了多少？", "清水县固定资产投资增长了多少？"),
+        ("饭盛女在法规上叫什么？", "饭盛女在法规上叫什么？"),  # 规上 only before what it qualifies
+        ("清水县一般公共预算收入有多少？", "清水县一般公共预算收入有多少？"),  # already in full
+    ],
+)
+def test_a_chinese_short_form_is_searched_for_by_its_full_name(question: str, searched: str) -> None:
+    assert spelled_out(question, known=set().__contains__) == searched
+
+
+def test_a_short_form_the_articles_write_is_searched_for_as_typed() -> None:
+    assert spelled_out("清水县财政收入有多少？", known={"财政收入"}.__contains__) == "清水县财政收入有多少？"

