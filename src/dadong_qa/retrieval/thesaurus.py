@@ -67,7 +67,6 @@ def canonical_name(name: str) -> str:
     return _NAMES.sub(lambda m: _CANONICAL[m.group()], name)
 
 
-
 class Thesaurus:
     """Synonym lookup over 同义词词林; loaded once per process on first use."""
 
