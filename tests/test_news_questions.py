@@ -97,6 +97,8 @@ def test_a_period_the_question_names_picks_the_figure_of_that_period(seed: QA, q
         ("大东区社零总额是多少？", "286.5亿元"),  # short forms: refused at p 0.00 and 0.35 before
         ("大东区的财政收入有多少？", "112.1亿元"),
         ("大东区的人才公寓有多少套？", "2000套以上"),  # was "2000": 套 ended no figure
+        ("大东区的人才公寓建了多少平方米？", "13万平方米"),  # was the 2292套 beside it
+        ("大东区百强区排名进步了多少名？", "49名跃升至36名"),  # was 49名, the rank it left
     ],
 )
 def test_the_short_answer_is_the_figure_asked_for(seed: QA, question: str, short: str) -> None:

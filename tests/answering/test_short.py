@@ -63,6 +63,32 @@ def test_a_figure_ends_with_its_measure_word_and_bound(question: str, sentence: 
     assert found is not None and found.text == expected
 
 
+def test_a_figure_in_the_unit_asked_is_preferred_to_the_guessed_one() -> None:
+    sentence = "中海汇德里、龙湖云璟等13万平方米2292套人才公寓加快建设。"
+    found = short_answer("人才公寓建了多少平方米？", sentence, guesses(sentence, "2292套"))
+    assert found is not None and found.text == "13万平方米"
+    found = short_answer("人才公寓建了多少套？", sentence, guesses(sentence, "2292套"))
+    assert found is not None and found.text == "2292套"
+    sentence = "新增企业93家，建成3个园区。"  # a counting word: the span head's figure stands
+    found = short_answer("新增多少个企业？", sentence, guesses(sentence, "93家"))
+    assert found is not None and found.text == "93家"
+
+
+@pytest.mark.parametrize(
+    ("question", "guess", "expected"),
+    [
+        ("排名第几？", "49名", "36名"),  # the rank reached, whichever end the span head found
+        ("排名第几？", "36名", "36名"),
+        ("排名进步了多少名？", "49名", "49名跃升至36名"),  # how far it moved: the move as written
+        ("排名上升了几位？", "36名", "49名跃升至36名"),
+    ],
+)
+def test_a_rank_move_answers_where_it_ended_or_how_far(question: str, guess: str, expected: str) -> None:
+    sentence = "连续五年入选“全国工业百强区”，排名从49名跃升至36名。"
+    found = short_answer(question, sentence, guesses(sentence, guess))
+    assert found is not None and found.text == expected
+
+
 def test_a_colon_after_a_count_is_no_ratio() -> None:
     sentence = "部署的飞弹分为两类：36枚远程拦截弹和64枚近程拦截弹。"
     found = short_answer("部署的飞弹分为几类？", sentence, guesses(sentence, "两类：36枚"))

@@ -33,6 +33,7 @@ from dadong_qa.answering.spans import (
     CLAUSE_END,
     DATE,
     NUMBER,
+    POST_BOUND,
     PUNCT,
     TITLE,
     content_words,
@@ -49,6 +50,8 @@ RANK = re.compile(r"第?[\d一二三四五六七八九十百千]+[名位]|第[\d
 # What stands between two ranks when one became the other ("第49名跃升至第36名", "由第5位降到第8位"):
 # the rank asked about is the one reached.
 RANK_MOVE = re.compile(r"\s*(?:跃升|上升|提升|前进|攀升|下降|下滑|后退|跌|升|降|进|退)?[至到]\s*")
+# A question about how far a rank moved, not where it is.
+RANK_CHANGE = re.compile(r"(?:进步|提升|上升|前进|攀升|下降|下滑|后退|变化|提高)了?(?:多少|几)")
 # "…吗？", "是否…", "有没有…": asks yes or no ("什么" ends in 么 but asks a thing).
 YES_NO = re.compile(r"(?:吗|(?<!什)么)\s*[？?]?\s*$|是否|能否|可否|有没有|是不是|能不能|会不会|可不可以|要不要")
 DURATION = re.compile(r"多少年|几年|多少个?月|几个月|多少天|几天|多久|多长时间")
@@ -56,6 +59,8 @@ _HAS_DIGIT = re.compile(r"\d|[一二三四五六七八九十两百千万亿]")
 NUMERAL = re.compile(r"[\d〇零一二三四五六七八九十百千]")
 NUMERAL_END = re.compile(r"[\d〇零一二三四五六七八九十百千年月日号]")
 DATE_UNIT = re.compile(r"[年月日]$")  # "1至8月", "2023年": a date, not a count; "3号" stays a figure
+# Units that measure rather than count or date: area, length, weight, money, shares, energy.
+MEASURING = re.compile(r"米|公里|公顷|亩|吨|克|元|美金|%|％|‰|瓦|升|伏|磅|英[里尺亩]")
 TIME_WORD = re.compile(r"\d|[〇零一二三四五六七八九十年月日号天时代纪季春夏秋冬朝期初末前后间]")
 
 
@@ -92,10 +97,12 @@ def _short(question: str, sentence: str, guesses: Sequence[SpanGuess]) -> ShortA
         return _as_guessed(sentence, guesses[0]) if guesses else None
     if YES_NO.search(question.strip()):
         return _yes_no_clause(question, sentence)
-    for guess in guesses:
-        found = _of_kind(asked.answer_type, question, sentence, guess)
-        if found is not None and not _stated(found.text, question):
-            return found
+    kinds = (_of_kind(asked.answer_type, question, sentence, g) for g in guesses)
+    of_kind = [f for f in kinds if f is not None and not _stated(f.text, question)]
+    if of_kind and of_kind[0].kind == "figure" and asked.asked_unit:
+        return _in_asked_unit(question, sentence, of_kind, asked.asked_unit)
+    if of_kind:
+        return of_kind[0]
     if asked.answer_type == "date" and guesses:  # "光绪十年", "四国征伐后": times no date pattern reads
         found = _as_guessed(sentence, guesses[0])
         if found is not None and TIME_WORD.search(found.text) and not _stated(found.text, question):
@@ -115,7 +122,7 @@ def _of_kind(answer_type: str, question: str, sentence: str, guess: SpanGuess) -
     if start >= end:
         return None
     if RANK_QUESTION.search(question):
-        return _rank(sentence, start, end, guess.score)
+        return _rank(question, sentence, start, end, guess.score)
     if WEEKDAY_QUESTION.search(question):
         return _weekdays(sentence, start, end, guess.score)
     if answer_type == "number":
@@ -131,16 +138,26 @@ def _of_kind(answer_type: str, question: str, sentence: str, guess: SpanGuess) -
     return ShortAnswer(sentence[start:end], start, end, "span", guess.score)
 
 
-def _rank(sentence: str, start: int, end: int, score: float) -> ShortAnswer | None:
-    """The rank the guess overlaps, widened to the whole rank; of a move from one rank to
-    another that it spans, the rank reached."""
+def _rank(question: str, sentence: str, start: int, end: int, score: float) -> ShortAnswer | None:
+    """The rank the guess overlaps, widened to the whole rank; of a move from one rank to another
+    ("从49名跃升至36名"), the rank reached, or the whole move when the question asks how far it
+    moved ("排名进步了多少名" was answered 49名, the rank left)."""
     found = _widened(sentence, start, end, RANK, "rank", score)
     if found is None:
         return None
-    hits = list(RANK.finditer(sentence, found.start, found.end))
-    if len(hits) < 2 or not RANK_MOVE.fullmatch(sentence, hits[-2].end(), hits[-1].start()):
+    hits = list(RANK.finditer(sentence))
+    at = next(i for i, m in enumerate(hits) if m.end() > found.start)
+    first = at - 1 if at and RANK_MOVE.fullmatch(sentence, hits[at - 1].end(), hits[at].start()) else at
+    last = at
+    while last + 1 < len(hits) and RANK_MOVE.fullmatch(sentence, hits[last].end(), hits[last + 1].start()):
+        last += 1
+    if first == last:
         return found
-    reached = hits[-1]
+    if RANK_CHANGE.search(question):
+        return ShortAnswer(
+            sentence[hits[first].start() : hits[last].end()], hits[first].start(), hits[last].end(), "rank", score
+        )
+    reached = hits[last]
     return ShortAnswer(reached.group(), reached.start(), reached.end(), "rank", score)
 
 
@@ -189,7 +206,34 @@ def _figure(question: str, sentence: str, start: int, end: int, score: float) ->
         a, b = _trimmed(sentence, _figure_start(m, question), end_at)
         found.append(ShortAnswer(sentence[a:b], a, b, "figure", score))
     unit = read_question(question).asked_unit
-    return next((f for f in found if unit and f.text.endswith(unit)), found[0] if found else None)
+    return next((f for f in found if unit and _in_unit(f.text, unit)), found[0] if found else None)
+
+
+def _in_unit(figure: str, unit: str) -> bool:
+    """Whether a figure is written in `unit` ("30米以上" is in 米)."""
+    return POST_BOUND.sub("", figure).endswith(unit)
+
+
+def in_asked_unit(question: str, figure: str) -> bool:
+    """Whether the question asks for a unit that measures and the figure is written in it."""
+    unit = read_question(question).asked_unit
+    return bool(unit) and MEASURING.search(unit) is not None and _in_unit(figure, unit)
+
+
+def _in_asked_unit(question: str, sentence: str, found: list[ShortAnswer], unit: str) -> ShortAnswer:
+    """Of the span head's figures, the first in the unit the question asks ("多少平方米"); else the
+    one figure of the sentence in that unit when the unit measures (平方米, 亿元, 公里): "人才公寓
+    建了多少平方米" got the 2292套 the span head proposed beside "13万平方米". A counting word is no
+    such evidence (多少个 is answered in 家, 座 ... as often), nor a time ("西元几年后" asks a date)."""
+    same = next((f for f in found if _in_unit(f.text, unit)), None)
+    if same is not None:
+        return same
+    if MEASURING.search(unit):
+        whole = _figure(question, sentence, 0, len(sentence), found[0].score)
+        others = [m for m in NUMBER.finditer(sentence) if _in_unit(m.group(), unit)]
+        if whole is not None and _in_unit(whole.text, unit) and len(others) == 1:
+            return whole
+    return found[0]
 
 
 # Qualifiers that bound nothing ("达1730亿元" is 1730亿元): left out of a short answer; 约, 超, 近 ...

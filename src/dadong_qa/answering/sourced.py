@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 from dadong_qa.answering.conflict import SourcedFigure
 from dadong_qa.answering.figures import figures
 from dadong_qa.answering.periods import Period, context_periods, matches, year_of
-from dadong_qa.answering.short import as_asked
+from dadong_qa.answering.short import as_asked, in_asked_unit
 from dadong_qa.answering.spans import content_words
 from dadong_qa.schema import Document, Sentence
 
@@ -94,6 +94,8 @@ class FigureReader:
             return short  # not a figure (a name, a title, a clause holding one): nothing to compare
         if (not mine.quantity or names(question, mine.quantity)) and mine.growth == change:
             return short  # the figure asked for
+        if in_asked_unit(question, short):  # "多少平方米": 13万平方米, not the 2292套 of 人才公寓
+            return short
         # Another figure takes its place only when the question names its quantity as written (a
         # looser reading swapped "增至29个成员国" for the "第2届" of "参加第2届欧洲国家杯的国家多达
         # 几个会员国"), and never one the question itself states.

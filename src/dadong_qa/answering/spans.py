@@ -77,6 +77,7 @@ NUMBER = re.compile(
 )
 # A question that says the bound itself ("超过多少米", "高于多少公厘", "大约多长") does not get it
 # back in the answer; one that does not ("人才公寓有多少套") gets "2000套以上", not "2000套".
+POST_BOUND = re.compile(r"(?:以上|以下|以内|左右)$")
 ASKED_BOUND = re.compile(r"以上|以下|以内|左右|上下|超过|超出|高于|低于|多于|少于|之上|之下|约|至少|至多|不到|不足")
 DATE = re.compile(
     r"(?:公元前?|西元前?)?(?:\d{1,4}|[〇零一二三四五六七八九]{2,4})年(?:代|\d{1,2}月(?:\d{1,2}[日号])?)?(?:[（(][^）)]{1,12}[）)])?"
