@@ -18,6 +18,11 @@ def _reader() -> FigureReader:
                 ),
                 "undated": ("甲区经济", None, ["1月至8月，规上工业产值1251.3亿元；", "零售总额增速6.6%；"]),
                 "plan": ("计划", "2023-02-01", ["2023年，甲区计划实现地区生产总值1000亿元。"]),
+                "added": (
+                    "科技",
+                    "2022-12-20",
+                    ["甲区新增高新技术企业93家，总数达到350家。", "甲区新增专精特新企业20家，新建5G基站300个。"],
+                ),
             }
         )
     )
@@ -85,3 +90,10 @@ def test_the_short_answer_becomes_the_figure_the_question_asks_for():
     assert reader.asked_figure("甲区GDP增长多少？", True, 1, "940亿元") == "6%"  # of the span's quantity
     assert reader.asked_figure("甲区地区生产总值是多少？", False, 1, "940亿元") == "940亿元"
     assert reader.asked_figure("甲区经济怎么样？", False, 0, "稳中有进") == "稳中有进"  # no figure: as it is
+
+
+def test_a_level_question_gets_the_level_beside_what_was_added():
+    reader = _reader()  # sentences 6 and 7, of the "added" article
+    assert reader.asked_figure("甲区有多少家高新技术企业？", False, 6, "93家") == "350家"  # the total
+    assert reader.asked_figure("甲区新增了多少家高新技术企业？", False, 6, "93家") == "93家"  # asked as added
+    assert reader.asked_figure("甲区有多少家专精特新企业？", False, 7, "20家") == "20家"  # no total given

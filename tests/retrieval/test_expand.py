@@ -68,6 +68,7 @@ def test_the_reader_reads_an_abbreviation_as_the_sentence_writes_it(question: st
         ("清水县社零总额是多少？", "清水县社会消费品零售总额是多少？"),  # jieba cuts 社零 into 社 + 零
         ("清水县财政收入有多少？", "清水县一般公共预算收入有多少？"),
         ("清水县固投增长了多少？", "清水县固定资产投资增长了多少？"),
+        ("清水县限上社零增速是多少？", "清水县限额以上社会消费品零售总额增速是多少？"),  # two side by side
         ("饭盛女在法规上叫什么？", "饭盛女在法规上叫什么？"),  # 规上 only before what it qualifies
         ("清水县一般公共预算收入有多少？", "清水县一般公共预算收入有多少？"),  # already in full
     ],

@@ -60,6 +60,9 @@ _CHANGE = re.compile(
     r"(?:增长率|增长|增加|下降|减少|提高|提升|降低|上升|上涨|回落|下滑|增速|增幅|涨幅|降幅|多出|少了?)"
     r"(?:了|为|达到|达|是)?$"
 )
+# A count of what was added ("新增高新技术企业93家", "新建5G基站1100个"): a change of a level the
+# sentence may give beside it ("总数达到350家"), though it is written as a level.
+ADDED = re.compile(r"新(?:增|建|开|引进|落户|认定|培育|招|设|注册|签约|开工)")
 _PLAN_CUE = re.compile(
     r"预计|预期|有望|力争|争取|确保|目标(?:是|为|值|任务)|(?<!才)计划(?![”\"」》）)])|拟|规划|即将|将(?!近)|要(?:实现|达到|完成|突破)"
 )
@@ -115,6 +118,11 @@ class Figure:
         """Plan, target or forecast: not comparable with outcomes (an estimate is an outcome)."""
         return self.kind in ("plan", "target", "forecast")
 
+
+
+def is_added(figure: Figure) -> bool:
+    """Whether the figure counts what was added (its quantity says 新增, 新建 …)."""
+    return ADDED.search(figure.quantity) is not None
 
 def figures(
     sentence: str,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Literal, Protocol
 
 from dadong_qa.answering.conflict import SourcedFigure
-from dadong_qa.answering.figures import figures
+from dadong_qa.answering.figures import ADDED, figures, is_added
 from dadong_qa.answering.periods import Period, context_periods, matches, year_of
 from dadong_qa.answering.short import as_asked, in_asked_unit
 from dadong_qa.answering.spans import content_words
@@ -105,8 +105,10 @@ class FigureReader:
             # "GDP增长了多少" names 地区生产总值 in other letters: the change of the span's quantity.
             named = named or [f for f in found if f.growth and mine.quantity and f.quantity == mine.quantity]
             return as_asked(named[0].text, question) if named else short
-        if not named and mine.growth and not change:  # "X5卖了多少台": 超过2.1万台, not "多出7500余台"
-            named = [f for f in found if not f.growth and f.base_unit == mine.base_unit]
+        if not named and not change and (mine.growth or (is_added(mine) and not ADDED.search(question))):
+            # "X5卖了多少台": 超过2.1万台, not "多出7500余台"; "…有多少家高新技术企业" in "新增高新技术
+            # 企业93家，总数达到350家": the total, not the ones added this year.
+            named = [f for f in found if not f.growth and not is_added(f) and f.base_unit == mine.base_unit]
         return as_asked(named[0].text, question) if len({f.text for f in named}) == 1 else short
 
     def dated(self, sourced: SourcedFigure) -> Period | None:

@@ -25,7 +25,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "r&d": ("研究与试验发展", "研发"),
 }
 
-# Chinese short forms of statistical quantities, as patterns (规上 only before what it qualifies:
+# Chinese short forms of statistical quantities, as patterns (规上, 限上 only before what they qualify:
 # "法规上" in a CMRC question is none), with their full names, the one reports write most first.
 # "大东区社零总额是多少？" was refused at p 0.00 and "…财政收入有多少？" at 0.35, where the questions
 # with the full names were answered at 1.00. 财政收入 is read as the budget revenue district and
@@ -35,6 +35,7 @@ SHORT_FORMS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     for pattern, names in (
         (r"社零(?:总额|额)?", ("社会消费品零售总额",)),
         (r"规上(?=工业|企业|服务业)", ("规模以上",)),
+        (r"限上(?=社|企业|单位|批发|零售|住宿|餐饮)", ("限额以上",)),
         (r"固投", ("固定资产投资",)),
         (r"(?:公共)?财政收入|一般预算收入|(?<!一般)公共预算收入", ("一般公共预算收入",)),
         (r"经济总量", ("地区生产总值", "生产总值")),
