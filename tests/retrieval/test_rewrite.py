@@ -35,6 +35,7 @@ PREV = "和平区2021年财政收入是多少？"
         # a fragment naming another thing asks about it instead; an aspect of it ("增速") joins it
         ("社会消费品零售总额呢？", ["和平区", "2021年", "社会消费品零售总额"], ["财政收入"]),
         ("GDP呢？", ["和平区2021年GDP"], ["财政收入"]),
+        ("社零呢？", ["和平区2021年社零"], ["财政收入"]),  # a short form names a quantity, though short
         ("增速呢？", ["和平区2021年财政收入增速"], []),
         # one that only asks asks about the whole previous topic, not its place alone
         ("增长了多少？", ["和平区2021年财政收入增长了多少"], []),

@@ -26,6 +26,7 @@ from typing import Any
 import jieba.posseg as pseg
 
 from dadong_qa.retrieval.query import WH_WORD
+from dadong_qa.retrieval.thesaurus import short_forms
 from dadong_qa.text import STOPWORDS, half_width
 
 # Time expressions: years with optional parts of the year, months/days, relative years,
@@ -186,7 +187,7 @@ def _from_fragment(fragment: str, previous: str) -> str:
     extra = _EDGE.sub("", rest)
     if extra and extra not in out and extra not in STOPWORDS:
         asked = _attribute(previous)
-        if len(extra) >= NEW_ATTRIBUTE and asked and asked in out:
+        if (len(extra) >= NEW_ATTRIBUTE or short_forms(extra)) and asked and asked in out:
             out = out.replace(asked, extra, 1)  # "社会消费品零售总额呢？": another quantity of the same subject
         else:
             out = _insert_before_question_word(out, extra)  # "那2022年的目标呢？": the target of it
@@ -194,7 +195,8 @@ def _from_fragment(fragment: str, previous: str) -> str:
 
 
 # A fragment's noun phrase of this many characters names another thing asked about ("税收收入呢？",
-# "GDP呢？") and replaces the previous one; a shorter one ("目标", "增速") is an aspect of it and joins.
+# "GDP呢？") and replaces the previous one, as does a short form ("社零呢？"); a shorter one ("目标",
+# "增速") is an aspect of it and joins.
 NEW_ATTRIBUTE = 3
 
 
