@@ -119,10 +119,10 @@ class Figure:
         return self.kind in ("plan", "target", "forecast")
 
 
-
 def is_added(figure: Figure) -> bool:
     """Whether the figure counts what was added (its quantity says 新增, 新建 …)."""
     return ADDED.search(figure.quantity) is not None
+
 
 def figures(
     sentence: str,
