@@ -75,6 +75,8 @@ def test_qualifiers(sentence: str, text: str, qualifier: str | None, bound: str)
         ("企业二十家。", 20, "家"),
         ("带动两万人就业。", 20_000, "人"),
         ("带动十万人就业。", 100_000, "人"),
+        ("工业品生产金额15,625亿日元。", 15_625e8, "日元"),  # not 元: yen and yuan are not compared
+        ("人才公寓2292套。", 2292, "套"),
     ],
 )
 def test_units_convert_to_a_base(sentence: str, base_value: float, base_unit: str):

@@ -28,7 +28,7 @@ from dadong_qa.answering.periods import (
     time_spans,
     year_of,
 )
-from dadong_qa.answering.spans import MEASURE_WORDS
+from dadong_qa.answering.spans import CURRENCIES, MEASURE_WORDS
 from dadong_qa.text import CJK
 
 # Units: base unit and the factor to it. Measure words are their own base unit: 辆 and 台 are
@@ -38,8 +38,9 @@ _UNIT_FACTORS = {
     "平方米": ("平方米", 1.0), "公里": ("米", 1000.0), "千米": ("米", 1000.0), "米": ("米", 1.0),
     "吨": ("千克", 1000.0), "公斤": ("千克", 1.0), "千克": ("千克", 1.0), "％": ("%", 1.0),
 }  # fmt: skip
-# Beside the counting words (spans.MEASURE_WORDS, one list for both): money, rates and energy.
-_MEASURE_WORDS = (*MEASURE_WORDS, *"千瓦时 千瓦 小时 元 % ‰".split())
+# Beside the counting words and currencies (spans.MEASURE_WORDS, CURRENCIES, one list each for
+# both): 元, rates and energy.
+_MEASURE_WORDS = (*MEASURE_WORDS, *CURRENCIES, *"千瓦时 千瓦 小时 元 % ‰".split())
 _UNIT_WORDS = sorted({*_UNIT_FACTORS, *_MEASURE_WORDS}, key=len, reverse=True)  # longest first
 _MULTIPLIERS = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3}
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"

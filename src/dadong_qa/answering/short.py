@@ -60,7 +60,7 @@ NUMERAL = re.compile(r"[\d〇零一二三四五六七八九十百千]")
 NUMERAL_END = re.compile(r"[\d〇零一二三四五六七八九十百千年月日号]")
 DATE_UNIT = re.compile(r"[年月日]$")  # "1至8月", "2023年": a date, not a count; "3号" stays a figure
 # Units that measure rather than count or date: area, length, weight, money, shares, energy.
-MEASURING = re.compile(r"米|公里|公顷|亩|吨|克|元|美金|%|％|‰|瓦|升|伏|磅|英[里尺亩]")
+MEASURING = re.compile(r"米|公里|公顷|亩|吨|克|元|圆|金|币|镑|卢布|法郎|马克|%|％|‰|瓦|升|伏|磅|英[里尺亩]")
 TIME_WORD = re.compile(r"\d|[〇零一二三四五六七八九十年月日号天时代纪季春夏秋冬朝期初末前后间]")
 
 

@@ -52,14 +52,20 @@ MEASURE_WORDS: tuple[str, ...] = tuple(
     "个百分点 百分点 人次 辆次 台套 个 家 项 所 座 名 位 次 趟 人 条 张 株 棵 场 届 批 种 类 倍 户 间 栋 层 份 件 "
     "款 只 篇 部 天 岁 架 艘 宗 块 处 幅 根 盏 辆 台 套 列 班 起 例 对 支 本 首 集 册 卷 枚 股".split()
 )
+# Currencies beside 元, shared with figures.py: "耗资5亿日圆" had no short answer (日圆 ended no figure).
+CURRENCIES: tuple[str, ...] = tuple(
+    "美元 美金 日元 日圆 港元 港币 欧元 英镑 新台币 台币 韩元 澳元 加元 卢布 法郎 马克 人民币".split()
+)
 # Units of measure, money and time a short answer's figure may end with (figures.py reads its own
 # physical units, with factors between them, and no time units: a date is not a quantity there).
 _SPAN_UNITS = (
     "平方公里 平方千米 平方米 千米 公里 公尺 公分 公厘 厘米 毫米 米 英里 英尺 英亩 光年 公斤 千克 公顷 "
-    "亿美元 万美元 美元 美金 亿元 万元 千元 元 万人 亿人 吨 克 亩 年 日 月 小时 分钟 秒 度 分 点 号 期 代 "
+    "亿元 万元 千元 元 万人 亿人 吨 克 亩 年 日 月 小时 分钟 秒 度 分 点 号 期 代 "
     "世纪 磅 瓦 千瓦时 千瓦 伏 升 毫升 公升 卡 头 发 级 字"
 ).split()
-_UNIT_ALTERNATIVES = "|".join(map(re.escape, sorted({*_SPAN_UNITS, *MEASURE_WORDS}, key=len, reverse=True)))
+_UNIT_ALTERNATIVES = "|".join(
+    map(re.escape, sorted({*_SPAN_UNITS, *MEASURE_WORDS, *CURRENCIES}, key=len, reverse=True))
+)
 _UNIT = rf"(?:[十百千万亿]*(?:{_UNIT_ALTERNATIVES})|[十百千万亿]+|%|％|‰|{_LATIN_UNIT})?"
 _QUALIFIER = r"(?:大约|约|超过|超|近|逾|达到|达|共|仅|多达|将近|不到|至少|高达|不足|接近)?"
 QUALIFIER = re.compile(_QUALIFIER)
