@@ -71,6 +71,8 @@ def test_the_reader_reads_an_abbreviation_as_the_sentence_writes_it(question: st
         ("清水县限上社零增速是多少？", "清水县限额以上社会消费品零售总额增速是多少？"),  # two side by side
         ("饭盛女在法规上叫什么？", "饭盛女在法规上叫什么？"),  # 规上 only before what it qualifies
         ("清水县一般公共预算收入有多少？", "清水县一般公共预算收入有多少？"),  # already in full
+        ("清水縣社零總額是多少？", "清水县社会消费品零售总额是多少？"),  # read in simplified characters
+        ("清水縣ＧＤＰ是多少？", "清水縣ＧＤＰ是多少？"),  # nothing to spell out: as it came
     ],
 )
 def test_a_chinese_short_form_is_searched_for_by_its_full_name(question: str, searched: str) -> None:

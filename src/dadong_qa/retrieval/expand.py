@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from dadong_qa.retrieval.query import Query, parse
 from dadong_qa.retrieval.thesaurus import Thesaurus, short_forms
+from dadong_qa.text import half_width, simplified
 
 THESAURUS_CREDIT = 0.7  # a 词林 synonym is nearly as good as the word itself
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z&]*")
@@ -67,11 +68,14 @@ def _spelled_out(terms: list[str], known: Callable[[str], bool] | None) -> Expan
 
 def spelled_out(question: str, known: Callable[[str], bool]) -> str:
     """The question with each Chinese short form the articles never write in its full name
-    ("大东区社零总额是多少" -> "大东区社会消费品零售总额是多少"); one they write stays as typed."""
-    for start, end, names in reversed(short_forms(question)):
-        if not known(question[start:end]):
-            question = question[:start] + names[0] + question[end:]
-    return question
+    ("大东区社零总额是多少" -> "大东区社会消费品零售总额是多少"); one they write stays as typed.
+    Read in simplified characters ("社零總額" is 社零总额, not 社零 + 總額); a question with none to
+    spell out is returned as it came."""
+    typed = text = simplified(half_width(question))
+    for start, end, names in reversed(short_forms(text)):
+        if not known(text[start:end]):
+            text = text[:start] + names[0] + text[end:]
+    return text if text != typed else question
 
 
 def as_written(question: str, text: str) -> str:
