@@ -21,7 +21,13 @@ def _reader() -> FigureReader:
                 "added": (
                     "科技",
                     "2022-12-20",
-                    ["甲区新增高新技术企业93家，总数达到350家。", "甲区新增专精特新企业20家，新建5G基站300个。"],
+                    [
+                        "甲区新增高新技术企业93家，总数达到350家。",
+                        "甲区新增专精特新企业20家，新建5G基站300个。",
+                        "新增高新技术企业93家，科技型企业数量翻一番。",
+                        "清水县是人口大县，常住人口80万人。",
+                        "清水县是人口大县，有80万人。",
+                    ],
                 ),
             }
         )
@@ -97,3 +103,12 @@ def test_a_level_question_gets_the_level_beside_what_was_added():
     assert reader.asked_figure("甲区有多少家高新技术企业？", False, 6, "93家") == "350家"  # the total
     assert reader.asked_figure("甲区新增了多少家高新技术企业？", False, 6, "93家") == "93家"  # asked as added
     assert reader.asked_figure("甲区有多少家专精特新企业？", False, 7, "20家") == "20家"  # no total given
+
+
+def test_no_figure_of_another_quantity_when_a_clause_tells_of_the_asked_one():
+    reader = _reader()  # sentences 8-10, of the "added" article
+    # 93家 counts 高新技术企业; the clause about 科技型企业 gives no number: no short answer
+    assert reader.asked_figure("清水县科技型企业有多少家？", False, 8, "93家") is None
+    assert reader.asked_figure("清水县高新技术企业新增多少家？", False, 8, "93家") == "93家"
+    assert reader.asked_figure("清水县人口有多少？", False, 9, "80万人") == "80万人"  # 常住人口 is 人口's
+    assert reader.asked_figure("清水县人口有多少？", False, 10, "80万人") == "80万人"  # the subject's clause

@@ -15,9 +15,11 @@ from typing import Literal, Protocol
 from dadong_qa.answering.conflict import SourcedFigure
 from dadong_qa.answering.figures import ADDED, figures, is_added
 from dadong_qa.answering.periods import Period, context_periods, matches, year_of
+from dadong_qa.answering.places import named_places
 from dadong_qa.answering.short import as_asked, in_asked_unit
-from dadong_qa.answering.spans import content_words
+from dadong_qa.answering.spans import CLAUSE_END, content_words, read_question
 from dadong_qa.schema import Document, Sentence
+from dadong_qa.text import normalize
 
 # How a sentence's figures fit the period a question names: "match" (one covers it), "other"
 # (each covers another period), "unknown" (none can be placed: an undated article, or no part of
@@ -40,6 +42,22 @@ def names(question: str, quantity: str) -> bool:
     names 37个's "项目落户", so the span head's 37个 stays and is not swapped for the 20个 of
     "项目投产")."""
     return quantity in question or content_words(quantity) <= content_words(question)
+
+
+def _told_without_figure(question: str, sentence: str, quantity: str) -> bool:
+    """Whether the figure counts another thing of the kind asked about, which a clause of the
+    sentence with no figure names: "大东区科技型企业有多少家？" in "新增高新技术企业93家,科技型企业数量翻
+    一番" — 93家 counts 高新技术企业 (企业, but not 科技型 ones), and the second clause tells of the
+    科技型企业 asked about. The question's words are its content words less places and the unit.
+    A figure whose quantity shares none of them is left alone: its clause often leaves the subject
+    to the clause before ("华晨宝马X5车型量产上市,累计销量超过2.1万台")."""
+    asked = read_question(question)
+    words = {w for w in content_words(question) if len(w) > 1 and w != asked.asked_unit and not named_places(w)}
+    shared = [w for w in words if w in normalize(quantity)]
+    if not shared or len(shared) == len(words):
+        return False
+    clauses = [c for c in CLAUSE_END.split(normalize(sentence)) if c]
+    return any(all(w in c for w in words) and not figures(c, article_date=None) for c in clauses)
 
 
 class FigureReader:
@@ -109,7 +127,10 @@ class FigureReader:
             # "X5卖了多少台": 超过2.1万台, not "多出7500余台"; "…有多少家高新技术企业" in "新增高新技术
             # 企业93家，总数达到350家": the total, not the ones added this year.
             named = [f for f in found if not f.growth and not is_added(f) and f.base_unit == mine.base_unit]
-        return as_asked(named[0].text, question) if len({f.text for f in named}) == 1 else short
+        if len({f.text for f in named}) == 1:
+            return as_asked(named[0].text, question)
+        told = _told_without_figure(question, self.store.sentences[sid].text, mine.quantity)
+        return None if told else short
 
     def dated(self, sourced: SourcedFigure) -> Period | None:
         """The figure's period, its year read from its article's date when the text names none:
