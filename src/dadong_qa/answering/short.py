@@ -31,6 +31,7 @@ from dadong_qa.answering.spans import (
     ASKED_BOUND,
     CHANGE_VERB,
     CLAUSE_END,
+    CURRENCIES,
     DATE,
     NUMBER,
     POST_BOUND,
@@ -60,7 +61,7 @@ NUMERAL = re.compile(r"[\d〇零一二三四五六七八九十百千]")
 NUMERAL_END = re.compile(r"[\d〇零一二三四五六七八九十百千年月日号]")
 DATE_UNIT = re.compile(r"[年月日]$")  # "1至8月", "2023年": a date, not a count; "3号" stays a figure
 # Units that measure rather than count or date: area, length, weight, money, shares, energy.
-MEASURING = re.compile(r"米|公里|公顷|亩|吨|克|元|圆|金|币|镑|卢布|法郎|马克|%|％|‰|瓦|升|伏|磅|英[里尺亩]")
+MEASURING = re.compile("|".join(["米|公里|公顷|亩|吨|克|元|%|％|‰|瓦|升|伏|磅|英[里尺亩]", *CURRENCIES]))
 TIME_WORD = re.compile(r"\d|[〇零一二三四五六七八九十年月日号天时代纪季春夏秋冬朝期初末前后间]")
 
 
@@ -153,12 +154,8 @@ def _rank(question: str, sentence: str, start: int, end: int, score: float) -> S
         last += 1
     if first == last:
         return found
-    if RANK_CHANGE.search(question):
-        return ShortAnswer(
-            sentence[hits[first].start() : hits[last].end()], hits[first].start(), hits[last].end(), "rank", score
-        )
-    reached = hits[last]
-    return ShortAnswer(reached.group(), reached.start(), reached.end(), "rank", score)
+    a, b = (hits[first].start(), hits[last].end()) if RANK_CHANGE.search(question) else hits[last].span()
+    return ShortAnswer(sentence[a:b], a, b, "rank", score)
 
 
 def _weekdays(sentence: str, start: int, end: int, score: float) -> ShortAnswer | None:

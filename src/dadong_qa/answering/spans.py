@@ -58,9 +58,10 @@ CURRENCIES: tuple[str, ...] = tuple(
 )
 # Units of measure, money and time a short answer's figure may end with (figures.py reads its own
 # physical units, with factors between them, and no time units: a date is not a quantity there).
+# A multiplier before any of them is read by _UNIT ("亿元", "万人").
 _SPAN_UNITS = (
     "平方公里 平方千米 平方米 千米 公里 公尺 公分 公厘 厘米 毫米 米 英里 英尺 英亩 光年 公斤 千克 公顷 "
-    "亿元 万元 千元 元 万人 亿人 吨 克 亩 年 日 月 小时 分钟 秒 度 分 点 号 期 代 "
+    "元 吨 克 亩 年 日 月 小时 分钟 秒 度 分 点 号 期 代 "
     "世纪 磅 瓦 千瓦时 千瓦 伏 升 毫升 公升 卡 头 发 级 字"
 ).split()
 _UNIT_ALTERNATIVES = "|".join(
@@ -72,6 +73,7 @@ QUALIFIER = re.compile(_QUALIFIER)
 _CHANGE_VERB = r"增长|下降|增加|减少|提高|降低|上升"
 CHANGE_VERB = re.compile(_CHANGE_VERB)
 _CHANGE = rf"(?:同比)?(?:{_CHANGE_VERB})了?"
+_POST_BOUND = "以上|以下|以内|左右"  # a bound written after a figure ("2000套以上")
 # "第4", "百分之三十", "百万分之一弧秒": ordinals and fractions are figures too.
 _FIGURE = rf"第?(?:(?:{_DIGITS})分之)?(?:{_DIGITS})(?:多|余)?{_UNIT}"
 # A range or a ratio is one figure: "15至20厘米", "276米-285米", "1：7" (digits either side of the
@@ -79,11 +81,11 @@ _FIGURE = rf"第?(?:(?:{_DIGITS})分之)?(?:{_DIGITS})(?:多|余)?{_UNIT}"
 NUMBER = re.compile(
     rf"(?P<change>{_CHANGE})?(?P<qual>{_QUALIFIER}){_FIGURE}"
     rf"(?:(?:至|到|[-－~～—–]|(?<=\d)[:：]|(?<=[分秒时度]))(?:{_DIGITS})(?:多|余)?{_UNIT})*"
-    r"(?P<post>以上|以下|以内|左右)?"
+    rf"(?P<post>{_POST_BOUND})?"
 )
 # A question that says the bound itself ("超过多少米", "高于多少公厘", "大约多长") does not get it
 # back in the answer; one that does not ("人才公寓有多少套") gets "2000套以上", not "2000套".
-POST_BOUND = re.compile(r"(?:以上|以下|以内|左右)$")
+POST_BOUND = re.compile(rf"(?:{_POST_BOUND})$")
 ASKED_BOUND = re.compile(r"以上|以下|以内|左右|上下|超过|超出|高于|低于|多于|少于|之上|之下|约|至少|至多|不到|不足")
 DATE = re.compile(
     r"(?:公元前?|西元前?)?(?:\d{1,4}|[〇零一二三四五六七八九]{2,4})年(?:代|\d{1,2}月(?:\d{1,2}[日号])?)?(?:[（(][^）)]{1,12}[）)])?"
