@@ -5,7 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from dadong_qa.answering.conflict import Conflict, SourcedFigure, find_conflicts, interval, quantity_key
+from dadong_qa.answering.conflict import (
+    Conflict,
+    SourcedFigure,
+    alike,
+    find_conflicts,
+    interval,
+    plans_beside_outcomes,
+    quantity_key,
+)
 from dadong_qa.answering.figures import figures
 from dadong_qa.answering.periods import Period, context_periods
 from dadong_qa.ingestion.chunk import split_sentences
@@ -187,3 +195,23 @@ def test_the_same_measure_of_two_different_things_does_not_conflict():
     other = ("cableway2", "2024-05-11", "翠微峰索道于2023年建成，全长2.8公里。", None)
     (conflict,) = _conflicts(cableway, other)  # the same thing measured twice still conflicts
     assert conflict.quantity == "翠微峰索道全长"
+
+
+def test_alike_figures_share_a_name_loosely_and_their_unit():
+    (plan,) = figures("政府购买居家养老服务试点社区增至60个。", article_date=REVIEW, context_year=2023)
+    (done,) = figures("政府购买养老服务试点社区增至30个。", article_date=REVIEW, context_year=2022)
+    (other,) = figures("打造33个“两邻”特色社区。", article_date=REVIEW, context_year=2022)
+    (share,) = figures("政府购买养老服务试点社区占比30%。", article_date=REVIEW, context_year=2022)
+    assert alike(plan, done) and alike(done, plan)
+    assert not alike(plan, other)  # 社区 alone is not the quantity
+    assert not alike(done, share)  # another unit
+
+
+def test_a_plan_beside_a_reported_figure_of_the_same_quantity():
+    plan = _sourced("review", REVIEW, "全区养老机构护理型床位占比提升至80%。", 2023)
+    done = _sourced("review", REVIEW, "投入521万元改造社会福利院，全区养老机构护理型床位占比增至70%。", 2022)
+    park = _sourced("review", REVIEW, "建设占地16万平方米氢燃料电池汽车产业园。", 2023)
+    assert plans_beside_outcomes([plan, done]) == {0}
+    assert plans_beside_outcomes([park, done]) == set()  # alone, a plan is no plan beside anything
+    undated = _sourced("history", None, "该厂计划将产量提升至80%。")
+    assert plans_beside_outcomes([undated, done]) == set()  # undated plan words tell history as often

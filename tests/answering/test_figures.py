@@ -231,6 +231,13 @@ def test_estimate_of_a_later_year_is_a_forecast():
         ("新建人才公寓2000套。", "outcome"),
         ("落实“兴沈英才计划”，3名企业家获奖。", "outcome"),  # a programme's name is no plan
         ("将近3万人参加。", "outcome"),
+        ("争取实现规上工业增加值增长8%。", "target"),
+        ("争取年内开工项目30个。", "target"),
+        # 争取 before a thing reports what was won; 目标 as a noun and 模拟 plan nothing
+        ("争取“揭榜挂帅”技术攻关等政策支持，发放各类科技专项补助4500余万元。", "outcome"),
+        ("争取上级资金3.2亿元。", "outcome"),
+        ("围绕共同富裕目标，发放帮扶救助资金7018万元。", "outcome"),
+        ("模拟飞行训练120小时。", "outcome"),
     ],
 )
 def test_plan_words(sentence: str, kind: str):

@@ -75,6 +75,15 @@ def test_a_part_of_the_year_is_a_period_without_a_year():
     assert reader.period_fit(3, question_period("上半年甲区规上工业产值是多少？")) == "other"
 
 
+def test_the_label_says_the_period_and_whether_the_figure_is_a_plan():
+    reader = _reader()
+    assert reader.label(reader.figures(1)[0]) == "2022年"
+    assert reader.label(reader.figures(5)[0]) == "2023年计划"  # the plan article's 1000亿元
+    assert reader.label(reader.figures(3)[0]) == "1-8月，年份不详"  # undated, an outcome
+    target = FigureReader(make_store({"u": ("无日期", None, ["力争新增企业100家。"])}))
+    assert target.label(target.figures(0)[0]) == "目标"  # no period known: the kind alone
+
+
 def test_the_figure_a_short_answer_is_part_of():
     reader = _reader()
     assert reader.of_span(1, "940亿元").figure.text == "940亿元"

@@ -37,3 +37,19 @@ def test_question_context_around_the_wh_word() -> None:
     assert (q.wh, q.asked_unit) == ("多少", "台")
     assert q.left.endswith("借还机")
     assert "图书馆" in q.words
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("给企业发了多少上云补贴？", "元"),  # money: not the 24家 that got it
+        ("科技专项补助发了多少钱？", "元"),
+        ("护理型床位占比多少？", "%"),
+        ("限上社零增速是多少？", "%"),
+        ("一般公共预算收入增长了多少？", ""),  # how much money changed: a rate as often
+        ("帮扶资金惠及多少人次？", "人次"),  # a measure word after 多少 says it
+        ("投资项目有多少个？", "个"),
+    ],
+)
+def test_a_noun_of_money_or_share_names_the_unit(question: str, unit: str) -> None:
+    assert read_question(question).asked_unit == unit

@@ -31,7 +31,7 @@ import numpy as np
 
 from dadong_qa.answering.agreement import keys, pooled
 from dadong_qa.answering.conflict import Conflict as FigureConflict
-from dadong_qa.answering.conflict import find_conflicts
+from dadong_qa.answering.conflict import find_conflicts, plans_beside_outcomes
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
 from dadong_qa.answering.periods import Period, describe, months_as_written
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
@@ -208,6 +208,7 @@ class ExtractiveAnswerer:
         """The shortlist re-ranked by the reader, the rules applied by conditioning; the rest follow
         with probability 0 (they are still compared for conflicting figures)."""
         shortlist, rest = self._shortlist(ranked)
+        shortlist = self._outcomes_first(query, shortlist)
         shown = [self._shown(query, c.sid) for c in shortlist]
         raw = reader.read([i for i, _ in shown], long_spans=wants_long_spans(query.text))
         readings = [_back(r, s) for r, (_, s) in zip(raw, shown, strict=True)]
@@ -228,6 +229,20 @@ class ExtractiveAnswerer:
         # Within one answer, the sentence the reader read best is cited first.
         read.sort(key=lambda c: (-c.probability, -c.score, -c.policy, c.sid))
         return read + [replace(c, probability=0.0) for c in rest]
+
+    def _outcomes_first(self, query: Query, shortlist: list[Candidate]) -> list[Candidate]:
+        """A question that asks neither for a plan nor for what was done ("…护理型床位占比多少？")
+        asks what is: a plan's figure gives way to a reported figure of the same quantity in the
+        shortlist, by the plan rule (the 2023 plan's 80% took p 0.52 from 2022's 70% and refused
+        the question). Alone, a plan still answers ("…产业园占地多少？")."""
+        if query.wants_plan or query.wants_done:
+            return shortlist
+        found = [[] if ruled_out(c.evidence) else self.figures.figures(c.sid) for c in shortlist]
+        out = plans_beside_outcomes(found)
+        return [
+            replace(c, evidence=replace(c.evidence, plan_conflict=1.0)) if i in out else c
+            for i, c in enumerate(shortlist)
+        ]
 
     def _short(self, query: Query, cand: Candidate, reading: Reading) -> ShortAnswer | None:
         """The short answer the reader's spans give in the sentence; None when a rule rules it out."""
@@ -371,7 +386,7 @@ class ExtractiveAnswerer:
         sourced = self.figures.figures(sid)
         if not sourced:
             return None
-        return describe(self.figures.dated(self.figures.of_span(sid, short) or sourced[0]))
+        return self.figures.label(self.figures.of_span(sid, short) or sourced[0])
 
     # ---------------------------------------------------------------- the two outcomes
 

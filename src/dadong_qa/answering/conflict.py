@@ -18,17 +18,21 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from dadong_qa.answering.figures import Figure
 from dadong_qa.answering.periods import Period, same_period
+from dadong_qa.answering.wording import longest_common_run
 from dadong_qa.retrieval.thesaurus import canonical_name
 from dadong_qa.text import CJK, normalize
 
 _NOT_NAME = re.compile(f"[^{CJK}a-z0-9]")
 # Share of the value an "about" figure (约, 左右) may be off by.
 ABOUT_TOLERANCE = 0.05
+# Characters two quantity names must share to be one quantity told two ways (alike): "政府购买
+# 居家养老服务试点社区" and "政府购买养老服务试点社区" share 养老服务试点社区.
+ALIKE_RUN = 4
 
 
 @dataclass(frozen=True)
@@ -130,3 +134,27 @@ def find_conflicts(figures_with_sources: Iterable[SourcedFigure]) -> list[Confli
                 seen.add((doc_a, text_a, doc_b, text_b))
                 found.append(Conflict(a, b, key, a.figure.period))
     return found
+
+
+def alike(a: Figure, b: Figure) -> bool:
+    """Whether two figures may measure one quantity, named more loosely than `comparable` asks:
+    the same unit, both levels or both changes, and names sharing a run of `ALIKE_RUN`
+    characters (or one name holding the other whole)."""
+    if a.base_unit != b.base_unit or a.growth != b.growth:
+        return False
+    key_a, key_b = measured(a), measured(b)
+    shorter = min(len(key_a), len(key_b))
+    return shorter >= 2 and longest_common_run(key_a, key_b) >= min(ALIKE_RUN, shorter)
+
+
+def plans_beside_outcomes(candidates: Sequence[Sequence[SourcedFigure]]) -> set[int]:
+    """Indices of the candidate sentences with a plan figure of a dated article for which another
+    candidate reports an outcome (`alike`): 2023's planned "护理型床位占比提升至80%" beside 2022's
+    "…增至70%". Undated text is left alone: its plan words (将, 计划) tell history as often."""
+    outcomes = [(i, f.figure) for i, found in enumerate(candidates) for f in found if not f.figure.is_plan]
+    return {
+        i
+        for i, found in enumerate(candidates)
+        for f in found
+        if f.figure.is_plan and f.date and any(j != i and alike(f.figure, o) for j, o in outcomes)
+    }

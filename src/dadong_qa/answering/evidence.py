@@ -23,6 +23,7 @@ from typing import Protocol
 import jieba.posseg as pseg
 import numpy as np
 
+from dadong_qa.answering.figures import PLAN_WORDS
 from dadong_qa.answering.places import named_places, other_place
 from dadong_qa.answering.sourced import FigureReader, PeriodFit
 from dadong_qa.answering.wording import CJK_RUN, longest_common_run, longest_edge, match_credit, slot_fit
@@ -41,7 +42,6 @@ _DATES = re.compile(r"\d{4}年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}[日号]")
 # relative year (同年, 次年) or a span of years; a question asking which year has an answer only
 # in a sentence with one (the sentence before may hold the year of "同年", so those count too).
 ANY_YEAR = re.compile(r"[\d〇零一二三四五六七八九十百千两]+\s*年|元年|[同次翌前去今明当该是此本]年|年间|年代")
-_PLAN_WORDS = re.compile(r"力争|计划|拟|将要|争取|目标")
 _PERSON_TAGS = {"nr", "nrfg", "nrt"}
 _PLACE_TAGS = {"ns", "nsf"}
 MAX_DOC_SENTENCES = 30  # articles up to this long join the candidates whole
@@ -171,7 +171,7 @@ class Timeline:
     def is_plan(self, sid: int, year: str | None) -> bool | None:
         """True for a plan or target, False for a reported fact, None when it cannot be told."""
         sentence = self.store.sentences[sid]
-        if _PLAN_WORDS.search(sentence.text):
+        if PLAN_WORDS.search(sentence.text):
             return True
         date = self.store.doc_meta(sentence.doc_id).date
         if year and date:

@@ -64,9 +64,18 @@ _CHANGE = re.compile(
 # A count of what was added ("新增高新技术企业93家", "新建5G基站1100个"): a change of a level the
 # sentence may give beside it ("总数达到350家"), though it is written as a level.
 ADDED = re.compile(r"新(?:增|建|开|引进|落户|认定|培育|招|设|注册|签约|开工)")
-_PLAN_CUE = re.compile(
-    r"预计|预期|有望|力争|争取|确保|目标(?:是|为|值|任务)|(?<!才)计划(?![”\"」》）)])|拟|规划|即将|将(?!近)|要(?:实现|达到|完成|突破)"
-)
+# Words that make a sentence a plan or a target, defined once for the figures here and for the
+# sentences evidence.py weighs. Not where they are something else:
+# - 争取 before a thing reports what was won ("争取…政策支持17个，发放…补助4500余万元", "争取上级
+#   资金3.2亿元"); it plans only before what is to be done or by when ("争取实现…", "争取年内开工");
+# - 计划 ending a programme's name ("落实“兴沈英才计划”") or 才计划;
+# - 目标 as a noun ("围绕共同富裕目标，…发放帮扶救助资金7018万元"): only 目标是 / 为 / 值 / 任务;
+# - 拟 inside 模拟, 虚拟, 比拟, 草拟 (encyclopedia text).
+# The news questions "科技专项补助发了多少钱？" and "救助资金发了多少？" were refused at p 0.00:
+# their sentences, from a year-end review, were read as plans.
+_STRIVE = r"争取(?=实现|达到|完成|突破|建成|开工|投产|进入|新增|引进|在|于|年内|全年|早日|尽快|到\d)"
+PLAN_WORDS = re.compile(rf"力争|{_STRIVE}|目标(?:是|为|值|任务)|(?<!才)计划(?![”\"」》）)])|(?<![模虚比草])拟|将要")
+_PLAN_CUE = re.compile(rf"预计|预期|有望|确保|{PLAN_WORDS.pattern}|规划|即将|将(?!近)|要(?:实现|达到|完成|突破)")
 _ESTIMATE_CUE = re.compile(r"预计|预期|有望")
 _TARGET_CUE = re.compile(r"力争|争取|确保|目标")
 _CLAUSE_END = re.compile(r"[，,；;。：:！？!?\n、（(）)“”\"]")
@@ -88,6 +97,10 @@ _NOT_PLACE = re.compile(
 _PLACE_CUT = frozenset("p c u uj ul d r m x v q f".split())  # tags a place name never continues over
 _NOUN_TAGS = ("n", "a", "b", "j", "l", "eng", "m")  # tags a noun phrase after a figure may continue with
 _SUBJECT_TAGS = ("n", "b", "j", "l", "eng")  # nouns of every kind (nr, ns, nz, nt too), no numbers
+
+
+# How an answer names a figure that is no outcome, after its period: "（2023年计划）".
+KIND_NAMES = {"plan": "计划", "target": "目标", "forecast": "预计"}
 
 
 @dataclass(frozen=True)

@@ -108,11 +108,14 @@ def _part_name(first: int, last: int) -> str:
     return f"{first}月" if first == last else f"{first}-{last}月"
 
 
+UNKNOWN_PERIOD = "时间不详"
+
+
 def describe(period: Period | None) -> str:
     """The period in Chinese, for the answer to say what a figure covers ("2022年全年",
     "2023年上半年", "2022年1-8月"; "时间不详" when nothing is known)."""
     if period is None or (period.year is None and period.part is None):
-        return "时间不详"
+        return UNKNOWN_PERIOD
     if period.year is None:
         return f"{period.part}，年份不详"  # shown in （）: "（1-8月，年份不详）", not nested
     return f"{period.year}年{period.part or ''}"

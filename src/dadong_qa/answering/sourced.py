@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Literal, Protocol
 
 from dadong_qa.answering.conflict import SourcedFigure
-from dadong_qa.answering.figures import ADDED, figures, is_added
-from dadong_qa.answering.periods import Period, context_periods, matches, year_of
+from dadong_qa.answering.figures import ADDED, KIND_NAMES, figures, is_added
+from dadong_qa.answering.periods import UNKNOWN_PERIOD, Period, context_periods, describe, matches, year_of
 from dadong_qa.answering.places import named_places
 from dadong_qa.answering.short import as_asked, in_asked_unit
 from dadong_qa.answering.spans import CLAUSE_END, content_words, read_question
@@ -131,6 +131,16 @@ class FigureReader:
             return as_asked(named[0].text, question)
         told = _told_without_figure(question, self.store.sentences[sid].text, mine.quantity)
         return None if told else short
+
+    def label(self, sourced: SourcedFigure) -> str:
+        """What the answer says a figure covers: its period, and that it is a plan, a target or a
+        forecast when it is one ("16万平方米（2023年计划）": a plan read as "2023年" passed for what
+        the district has)."""
+        period = describe(self.dated(sourced))
+        kind = KIND_NAMES.get(sourced.figure.kind)
+        if kind is None:
+            return period
+        return kind if period == UNKNOWN_PERIOD else f"{period}{kind}"
 
     def dated(self, sourced: SourcedFigure) -> Period | None:
         """The figure's period, its year read from its article's date when the text names none:

@@ -72,6 +72,30 @@ _QUALIFIER = r"(?:大约|约|超过|超|近|逾|达到|达|共|仅|多达|将近
 QUALIFIER = re.compile(_QUALIFIER)
 _CHANGE_VERB = r"增长|下降|增加|减少|提高|降低|上升"
 CHANGE_VERB = re.compile(_CHANGE_VERB)
+# Nouns that ask for money or for a share when no measure word follows 多少 (also query.py's
+# dimensions): "给企业发了多少上云补贴？" is answered in 元 (1978万元), not by the 24家 that got it.
+MONEY_NOUNS = (
+    "金额",
+    "资金",
+    "投资",
+    "收入",
+    "经费",
+    "费用",
+    "成本",
+    "产值",
+    "价格",
+    "总额",
+    "钱",
+    "补贴",
+    "补助",
+    "资助",
+    "奖金",
+    "融资",
+    "贷款",
+)
+SHARE_NOUNS = ("增速", "增幅", "增长率", "比例", "比重", "占比", "百分比")
+_MONEY = re.compile("|".join(MONEY_NOUNS))
+_SHARE = re.compile("|".join(SHARE_NOUNS))
 _CHANGE = rf"(?:同比)?(?:{_CHANGE_VERB})了?"
 _POST_BOUND = "以上|以下|以内|左右"  # a bound written after a figure ("2000套以上")
 # "第4", "百分之三十", "百万分之一弧秒": ordinals and fractions are figures too.
@@ -139,6 +163,14 @@ def content_words(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=4096)
+def _implied_unit(question: str) -> str:
+    """The unit a figure question names by its noun: 元 for money (not when it asks how much the
+    money changed: "收入增长了多少" is a rate), % for a share."""
+    if _SHARE.search(question):
+        return "%"
+    return "元" if _MONEY.search(question) and not CHANGE_VERB.search(question) else ""
+
+
 def read_question(question: str) -> Question:
     """The answer type, wh-word and context of `question`."""
     text = normalize(question).strip().rstrip("？?。！!")
@@ -157,6 +189,6 @@ def read_question(question: str) -> Question:
                 text[: m.start()],
                 text[m.end() :],
                 content_words(text[: m.start()] + " " + text[m.end() :]),
-                unit.group() if unit else "",
+                unit.group() if unit and unit.group() else _implied_unit(text) if name == "number" else "",
             )
     return Question(text, "other", factoid, "", text, "", content_words(text), "")

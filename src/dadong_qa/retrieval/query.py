@@ -15,6 +15,7 @@ from datetime import date
 import jieba.posseg as pseg
 
 from dadong_qa.answering.periods import Period, part_of_year, question_period, time_spans
+from dadong_qa.answering.spans import MONEY_NOUNS, SHARE_NOUNS
 from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
 from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, as_written, half_width, normalize
 
@@ -87,9 +88,9 @@ _DIMENSIONS = {
     ("面积", "占地", "用地", "多大"): "平方公里|平方千米|平方米|公顷|亩",
     ("长度", "里程", "距离", "多长", "多远"): "公里|千米|米",
     ("重量", "多重"): "吨|公斤|千克",
-    ("金额", "资金", "投资", "收入", "经费", "费用", "成本", "产值", "价格", "总额", "钱"): "元",
+    MONEY_NOUNS: "元",
     ("人数", "人口"): "人次|人",
-    ("增速", "增幅", "增长率", "比例", "比重", "占比", "百分比", "多少倍"): "%|倍",
+    (*SHARE_NOUNS, "多少倍"): "%|倍",
 }
 NUMBER_PREFIX = r"\d[\d.,]*\s*(?:余|多)?\s*(?:[十百千万亿]\s*)*"
 DIMENSION_OF = {
