@@ -101,6 +101,7 @@ def test_a_period_the_question_names_picks_the_figure_of_that_period(seed: QA, q
         ("大东区的人才公寓建了多少平方米？", "13万平方米"),  # was the 2292套 beside it
         ("大东区百强区排名进步了多少名？", "49名跃升至36名"),  # was 49名, the rank it left
         ("给企业发了多少上云补贴？", "1978万元"),  # money asked: was the 24家 that got it
+        ("大东区财政收入涨了多少？", "同比增长15.2%"),  # 涨 asks the change: was the level 112.1亿元
         # a year-end review's sentences read as plans (争取…政策支持, 围绕…目标): refused at p 0.00
         ("科技专项补助发了多少钱？", "4500余万元"),
         ("救助资金发了多少？", "7018万元"),

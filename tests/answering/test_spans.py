@@ -47,6 +47,7 @@ def test_question_context_around_the_wh_word() -> None:
         ("护理型床位占比多少？", "%"),
         ("限上社零增速是多少？", "%"),
         ("一般公共预算收入增长了多少？", ""),  # how much money changed: a rate as often
+        ("财政收入涨了多少？", ""),
         ("帮扶资金惠及多少人次？", "人次"),  # a measure word after 多少 says it
         ("投资项目有多少个？", "个"),
     ],

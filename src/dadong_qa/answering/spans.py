@@ -72,6 +72,13 @@ _QUALIFIER = r"(?:大约|约|超过|超|近|逾|达到|达|共|仅|多达|将近
 QUALIFIER = re.compile(_QUALIFIER)
 _CHANGE_VERB = r"增长|下降|增加|减少|提高|降低|上升"
 CHANGE_VERB = re.compile(_CHANGE_VERB)
+# A question for a change or growth rate, not a level: "…增长了多少" (同比增长6%) vs "…是多少"
+# (940亿元); 涨 / 跌 as people type it ("财政收入涨了多少" got the level 112.1亿元). A comparison with
+# an earlier time asks for the difference ("比去年同期多卖了多少台"). Not 增加值 ("规上工业增加值是
+# 多少" asks for the level 580.3亿元, not its 7.1% growth): value added.
+ASKS_CHANGE = re.compile(
+    r"增长|增速|增幅|下降|减少|增加(?!值)|提高|降低|变化|涨|跌|同比|环比|多出|高出|比(?:去年|上年|前年|上月|同期|\d{4}年)"
+)
 # Nouns that ask for money or for a share when no measure word follows 多少 (also query.py's
 # dimensions): "给企业发了多少上云补贴？" is answered in 元 (1978万元), not by the 24家 that got it.
 MONEY_NOUNS = (
@@ -168,7 +175,7 @@ def _implied_unit(question: str) -> str:
     money changed: "收入增长了多少" is a rate), % for a share."""
     if _SHARE.search(question):
         return "%"
-    return "元" if _MONEY.search(question) and not CHANGE_VERB.search(question) else ""
+    return "元" if _MONEY.search(question) and not ASKS_CHANGE.search(question) else ""
 
 
 def read_question(question: str) -> Question:

@@ -15,7 +15,7 @@ from datetime import date
 import jieba.posseg as pseg
 
 from dadong_qa.answering.periods import Period, part_of_year, question_period, time_spans
-from dadong_qa.answering.spans import MONEY_NOUNS, SHARE_NOUNS
+from dadong_qa.answering.spans import ASKS_CHANGE, MONEY_NOUNS, SHARE_NOUNS
 from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
 from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, as_written, half_width, normalize
 
@@ -99,12 +99,6 @@ DIMENSION_OF = {
 # Questions whose answer is an explanation or a list: rarely one short span of one sentence.
 _ASKS_REASON = re.compile(r"为什么|为何|什么原因|原因是|怎么|怎样|如何|什么作用|什么意义|什么影响")
 _ASKS_LIST = re.compile(r"哪些|有什么|有哪|包括什么|包含什么|分别")
-# A change or growth rate, not a level: "…增长了多少" (同比增长6%) vs "…是多少" (940亿元).
-# A comparison with an earlier time asks for the difference ("比去年同期多卖了多少台").
-# Not 增加值 ("规上工业增加值是多少" asks for the level 580.3亿元, not its 7.1% growth): value added.
-_ASKS_CHANGE = re.compile(
-    r"增长|增速|增幅|下降|减少|增加(?!值)|提高|降低|变化|同比|环比|多出|高出|比(?:去年|上年|前年|上月|同期|\d{4}年)"
-)
 _ASKS_YEAR = re.compile(r"哪一?年(?!级)|何年|什么年份|哪个年份|几几年")
 # Whether the question asks what is planned or what has happened.
 # Not 预计: "2022年预计实现的…" in a year-end report is an estimate of the outcome, "2024年预计…" a
@@ -173,7 +167,7 @@ def parse(question: str) -> Query:
         wants_done=done,
         asks_reason=bool(_ASKS_REASON.search(question)),
         asks_list=bool(_ASKS_LIST.search(question)),
-        asks_change=bool(_ASKS_CHANGE.search(question)),
+        asks_change=bool(ASKS_CHANGE.search(question)),
         asks_year=bool(_ASKS_YEAR.search(question)),
         small_talk=_small_talk(question),
         slot_left=left,
