@@ -263,3 +263,12 @@ def test_a_day_of_the_week_is_cut_from_a_guess_that_runs_on() -> None:
     at = sentence.index("一闭馆")
     found = short_answer("博物馆每周几闭馆？", sentence, (SpanGuess(at, len(sentence) - 1, 5.0),))
     assert found is not None and found.text == "每周一"
+
+
+def test_no_place_where_the_sentence_only_points_at_it() -> None:
+    sentence = "一辆辆崭新的X3新能源车将从这里出发进入国际市场。"
+    assert short_answer("X3新能源车从哪里出发？", sentence, guesses(sentence, "国际市场")) is None
+    # a pointer back at a place the sentence named leaves the named place the answer
+    sentence = "游击队前往小龙冈，以该地作为反攻的基地。"
+    found = short_answer("被当做是反攻基地的是哪个地方？", sentence, guesses(sentence, "小龙冈"))
+    assert found is not None and found.text == "小龙冈"

@@ -55,6 +55,11 @@ RANK_MOVE = re.compile(r"\s*(?:跃升|上升|提升|前进|攀升|下降|下滑|
 RANK_CHANGE = re.compile(r"(?:进步|提升|上升|前进|攀升|下降|下滑|后退|变化|提高)了?(?:多少|几)")
 # "…吗？", "是否…", "有没有…": asks yes or no ("什么" ends in 么 but asks a thing).
 YES_NO = re.compile(r"(?:吗|(?<!什)么)\s*[？?]?\s*$|是否|能否|可否|有没有|是不是|能不能|会不会|可不可以|要不要")
+# A place the sentence only points at where the question asks it ("从哪里出发" of "新能源车将从这里出发
+# 进入国际市场"): the place is in another sentence, and any place the span head finds here is another
+# one (国际市场). A pointer elsewhere in the sentence points back at a place it named ("以该地作为反攻
+# 的基地", "以此处为总站": 2 CMRC trial answers).
+PLACE_POINTER = r"(?:这里|那里|这儿|那儿|此地|此处|该地)"
 DURATION = re.compile(r"多少年|几年|多少个?月|几个月|多少天|几天|多久|多长时间")
 _HAS_DIGIT = re.compile(r"\d|[一二三四五六七八九十两百千万亿]")
 NUMERAL = re.compile(r"[\d〇零一二三四五六七八九十百千]")
@@ -128,6 +133,8 @@ def _of_kind(answer_type: str, question: str, sentence: str, guess: SpanGuess) -
         return _weekdays(sentence, start, end, guess.score)
     if answer_type == "number":
         return _figure(question, sentence, start, end, guess.score)
+    if answer_type == "place" and _points_at_place(question, sentence):
+        return None
     if answer_type == "date":
         a, b = _whole_numerals(sentence, start, end)
         if not any(m.start() < b and a < m.end() for m in DATE.finditer(sentence)):
@@ -137,6 +144,13 @@ def _of_kind(answer_type: str, question: str, sentence: str, guess: SpanGuess) -
         if m.start(1) <= start and end <= m.end(1):
             return ShortAnswer(m.group(), m.start(), m.end(), "title", guess.score)
     return ShortAnswer(sentence[start:end], start, end, "span", guess.score)
+
+
+def _points_at_place(question: str, sentence: str) -> bool:
+    """Whether the sentence says 这里 (此地 …) where the question says 哪里: before the words that
+    follow the question's wh-word."""
+    verb = read_question(question).right[:2]
+    return len(verb) == 2 and re.search(PLACE_POINTER + re.escape(verb), sentence) is not None
 
 
 def _rank(question: str, sentence: str, start: int, end: int, score: float) -> ShortAnswer | None:
