@@ -120,6 +120,15 @@ def test_a_plan_answers_alone_and_says_it_is_a_plan(seed: QA) -> None:
     assert a.answered and a.short == "16万平方米" and a.period == "2023年计划"
 
 
+def test_a_whole_question_after_another_is_answered_as_asked(seed: QA) -> None:
+    # The rewrite read it as a follow-up ("氢燃料电池汽车产业园给企业发了多少上云补贴") and refused it.
+    history = [("氢燃料电池汽车产业园占地多少？", "16万平方米")]
+    a = seed.ask("给企业发了多少上云补贴？", history=history)
+    assert a.answered and a.short == "1978万元" and a.rewritten_question is None
+    a = seed.ask("那2023年呢？", history=history)  # a fragment keeps the conversation's subject
+    assert a.rewritten_question == "氢燃料电池汽车产业园2023年占地多少？"
+
+
 def test_no_figure_of_another_quantity_is_the_short_answer(seed: QA) -> None:
     # "新增高新技术企业93家,科技型企业数量翻一番": 93家 was the short answer, at p 0.95.
     a = seed.ask("大东区科技型企业有多少家？")

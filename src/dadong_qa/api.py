@@ -22,7 +22,7 @@ from dadong_qa.ingestion.formats import citation_source
 from dadong_qa.library import ChangeReport, Library
 from dadong_qa.retrieval.rerank import get_reranker
 from dadong_qa.retrieval.retrieve import Retrieval, Retriever
-from dadong_qa.retrieval.rewrite import standalone_question
+from dadong_qa.retrieval.rewrite import standalone_question, stands_alone
 from dadong_qa.schema import Answer
 from dadong_qa.text import warm_up
 
@@ -131,7 +131,7 @@ class QA:
             rewritten = standalone_question(q, history, self.settings.history_turns) if history else None
         except TypeError as exc:
             raise QuestionError(str(exc)) from exc
-        q = rewritten or q
+        asked, q = q, rewritten or q
         t0 = time.perf_counter()
         live = self.live()
         t1 = time.perf_counter()
@@ -141,21 +141,33 @@ class QA:
 
         retrieval = retrieve(q)
         t2 = time.perf_counter()
+        answer = None
         for item in self._answer_stream(q, live, retrieval, retrieve):
-            if isinstance(item, Answer):
-                t3 = time.perf_counter()
-                item = replace(
-                    item,
-                    question=question,
-                    rewritten_question=rewritten,
-                    timings_ms={
-                        "load": round((t1 - t0) * 1000, 2),
-                        "retrieve": round((t2 - t1) * 1000, 2),
-                        "answer": round((t3 - t2) * 1000, 2),
-                        "total": round((t3 - t0) * 1000, 2),
-                    },
-                )
-            yield item
+            if not isinstance(item, Answer):
+                yield item
+            answer = item
+        if rewritten and isinstance(answer, Answer) and not answer.answered and stands_alone(asked):
+            # The rewrite guessed that the question leans on the previous one; the articles say
+            # nothing to that reading, and the question is whole as asked: "给企业发了多少上云补贴？"
+            # after "氢燃料电池汽车产业园占地多少？" was refused as "氢燃料电池汽车产业园给企业发了…".
+            for item in self._answer_stream(asked, live, retrieve(asked), retrieve):
+                if not isinstance(item, Answer):
+                    yield item
+                elif item.answered:
+                    answer, rewritten = item, None
+        t3 = time.perf_counter()
+        if isinstance(answer, Answer):
+            yield replace(
+                answer,
+                question=question,
+                rewritten_question=rewritten,
+                timings_ms={
+                    "load": round((t1 - t0) * 1000, 2),
+                    "retrieve": round((t2 - t1) * 1000, 2),
+                    "answer": round((t3 - t2) * 1000, 2),
+                    "total": round((t3 - t0) * 1000, 2),
+                },
+            )
 
     def _clean_question(self, question: str) -> str:
         if not isinstance(question, str):

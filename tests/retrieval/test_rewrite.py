@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from dadong_qa.retrieval.rewrite import rewrite, standalone_question, user_questions
+from dadong_qa.retrieval.rewrite import rewrite, standalone_question, stands_alone, user_questions
 
 PREV = "和平区2021年财政收入是多少？"
 
@@ -123,3 +123,19 @@ def test_qa_ask_rejects_malformed_history(built_qa) -> None:
 
     with pytest.raises(QuestionError, match="history"):
         built_qa.ask("那2022年呢？", history=["just a string"])
+
+
+@pytest.mark.parametrize(
+    ("question", "alone"),
+    [
+        ("给企业发了多少上云补贴？", True),  # no subject of its own, but a whole question
+        ("新增绿地多少公顷？", True),
+        ("那2023年呢？", False),  # a fragment
+        ("它的人口有多少？", False),  # a pronoun
+        ("还有哪些项目？", False),  # a connective
+        ("增长了多少？", False),  # asks about what was asked before
+        ("社零呢？", False),
+    ],
+)
+def test_a_question_that_stands_alone_as_asked(question: str, alone: bool) -> None:
+    assert stands_alone(question) is alone

@@ -322,6 +322,17 @@ def _content_text(content: Any) -> str:
     return ""
 
 
+def stands_alone(question: str) -> bool:
+    """Whether a question may be asked as it is although a rewrite gave it the previous subject:
+    it asks with a question word and names something of its own ("给企业发了多少上云补贴？"), with no
+    connective, pronoun or fragment that points back ("那2023年呢？", "它的人口…", "增长了多少？")."""
+    body = _TRAIL_PUNCT.sub("", _clean(question))
+    if not body or WH_WORD.search(body) is None:
+        return False
+    points_back = _LEAD.match(body) or _CONTINUE.match(body) or _PRONOUN.match(body)
+    return not (points_back or _fragment(body) or _asks_only(body))
+
+
 def standalone_question(question: str, history: Sequence[Any] | None, turns: int = 3) -> str | None:
     """`question` rewritten with the last `turns` user questions of `history`, or None if unchanged.
 
