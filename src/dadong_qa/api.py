@@ -143,9 +143,10 @@ class QA:
         t2 = time.perf_counter()
         answer = None
         for item in self._answer_stream(q, live, retrieval, retrieve):
-            if not isinstance(item, Answer):
-                yield item
-            answer = item
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                yield item  # a generated draft
         if rewritten and isinstance(answer, Answer) and not answer.answered and stands_alone(asked):
             # The rewrite guessed that the question leans on the previous one; the articles say
             # nothing to that reading, and the question is whole as asked: "给企业发了多少上云补贴？"

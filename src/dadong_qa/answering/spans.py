@@ -169,7 +169,6 @@ def content_words(text: str) -> frozenset[str]:
     )
 
 
-@lru_cache(maxsize=4096)
 def _implied_unit(question: str) -> str:
     """The unit a figure question names by its noun: 元 for money (not when it asks how much the
     money changed: "收入增长了多少" is a rate), % for a share."""
@@ -178,6 +177,7 @@ def _implied_unit(question: str) -> str:
     return "元" if _MONEY.search(question) and not ASKS_CHANGE.search(question) else ""
 
 
+@lru_cache(maxsize=4096)
 def read_question(question: str) -> Question:
     """The answer type, wh-word and context of `question`."""
     text = normalize(question).strip().rstrip("？?。！!")
