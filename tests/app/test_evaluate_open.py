@@ -71,6 +71,50 @@ def test_held_out_questions_are_unanswerable_only_when_no_kept_paragraph_has_the
                 pytest.fail("a held-out question whose answer is elsewhere in the corpus was kept")
 
 
+SILENT_SQUAD = {
+    "data": [
+        {
+            "title": "青松湖",
+            "paragraphs": [
+                {
+                    "context": "青松湖位于示例县城北。湖边有一座灯塔。2024年，青松湖共接待游客38万人次。",
+                    "qas": [
+                        {"id": "lake_where", "question": "青松湖位于哪里？", "answers": [{"text": "示例县城北"}]},
+                        {"id": "lake_visits", "question": "接待游客多少人次？", "answers": [{"text": "38万人次"}]},
+                    ],
+                }
+            ],
+        },
+        {
+            "title": "古桥",
+            "paragraphs": [{"context": "示例县城北有一座古桥。古桥建于明代。", "qas": []}],
+        },
+    ]
+}
+
+
+def test_a_silenced_question_is_unanswerable_only_when_no_paragraph_still_says_its_answer(tmp_path: Path):
+    path = tmp_path / "silent.json"
+    path.write_text(json.dumps(SILENT_SQUAD, ensure_ascii=False), encoding="utf-8")
+    paragraphs = load_squad(path)
+    seen = set()
+    for seed in range(20):
+        s = split_open(paragraphs, holdout=0.0, seed=seed, sample=None, silent=1.0)
+        lake = next(p.context for p in s.kept if p.key == "p00000")
+        assert "灯塔" in lake  # the paragraph stays on topic
+        items = {item.id: item for item in s.items}
+        if "38万人次" not in lake:
+            seen.add("visits")
+            assert items["lake_visits"].answerable is False and items["lake_visits"].why == "silent"
+            assert items["lake_where"].answerable is True
+        if "示例县城北" not in lake:
+            seen.add("where")
+            # 古桥's paragraph still says 示例县城北: neither answerable nor unanswerable
+            assert "lake_where" not in items
+            assert items["lake_visits"].answerable is True
+    assert seen == {"visits", "where"}
+
+
 def test_metrics_at_a_threshold():
     rows = [
         {

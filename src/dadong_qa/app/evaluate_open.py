@@ -103,6 +103,9 @@ def split_open(
     sentence of its paragraph that holds its answer: the paragraph stays on topic but no longer
     says it, so the question must be refused. Questions of the same paragraph whose answers went
     with those sentences are left out (neither cleanly answerable nor about something unsaid).
+    A question is unanswerable, held out or silenced alike, only when its gold answers occur
+    nowhere in the kept paragraphs (the protocol's definition): a silenced question whose answer
+    another paragraph still states is left out too.
     """
     rng = random.Random(seed)
     paragraphs, silenced = silence(paragraphs, silent, rng) if silent > 0 else (paragraphs, {})
@@ -118,11 +121,13 @@ def split_open(
             golds = [a for a in answers if normalize_answer(a)]
             if not golds:
                 continue
+            unsaid = not any(normalize_answer(a) in kept_text for a in golds)
             if i in held:
-                if not any(normalize_answer(a) in kept_text for a in golds):
+                if unsaid:
                     unanswerable.append(OpenItem(qid, question, golds, p.key, False, "held_out"))
             elif silenced.get(p.key) == qid:
-                unanswerable.append(OpenItem(qid, question, golds, p.key, False, "silent"))
+                if unsaid:
+                    unanswerable.append(OpenItem(qid, question, golds, p.key, False, "silent"))
             elif not own or any(normalize_answer(a) in own for a in golds):
                 answerable.append(OpenItem(qid, question, golds, p.key, True))
     if sample is not None:
