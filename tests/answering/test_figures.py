@@ -137,6 +137,13 @@ def test_respectively_lists_pair_names_and_figures():
     assert [(f.quantity, f.growth) for f in found] == [("刑事警情", True), ("治安警情", True)]
     found = figures("一般公共预算收入和税收收入分别为80亿元和60亿元。", article_date=None)
     assert [(f.quantity, f.value) for f in found] == [("一般公共预算收入", 80), ("税收收入", 60)]
+    assert all(f.listed for f in found)  # each figure is one of a list of names
+
+
+def test_a_list_of_years_is_not_a_list_of_names():
+    found = figures("2022年和2023年的投资分别为100亿元和120亿元。", article_date="2023-12-30")
+    assert not any(f.listed for f in found)
+    assert not any(f.listed for f in figures("刑事警情下降50.3%。", article_date=None))
 
 
 def test_respectively_lists_of_years_pair_years_and_figures():

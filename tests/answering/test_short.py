@@ -137,6 +137,10 @@ def test_a_time_no_date_pattern_reads_is_kept_as_guessed() -> None:
         ("海水透明度在30米以上。", "透明度超过多少米？", "30米", "30米"),
         ("2007年举办豪华婚礼，耗资5亿日圆。", "婚礼耗资多少日圆？", "5亿", "5亿日圆"),  # a currency ends it
         ("飞弹分为两类：36枚远程拦截弹和64枚近程拦截弹。", "飞弹分为几类？", "两类：36枚", "两类"),  # no ratio
+        # 余 / 多 after the multiplier as well as before it
+        ("高效办理企业、市民诉求5万余件。", "办理了多少件诉求？", "5万余件", "5万余件"),
+        ("发放各类科技专项补助4500余万元。", "发放了多少补助？", "4500余万元", "4500余万元"),
+        ("全日制在校生1.3万余人。", "在校生有多少人？", "1.3万", "1.3万余人"),
     ],
 )
 def test_a_figure_is_read_whole(sentence: str, question: str, guess: str, expected: str) -> None:

@@ -27,6 +27,7 @@ def _reader() -> FigureReader:
                         "新增高新技术企业93家，科技型企业数量翻一番。",
                         "清水县是人口大县，常住人口80万人。",
                         "清水县是人口大县，有80万人。",
+                        "低保户、特困分散供养人员救助标准分别高出全市11.5%、7.4%。",
                     ],
                 ),
             }
@@ -121,3 +122,11 @@ def test_no_figure_of_another_quantity_when_a_clause_tells_of_the_asked_one():
     assert reader.asked_figure("清水县高新技术企业新增多少家？", False, 8, "93家") == "93家"
     assert reader.asked_figure("清水县人口有多少？", False, 9, "80万人") == "80万人"  # 常住人口 is 人口's
     assert reader.asked_figure("清水县人口有多少？", False, 10, "80万人") == "80万人"  # the subject's clause
+
+
+def test_a_figure_of_a_respectively_list_is_the_one_whose_name_the_question_begins_alike():
+    reader = _reader()  # sentence 11: the last name carries the head noun the two share (救助标准)
+    assert reader.asked_figure("特困人员救助标准高出全市多少？", True, 11, "11.5%") == "7.4%"
+    assert reader.asked_figure("低保户救助标准高出全市多少？", True, 11, "11.5%") == "11.5%"
+    assert reader.asked_figure("低保户救助标准高出全市多少？", True, 11, "7.4%") == "11.5%"
+    assert reader.asked_figure("救助标准高出全市多少？", True, 11, "11.5%") == "11.5%"  # names neither: as read

@@ -126,6 +126,8 @@ class Figure:
     # What the figure belongs to when its own clause does not say: the noun phrase opening the
     # sentence, places left out ("松花江大桥" of "松花江大桥于2023年建成通车，全长3.2公里"); "" if none.
     subject: str = ""
+    # One of a list of names given a figure each ("低保户、特困分散供养人员救助标准分别高出全市11.5%、7.4%").
+    listed: bool = False
 
     @property
     def is_plan(self) -> bool:
@@ -385,10 +387,16 @@ def _assign_respectively(sentence: str, found: list[Figure], article_year: int |
         while group[-1] + 1 < len(out) and sentence[out[group[-1]].end : out[group[-1] + 1].start] in "、和与及":
             group.append(group[-1] + 1)
         if listed and len(group) == len(listed):
+            names = len({name for name, _ in listed}) == len(listed)  # names, not years of one quantity
             for (name, period), j in zip(listed, group, strict=True):
                 kind = _kind(sentence, out[j].start, period, article_year)
                 out[j] = replace(
-                    out[j], quantity=name or out[j].quantity, growth=out[i].growth, period=period, kind=kind
+                    out[j],
+                    quantity=name or out[j].quantity,
+                    growth=out[i].growth,
+                    period=period,
+                    kind=kind,
+                    listed=names,
                 )
             i = group[-1]
         i += 1

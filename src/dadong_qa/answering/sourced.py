@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Literal, Protocol
 
 from dadong_qa.answering.conflict import SourcedFigure
-from dadong_qa.answering.figures import ADDED, KIND_NAMES, figures, is_added
+from dadong_qa.answering.figures import ADDED, KIND_NAMES, Figure, figures, is_added
 from dadong_qa.answering.periods import UNKNOWN_PERIOD, Period, context_periods, describe, matches, year_of
 from dadong_qa.answering.places import named_places
 from dadong_qa.answering.short import as_asked, in_asked_unit
@@ -58,6 +58,22 @@ def _told_without_figure(question: str, sentence: str, quantity: str) -> bool:
         return False
     clauses = [c for c in CLAUSE_END.split(normalize(sentence)) if c]
     return any(all(w in c for w in words) and not figures(c, article_date=None) for c in clauses)
+
+
+def _closest_listed(question: str, mine: Figure, found: list[Figure]) -> list[Figure]:
+    """The figure of a 分别 list whose name the question comes closest to, when that is not the
+    span's: "特困人员救助标准高出全市多少？" names neither "低保户" nor "特困分散供养人员救助标准" as
+    written. Names are told apart by how they begin (the last one carries the head noun they
+    share, 救助标准): the question holds "特困" of the second (7.4%), nothing of "低保户" (11.5%)."""
+
+    def shared(f: Figure) -> int:
+        return next((k for k in range(len(f.quantity), 0, -1) if f.quantity[:k] in question), 0)
+
+    siblings = [f for f in found if f.listed and f.growth == mine.growth and f.base_unit == mine.base_unit]
+    best = max(siblings, key=shared, default=None)
+    if best is None or shared(best) <= shared(mine) or sum(shared(f) == shared(best) for f in siblings) > 1:
+        return []
+    return [best]
 
 
 class FigureReader:
@@ -119,6 +135,10 @@ class FigureReader:
         # 几个会员国"), and never one the question itself states.
         found = [f.figure for f in self.figures(sid) if f.figure.text not in question]
         named = [f for f in found if f.quantity and f.quantity in question and f.growth == change]
+        if not named and mine.listed:
+            named = _closest_listed(question, mine, found)
+            if named:
+                return as_asked(named[0].text, question)
         if change and not mine.growth:  # "…收入增长多少": a change of it over its level
             # "GDP增长了多少" names 地区生产总值 in other letters: the change of the span's quantity.
             named = named or [f for f in found if f.growth and mine.quantity and f.quantity == mine.quantity]

@@ -67,7 +67,10 @@ _SPAN_UNITS = (
 _UNIT_ALTERNATIVES = "|".join(
     map(re.escape, sorted({*_SPAN_UNITS, *MEASURE_WORDS, *CURRENCIES}, key=len, reverse=True))
 )
-_UNIT = rf"(?:[十百千万亿]*(?:{_UNIT_ALTERNATIVES})|[十百千万亿]+|%|％|‰|{_LATIN_UNIT})?"
+# 余 / 多 may stand after the multiplier as well as before it: "5万余件" ended at "5万" (the count
+# of 件 lost), while "4500余万元" was read whole.
+_MULTIPLIED = r"[十百千万亿]*(?:(?<=[十百千万亿])[余多])?"
+_UNIT = rf"(?:{_MULTIPLIED}(?:{_UNIT_ALTERNATIVES})|[十百千万亿]+[余多]?|%|％|‰|{_LATIN_UNIT})?"
 _QUALIFIER = r"(?:大约|约|超过|超|近|逾|达到|达|共|仅|多达|将近|不到|至少|高达|不足|接近)?"
 QUALIFIER = re.compile(_QUALIFIER)
 _CHANGE_VERB = r"增长|下降|增加|减少|提高|降低|上升"
@@ -122,6 +125,16 @@ DATE = re.compile(
     r"(?:公元前?|西元前?)?(?:\d{1,4}|[〇零一二三四五六七八九]{2,4})年(?:代|\d{1,2}月(?:\d{1,2}[日号])?)?(?:[（(][^）)]{1,12}[）)])?"
     r"|\d{1,2}月\d{1,2}[日号]|\d{1,2}世纪(?:\d{2}年代)?|\d{1,2}月"
 )
+_COUNT_DIGIT = re.compile(r"[\d一二两三四五六七八九十百千万亿]")
+
+
+def has_count(text: str) -> bool:
+    """Whether the text states a count or an amount: a figure that is neither an ordinal (第二届)
+    nor a date ("发放全市首批自动驾驶测试牌照" says no number of licences)."""
+    undated = DATE.sub("", text)
+    return any(not m.group(0).startswith("第") and _COUNT_DIGIT.search(m.group(0)) for m in NUMBER.finditer(undated))
+
+
 TITLE = re.compile(r"《([^《》]{1,40})》")
 # Punctuation that ends a clause; 、 and quotes stay inside clauses (lists, names), and so does a
 # colon between digits ("9:00-17:00开放" is one clause, not "…周日9" and "00-17").
