@@ -97,6 +97,13 @@ def test_a_sentence_naming_no_year_is_flagged_for_a_which_year_question(store: M
     assert not any(e.year_missing for e in gather("清水县新建了多少所学校？", store).values())
 
 
+def test_a_sentence_stating_no_count_is_flagged_for_a_how_many_question(store: MemoryStore):
+    ev = gather("湖滨镇有多少家民宿？", store)
+    assert ev[3].count_missing  # "镇长王建国介绍了民宿发展情况。"
+    assert not ev[2].count_missing and not ev[0].count_missing  # 120万人次, 5所
+    assert not any(e.count_missing for e in gather("清水县哪一年新建学校7所？", store).values())
+
+
 def test_a_sentence_about_another_place_is_flagged(store: MemoryStore):
     ev = gather("平安县2022年新建了多少所学校？", store)  # no article names 平安县
     assert ev[1].place_other and ev[0].place_other

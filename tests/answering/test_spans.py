@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dadong_qa.answering.spans import read_question
+from dadong_qa.answering.spans import has_count, read_question
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,18 @@ def test_question_context_around_the_wh_word() -> None:
 )
 def test_a_noun_of_money_or_share_names_the_unit(question: str, unit: str) -> None:
     assert read_question(question).asked_unit == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        ("育有3名子女。", True),
+        ("现有两个校区。", True),
+        ("惠及2.1万人次。", True),
+        ("成功举办第二届大会，发放全市首批自动驾驶测试牌照。", False),  # an ordinal counts nothing
+        ("2022年12月举办。", False),  # nor does a date
+        ("镇长介绍了民宿发展情况。", False),
+    ],
+)
+def test_a_count_is_a_figure_that_is_neither_an_ordinal_nor_a_date(text: str, counts: bool) -> None:
+    assert has_count(text) is counts

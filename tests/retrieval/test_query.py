@@ -39,6 +39,8 @@ def test_unit_pattern_accepts_the_asked_unit_and_its_synonyms():
 def test_plan_or_done():
     assert parse("明年计划新建几所学校？").wants_plan
     assert parse("去年已经完成了多少投资？").wants_done
+    # 了 alone is how people type a question about a plan too ("新增了多少个剧场" of a 2023 plan)
+    assert not parse("大东区新增了多少个剧场？").wants_done
 
 
 def test_slot_is_the_words_around_the_question_word():
@@ -176,3 +178,11 @@ def test_a_question_is_read_out_of_its_yes_no_frame(typed: str, read: str):
 )
 def test_a_reference_to_the_text_is_not_part_of_the_question(typed: str, read: str):
     assert parse(typed).text == read
+
+
+def test_how_many_questions_are_told_from_ranks_dates_and_which_ones():
+    for q in ("发放了多少张牌照？", "有几个校区？", "投资多少钱？", "他几岁登基？", "惠及多少人次？"):
+        assert parse(q).asks_count, q
+    not_counts = ("排名第几？", "有哪几座卫星城？", "签了多少年的合约？", "几月开业？", "好几次登榜的是谁？")
+    for q in (*not_counts, "几点开门？"):
+        assert not parse(q).asks_count, q

@@ -26,6 +26,7 @@ import numpy as np
 from dadong_qa.answering.figures import PLAN_WORDS
 from dadong_qa.answering.places import named_places, other_place
 from dadong_qa.answering.sourced import FigureReader, PeriodFit
+from dadong_qa.answering.spans import has_count
 from dadong_qa.answering.wording import CJK_RUN, longest_common_run, longest_edge, match_credit, slot_fit
 from dadong_qa.answering.years import RELATIVE_OFFSET, RELATIVE_YEAR
 from dadong_qa.retrieval.query import WH_WORD, WRITTEN_YEAR, Query
@@ -123,6 +124,8 @@ class SentenceEvidence:
     place_other: bool = field(default=False, compare=False)
     # Whether it names no year at all while the question asks which year; a rule, as above.
     year_missing: bool = field(default=False, compare=False)
+    # Whether it states no count or amount while the question asks how many; a rule, as above.
+    count_missing: bool = field(default=False, compare=False)
 
 
 # Every float field but the id; the fields kept out of comparisons (what the answer is built from,
@@ -270,6 +273,7 @@ class EvidenceGatherer:
             year=year,
             place_other=self._other_place(asked, sid),
             year_missing=query.asks_year and not ANY_YEAR.search(sentence.text),
+            count_missing=query.asks_count and not has_count(sentence.text),
         )
 
     def _other_place(self, asked: _Asked, sid: int) -> bool:

@@ -100,11 +100,19 @@ DIMENSION_OF = {
 _ASKS_REASON = re.compile(r"为什么|为何|什么原因|原因是|怎么|怎样|如何|什么作用|什么意义|什么影响")
 _ASKS_LIST = re.compile(r"哪些|有什么|有哪|包括什么|包含什么|分别")
 _ASKS_YEAR = re.compile(r"哪一?年(?!级)|何年|什么年份|哪个年份|几几年")
+# How many / how much of something: answered by a count or an amount, never by a sentence with
+# no figure. Not a rank (第几), a which-ones (哪几), a date or age in years (几年, 多少年: "5年" reads
+# as a date), a time of day or 好几 / 几乎.
+_ASKS_COUNT = re.compile(r"(?<![第哪好])(?:多少|几)(?![几年月日号点时世乎])")
 # Whether the question asks what is planned or what has happened.
 # Not 预计: "2022年预计实现的…" in a year-end report is an estimate of the outcome, "2024年预计…" a
 # forecast; the question alone cannot tell (figures.py tells them apart by the article's date).
 _ASKS_PLAN = re.compile(r"计划|打算|准备|目标|将要|将会|拟|力争|要[^求]")
-_ASKS_DONE = re.compile(r"了|已经|已|去年|曾经|完成")
+# Not 了 alone: users write it in questions about a plan too ("大东区新增了多少个剧场？" of a 2023
+# plan's 7个 was refused). A question with 了 and no other word of time asks what is, as one with
+# none does: a plan gives way to a reported figure of the same thing (answer._outcomes_first) and
+# answers, labelled as a plan, where there is none.
+_ASKS_DONE = re.compile(r"已经|已|去年|曾经|完成")
 # Not questions about the articles: greetings and thanks, and text with no Chinese at all.
 _GREETING = re.compile(
     r"(?:你好|您好|大家好|嗨|哈喽|哈啰|早上好|上午好|中午好|下午好|晚上好|早安|晚安|谢谢|多谢|感谢|谢啦|再见|拜拜|在吗|在不在"
@@ -135,6 +143,7 @@ class Query:
     asks_list: bool = False  # which ones: the answer is a list
     asks_change: bool = False  # a change or growth rate, not a level
     asks_year: bool = False  # which year ("哪一年", "何年"): a sentence naming no year cannot answer
+    asks_count: bool = False  # how many / how much: a sentence with no figure cannot answer
     small_talk: str | None = None  # "greeting" or "not_chinese": no question for the articles
     # The question's words right before and after its question word: in the answer sentence the
     # answer usually stands between them ("生命数耗完即算为[什么]" ~ "…即算为踢爆").
@@ -169,6 +178,7 @@ def parse(question: str) -> Query:
         asks_list=bool(_ASKS_LIST.search(question)),
         asks_change=bool(ASKS_CHANGE.search(question)),
         asks_year=bool(_ASKS_YEAR.search(question)),
+        asks_count=bool(_ASKS_COUNT.search(question)),
         small_talk=_small_talk(question),
         slot_left=left,
         slot_right=right,
