@@ -40,7 +40,11 @@ from dadong_qa.answering.parts import split_question
         ("大东区的人口有多少，沈河区呢", ["大东区的人口有多少？", "沈河区的人口有多少？"]),
         # two questions
         ("大东区的GDP是多少？有几家高新技术企业？", ["大东区的GDP是多少？", "大东区有几家高新技术企业？"]),
-        ("2022年新建了多少公园？2023年计划建多少？", ["2022年新建了多少公园？", "2023年计划建多少？"]),
+        ("2022年新建了多少公园？2023年计划建多少？", ["2022年新建了多少公园？", "2023年计划建多少公园？"]),
+        # a later one that stops at its count counts what the first did, with the same measure word
+        ("大东区2022年新建了多少座口袋公园，2023年又计划建设多少座？",
+         ["大东区2022年新建了多少座口袋公园？", "大东区2023年又计划建设多少座口袋公园？"]),
+        ("平山县有多少家企业？其中有多少家？", ["平山县有多少家企业？", "平山县有多少家？"]),  # not the first again
         # two questions between commas, the later ones following up the first
         ("平山县改造了多少个老旧小区，新增绿地多少公顷？",
          ["平山县改造了多少个老旧小区？", "平山县新增绿地多少公顷？"]),

@@ -25,6 +25,7 @@ import jieba
 
 from dadong_qa.answering.figures import place_names
 from dadong_qa.answering.periods import TIME
+from dadong_qa.answering.spans import MEASURE_WORDS
 from dadong_qa.retrieval.rewrite import rewrite
 
 _RESPECTIVELY = re.compile(r"分别|各自|各(?=是|为|有|多少|几|达|占|在|增长|下降|增加|减少|需要|要)")
@@ -48,6 +49,10 @@ _FOLLOW_UP = re.compile(
     r"^(?P<a>.+?)[，,；;。？?！!]\s*(?:那么?|还有|以及|另外)?(?P<b>[^，,；;。？?！!]+?)呢\s*(?P<end>[？?]?)\s*$"
 )
 _QUOTED = re.compile(r"《[^》]*》|“[^”]*”|「[^」]*」|\"[^\"]*\"")
+# "多少座" at the end of a question, and "多少座口袋公园" (a measure word, if any, then the noun counted).
+_MEASURE = "|".join(sorted(MEASURE_WORDS, key=len, reverse=True))
+_COUNT_AT_END = re.compile(rf"(?:多少|几)(?P<unit>{_MEASURE})?$")
+_COUNTED = re.compile(rf"(?:多少|几)(?P<unit>{_MEASURE})?(?P<noun>[\u4e00-\u9fff]{{2,8}})$")
 _ENDS = "？?。！!，,；; \u3000"
 
 
@@ -94,14 +99,26 @@ def _split_questions(q: str) -> list[str] | None:
         return None
     first_items, _ = _leading_items(first)
     out: list[str] = []
-    for piece, standalone in zip(pieces, [None, *later], strict=True):
+    for n, (piece, standalone) in enumerate(zip(pieces, [None, *later], strict=True)):
         piece = piece.strip()
         if standalone is None:
             own, _ = _leading_items(piece)
             kinds = {it.kind for it in own} | {it.kind for it in _items_anywhere(piece)}
             standalone = "".join(it.text for it in first_items if it.kind not in kinds) + piece
-        out.extend(_split(standalone))
+        out.extend(_split(_with_counted_noun(standalone, first) if n else standalone))
     return out
+
+
+def _with_counted_noun(later: str, first: str) -> str:
+    """A later question that stops at its count ("…，2023年又计划建设多少座？") counts what the
+    first one did, with the same measure word ("…新建了多少座口袋公园"): that noun is added, or
+    the part is asked about nothing ("大东区2023年又计划建设多少座" found no answer)."""
+    ends = _COUNT_AT_END.search(later.rstrip(_ENDS))
+    counted = _COUNTED.search(first.rstrip(_ENDS))
+    if ends is None or counted is None or ends.group("unit") != counted.group("unit"):
+        return later
+    whole = later.rstrip(_ENDS) + counted.group("noun") + "？"
+    return later if whole.rstrip(_ENDS) == first.rstrip(_ENDS) else whole
 
 
 def _split_follow_up(q: str) -> list[str] | None:
