@@ -181,8 +181,11 @@ def test_a_reference_to_the_text_is_not_part_of_the_question(typed: str, read: s
 
 
 def test_how_many_questions_are_told_from_ranks_dates_and_which_ones():
-    for q in ("发放了多少张牌照？", "有几个校区？", "投资多少钱？", "他几岁登基？", "惠及多少人次？"):
+    for q in ("发放了多少张牌照？", "有几个校区？", "开展了多少次活动？", "他几岁登基？", "惠及多少人次？"):
         assert parse(q).asks_count, q
+    # a count by its measure word only; not what another question word asks, nor an order
+    for q in ("投资多少钱？", "为什么可以几个星期不喝水？", "是高丽王朝的多少任君主？", "被改编成那几种形式？"):
+        assert not parse(q).asks_count, q
     not_counts = ("排名第几？", "有哪几座卫星城？", "签了多少年的合约？", "几月开业？", "好几次登榜的是谁？")
-    for q in (*not_counts, "几点开门？"):
+    for q in (*not_counts, "几点开门？", "巴西的名次是多少？", "排名多少？"):
         assert not parse(q).asks_count, q
