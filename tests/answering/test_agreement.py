@@ -45,3 +45,10 @@ def test_pooling_never_lowers_a_probability_nor_passes_one(rows: list[tuple[floa
     out = pooled(probs, [(f"a:{k}",) for _, k in rows])
     assert all(o >= p - 1e-12 for o, p in zip(out, probs, strict=True))
     assert all(o <= 1.0 for o in out)
+
+
+def test_candidates_said_to_go_together_pool_as_one_answer() -> None:
+    # the same quantity for two periods, for a question naming none: each answers it
+    probs, k = [0.59, 0.38, 0.02], [("s:a",), ("s:b",), ("s:c",)]
+    assert pooled(probs, k, lambda i, j: {i, j} == {0, 1}) == pytest.approx([0.97, 0.97, 0.02])
+    assert pooled(probs, k, None) == pytest.approx(probs)

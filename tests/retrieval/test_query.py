@@ -81,6 +81,8 @@ def test_a_change_is_asked_apart_from_a_level():
     assert parse("X5比去年同期多卖了多少台？").asks_change  # a comparison with an earlier time
     assert parse("大东区财政收入涨了多少？").asks_change and parse("房价跌了多少？").asks_change  # as people type it
     assert not parse("X5的销量比例是多少？").asks_change
+    assert parse("X5比进口的多卖了多少台？").asks_change  # a comparison with another thing
+    assert not parse("他在比赛中得了多少分？").asks_change
     # 增加值 is value added, a level: "…规上工业增加值是多少" was answered with its growth 7.1%.
     assert not parse("大东区规上工业增加值是多少？").asks_change
     assert parse("大东区规上工业增加值增长了多少？").asks_change

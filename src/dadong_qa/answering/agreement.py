@@ -12,6 +12,7 @@ of its answer; the decision still cites the one the reader read best.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from dadong_qa.text import normalize
 
@@ -37,11 +38,19 @@ def keys(sentence: str, answer: str | None) -> tuple[str, ...]:
     return (f"s:{sentence_key(sentence)}",) + ((f"a:{found}",) if found else ())
 
 
-def pooled(probs: list[float], candidate_keys: list[tuple[str, ...]]) -> list[float]:
-    """Each candidate's probability plus that of every other candidate sharing a key with it
-    (at most 1: the shortlist's probabilities and "none" add up to one)."""
+def pooled(
+    probs: list[float],
+    candidate_keys: list[tuple[str, ...]],
+    together: Callable[[int, int], bool] | None = None,
+) -> list[float]:
+    """Each candidate's probability plus that of every other candidate sharing a key with it, or
+    `together` with it (at most 1: the shortlist's probabilities and "none" add up to one)."""
     out = []
     for i, mine in enumerate(candidate_keys):
-        mates = [j for j, theirs in enumerate(candidate_keys) if j == i or set(mine) & set(theirs)]
+        mates = [
+            j
+            for j, theirs in enumerate(candidate_keys)
+            if j == i or set(mine) & set(theirs) or (together is not None and together(i, j))
+        ]
         out.append(min(1.0, sum(probs[j] for j in mates)))
     return out

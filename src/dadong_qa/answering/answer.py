@@ -24,6 +24,7 @@ With `reader = false` the policy's probability decides alone (the path before th
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,7 @@ import numpy as np
 
 from dadong_qa.answering.agreement import keys, pooled
 from dadong_qa.answering.conflict import Conflict as FigureConflict
-from dadong_qa.answering.conflict import find_conflicts, plans_beside_outcomes
+from dadong_qa.answering.conflict import SourcedFigure, alike, find_conflicts, plans_beside_outcomes
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
 from dadong_qa.answering.periods import Period, describe, months_as_written
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
@@ -224,11 +225,16 @@ class ExtractiveAnswerer:
         ]
         # Copies of one answer (a reprinted sentence, the same figure in other words) pool their
         # probability (agreement.py); a ruled-out sentence pools with none.
-        agreed = pooled([c.probability for c in read], [self._keys(c) for c in read])
-        read = [replace(c, probability=p) for c, p in zip(read, agreed, strict=True)]
+        raw, found = [c.probability for c in read], [self._keys(c) for c in read]
+        agreed = pooled(raw, found)
         # Within one answer, the sentence the reader read best is cited first.
-        read.sort(key=lambda c: (-c.probability, -c.score, -c.policy, c.sid))
-        return read + [replace(c, probability=0.0) for c in rest]
+        order = sorted(range(len(read)), key=lambda i: (-agreed[i], -read[i].score, -read[i].policy, read[i].sid))
+        # The first is made surer, not chosen, by its quantity given for other periods: pooled before
+        # the order, a 2021 figure with two 2022 mates outranked both.
+        together = self._periods_apart(query, read)
+        if together is not None and order:
+            agreed[order[0]] = pooled(raw, found, together)[order[0]]
+        return [replace(read[i], probability=agreed[i]) for i in order] + [replace(c, probability=0.0) for c in rest]
 
     def _outcomes_first(self, query: Query, shortlist: list[Candidate]) -> list[Candidate]:
         """A question that asks neither for a plan nor for what was done ("…护理型床位占比多少？")
@@ -243,6 +249,37 @@ class ExtractiveAnswerer:
             replace(c, evidence=replace(c.evidence, plan_conflict=1.0)) if i in out else c
             for i, c in enumerate(shortlist)
         ]
+
+    def _periods_apart(self, query: Query, read: list[Candidate]) -> Callable[[int, int], bool] | None:
+        """For a question that names no period, whether two read candidates give the same quantity
+        for two periods (reported, not planned): each answers it, labelled with its period, so the
+        first one's probability is theirs together. "大东区汽车产业产值达到了多少亿？" split 0.59 / 0.38
+        between 1-8月's 1082.2亿元 and 2022's 1730亿元 and was refused."""
+        if query.period is not None:
+            return None
+        found = [self._figure_of(query, c) for c in read]
+        periods = [self.figures.dated(f) if f is not None else None for f in found]
+
+        def together(i: int, j: int) -> bool:
+            a, b = found[i], found[j]
+            if a is None or b is None or a.figure.is_plan or b.figure.is_plan:
+                return False
+            return (
+                periods[i] is not None
+                and periods[j] is not None
+                and periods[i] != periods[j]
+                and alike(a.figure, b.figure)
+            )
+
+        return together
+
+    def _figure_of(self, query: Query, cand: Candidate) -> SourcedFigure | None:
+        """The figure a read candidate answers with (its short answer as the figure the question
+        asks for, as `_answer` shows it), if it is one and no rule rules the sentence out."""
+        if ruled_out(cand.evidence) or cand.short is None:
+            return None
+        shown = self.figures.asked_figure(query.text, query.asks_change, cand.sid, cand.short.text)
+        return self.figures.of_span(cand.sid, shown)
 
     def _short(self, query: Query, cand: Candidate, reading: Reading) -> ShortAnswer | None:
         """The short answer the reader's spans give in the sentence; None when a rule rules it out."""

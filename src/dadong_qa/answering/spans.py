@@ -81,6 +81,9 @@ CHANGE_VERB = re.compile(_CHANGE_VERB)
 # 多少" asks for the level 580.3亿元, not its 7.1% growth): value added.
 ASKS_CHANGE = re.compile(
     r"增长|增速|增幅|下降|减少|增加(?!值)|提高|降低|变化|涨|跌|同比|环比|多出|高出|比(?:去年|上年|前年|上月|同期|\d{4}年)"
+    # and a comparison with another thing: "X5比进口的多卖了多少台" (7500余台, not the 2.1万台 sold);
+    # no public question reads so ("比例是多少", "比赛中得了多少分" do not)
+    r"|比[^，,。？?]{1,10}?[多少](?=[^，,。？?]*(?:多少|几))"
 )
 # Nouns that ask for money or for a share when no measure word follows 多少 (also query.py's
 # dimensions): "给企业发了多少上云补贴？" is answered in 元 (1978万元), not by the 24家 that got it.
