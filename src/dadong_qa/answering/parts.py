@@ -25,7 +25,7 @@ import jieba
 
 from dadong_qa.answering.figures import place_names
 from dadong_qa.answering.periods import TIME
-from dadong_qa.answering.spans import MEASURE_WORDS
+from dadong_qa.answering.spans import COUNTING
 from dadong_qa.retrieval.rewrite import rewrite
 
 _RESPECTIVELY = re.compile(r"分别|各自|各(?=是|为|有|多少|几|达|占|在|增长|下降|增加|减少|需要|要)")
@@ -50,9 +50,8 @@ _FOLLOW_UP = re.compile(
 )
 _QUOTED = re.compile(r"《[^》]*》|“[^”]*”|「[^」]*」|\"[^\"]*\"")
 # "多少座" at the end of a question, and "多少座口袋公园" (a measure word, if any, then the noun counted).
-_MEASURE = "|".join(sorted(MEASURE_WORDS, key=len, reverse=True))
-_COUNT_AT_END = re.compile(rf"(?:多少|几)(?P<unit>{_MEASURE})?$")
-_COUNTED = re.compile(rf"(?:多少|几)(?P<unit>{_MEASURE})?(?P<noun>[\u4e00-\u9fff]{{2,8}})$")
+_COUNT_AT_END = re.compile(rf"(?:多少|几)(?P<unit>{COUNTING})?$")
+_COUNTED = re.compile(rf"(?:多少|几)(?P<unit>{COUNTING})?(?P<noun>[\u4e00-\u9fff]{{2,8}})$")
 _ENDS = "？?。！!，,；; \u3000"
 
 

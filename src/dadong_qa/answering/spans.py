@@ -52,6 +52,11 @@ MEASURE_WORDS: tuple[str, ...] = tuple(
     "个百分点 百分点 人次 辆次 台套 个 家 项 所 座 名 位 次 趟 人 条 张 株 棵 场 届 批 种 类 倍 户 间 栋 层 份 件 "
     "款 只 篇 部 天 岁 架 艘 宗 块 处 幅 根 盏 辆 台 套 列 班 起 例 对 支 本 首 集 册 卷 枚 股".split()
 )
+# Measure words that count in order ("第30任", "第2届"): a question asking "多少任" wants a rank.
+ORDERED_MEASURES = ("届", "任", "代", "期", "号")
+# The counting measure words as one alternation, longest first (query.py's how-many questions,
+# parts.py's counted noun).
+COUNTING = "|".join(w for w in sorted(MEASURE_WORDS, key=len, reverse=True) if w not in ORDERED_MEASURES)
 # Currencies beside 元, shared with figures.py: "耗资5亿日圆" had no short answer (日圆 ended no figure).
 CURRENCIES: tuple[str, ...] = tuple(
     "美元 美金 日元 日圆 港元 港币 欧元 英镑 新台币 台币 韩元 澳元 加元 卢布 法郎 马克 人民币".split()

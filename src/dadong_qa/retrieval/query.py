@@ -15,7 +15,7 @@ from datetime import date
 import jieba.posseg as pseg
 
 from dadong_qa.answering.periods import Period, part_of_year, question_period, time_spans
-from dadong_qa.answering.spans import ASKS_CHANGE, MEASURE_WORDS, MONEY_NOUNS, SHARE_NOUNS
+from dadong_qa.answering.spans import ASKS_CHANGE, COUNTING, MONEY_NOUNS, SHARE_NOUNS
 from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
 from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, as_written, half_width, normalize
 
@@ -105,8 +105,7 @@ _ASKS_YEAR = re.compile(r"哪一?年(?!级)|何年|什么年份|哪个年份|几
 # a measure word that counts in order (届, 任, 代, 期, 号: "多少任君主" is answered "第30任"), or 几 in a
 # question asked by another word ("为什么可以几个星期不喝水"). Of the 15,827 public questions, 439 are
 # read so, and the gold sentence of each states a count.
-_COUNTING = "|".join(w for w in sorted(MEASURE_WORDS, key=len, reverse=True) if w not in ("届", "任", "代", "期", "号"))
-_ASKS_COUNT = re.compile(rf"(?<![第哪那好])(?:多少|几)(?:{_COUNTING})")
+_ASKS_COUNT = re.compile(rf"(?<![第哪那好])(?:多少|几)(?:{COUNTING})")
 _NOT_A_COUNT = re.compile(r"排名|名次|排行|排位|位列|位居|排在|排第|为什么|为何|谁|什么|哪|怎么|如何")
 # Whether the question asks what is planned or what has happened.
 # Not 预计: "2022年预计实现的…" in a year-end report is an estimate of the outcome, "2024年预计…" a
