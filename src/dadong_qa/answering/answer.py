@@ -225,15 +225,15 @@ class ExtractiveAnswerer:
         ]
         # Copies of one answer (a reprinted sentence, the same figure in other words) pool their
         # probability (agreement.py); a ruled-out sentence pools with none.
-        raw, found = [c.probability for c in read], [self._keys(c) for c in read]
-        agreed = pooled(raw, found)
+        answer_keys = [self._keys(c) for c in read]
+        agreed = pooled(probs, answer_keys)
         # Within one answer, the sentence the reader read best is cited first.
         order = sorted(range(len(read)), key=lambda i: (-agreed[i], -read[i].score, -read[i].policy, read[i].sid))
         # The first is made surer, not chosen, by its quantity given for other periods: pooled before
         # the order, a 2021 figure with two 2022 mates outranked both.
         together = self._periods_apart(query, read)
         if together is not None and order:
-            agreed[order[0]] = pooled(raw, found, together)[order[0]]
+            agreed[order[0]] = pooled(probs, answer_keys, together)[order[0]]
         return [replace(read[i], probability=agreed[i]) for i in order] + [replace(c, probability=0.0) for c in rest]
 
     def _outcomes_first(self, query: Query, shortlist: list[Candidate]) -> list[Candidate]:
