@@ -35,6 +35,7 @@ def test_answer_to_dict_is_json_with_nested_citations_and_passages() -> None:
         "url": None,
         "aliases": ["另一家网站"],
         "period": None,
+        "context": False,
     }
     assert d["passages"][0]["sentence_ids"] == [7, 8] and d["passages"][0]["rerank"] is None
     assert d["timings_ms"] == {"total": 12.5}

@@ -57,6 +57,10 @@ class Settings:
     answer_sentences: int = 10  # plus this many sentences nearest to the question in meaning
     answer_docs: int = 2  # plus every sentence of the top passages' first this many articles
     max_answer_sentences: int = 3
+    # Cite the answer sentence's neighbours it cannot be read without (answering/context.py): the
+    # sentence before a "因此，…", the rest of a why / how / which-ones explanation. false = the
+    # answer sentences alone (for comparison).
+    answer_context: bool = True
     # The reader (answering/reader/): a fine-tuned cross-encoder reads the question with each of
     # the answer policy's first `reader_candidates` sentences; its probability decides. false =
     # the policy decides alone (the path before the reader, for comparison).
@@ -189,6 +193,7 @@ _ENV = {
     "DADONG_QA_DENSE_WEIGHT": "dense_weight",
     "DADONG_QA_TOP_K": "top_k",
     "DADONG_QA_READER": "reader",
+    "DADONG_QA_ANSWER_CONTEXT": "answer_context",
     "DADONG_QA_READER_MODEL": "reader_model",
     "DADONG_QA_RERANKER": "reranker",
     "DADONG_QA_ALLOW_PRIVATE_URLS": "allow_private_urls",

@@ -89,6 +89,9 @@ class Citation:
     aliases: list[str] = field(default_factory=list)  # other sources that published the same story
     # The period the sentence's figures cover ("2022年", "2022年1-8月", "时间不详"), when it has any.
     period: str | None = None
+    # A neighbour cited so that the answer sentence beside it reads whole (answering/context.py):
+    # the cause before a "因此，…", the rest of an explanation. Not itself read as an answer.
+    context: bool = False
 
 
 @dataclass

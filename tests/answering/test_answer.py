@@ -149,3 +149,29 @@ def test_conflicts_only_for_the_same_quantity_period_and_kind(tmp_path: Path, se
     a = qa.ask("大东区2022年地区生产总值是多少？")
     assert a.conflict and "10000亿元" in a.text and "940亿元" in a.text
     assert {"wrong", "000_0f957d856a3f9b1b"} <= {c.doc_id for c in a.citations}
+
+
+HYPO = """次磷酸的管制
+
+来源: 2023-03-01 10:00
+
+次磷酸是一种无色油状液体，易溶于水。
+次磷酸可以将碘还原为氢碘酸，而氢碘酸又可以将麻黄碱还原为甲基苯丙胺。因此，次磷酸被缉毒署列为第一类易制毒化学品，购买及使用受到严格管制。
+次磷酸盐常用于化学镀镍。
+"""
+
+
+def test_a_why_answer_cites_the_cause_before_its_therefore_as_context(tmp_path: Path):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "hypo.txt").write_text(HYPO, encoding="utf-8")
+    qa = QA(load_settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index"))
+    qa.build()
+    a = qa.ask("为什么次磷酸的购买及使用受到严格管制？")
+    assert a.answered
+    assert [c.sentence[:6] for c in a.citations] == ["次磷酸可以将", "因此，次磷酸"]
+    assert [c.context for c in a.citations] == [True, False] and a.citations[0].score == 0.0
+    assert a.text.startswith("次磷酸可以将碘还原为氢碘酸") and a.text.index("[1]") < a.text.index("因此")
+    # A factoid answer from the same sentence stands alone; so does the why answer with the setting off.
+    assert [c.sentence[:6] for c in qa.ask("次磷酸被列为第几类易制毒化学品？").citations] == ["因此，次磷酸"]
+    off = QA(load_settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", answer_context=False))
+    assert [c.sentence[:6] for c in off.ask("为什么次磷酸的购买及使用受到严格管制？").citations] == ["因此，次磷酸"]

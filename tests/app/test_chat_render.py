@@ -130,6 +130,10 @@ def test_citation_links_to_the_whole_article_at_the_sentence() -> None:
     assert "阅读全文" not in _citation_html(1, Citation("句子。", "d", "标题", None))  # no sentence id
 
 
+def test_a_context_citation_says_so() -> None:
+    assert "上下文" in _citation_html(1, Citation("前一句。", "d", "标题", None, context=True))
+    assert "上下文" not in _citation_html(1, Citation("句子。", "d", "标题", None))
+
 
 def test_citation_shows_page_link_and_other_sources() -> None:
     cite = Citation(

@@ -33,6 +33,7 @@ import numpy as np
 from dadong_qa.answering.agreement import keys, pooled
 from dadong_qa.answering.conflict import Conflict as FigureConflict
 from dadong_qa.answering.conflict import SourcedFigure, alike, find_conflicts, plans_beside_outcomes
+from dadong_qa.answering.context import ContextFinder
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
 from dadong_qa.answering.periods import Period, describe, months_as_written
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
@@ -80,6 +81,7 @@ class AnswerParams:
     reader_span_weight: float = Settings.reader_span_weight
     reader_span_center: float = Settings.reader_span_center
     reader_threads: int = Settings.reader_threads
+    answer_context: bool = Settings.answer_context
 
     @classmethod
     def of(cls, settings: Settings) -> AnswerParams:
@@ -98,6 +100,7 @@ class AnswerParams:
             settings.reader_span_weight,
             settings.reader_span_center,
             settings.reader_threads,
+            settings.answer_context,
         )
 
 
@@ -182,6 +185,7 @@ class ExtractiveAnswerer:
         self._reader = reader
         self.gatherer = EvidenceGatherer(store, params.answer_passages, params.answer_sentences, params.answer_docs)
         self.figures = self.gatherer.figures
+        self.context = ContextFinder(store)
 
     @property
     def policy(self) -> AnswerPolicy:
@@ -427,19 +431,32 @@ class ExtractiveAnswerer:
 
     # ---------------------------------------------------------------- the two outcomes
 
-    def _citation(self, cand: Candidate, retrieval: Retrieval) -> Citation:
-        sent = self.store.sentences[cand.sid]
+    def _citations(self, query: Query, chosen: list[Candidate], retrieval: Retrieval) -> list[Citation]:
+        """The chosen sentences cited, the first with the neighbours it needs (context.py) around
+        it in the article's order; a neighbour that was chosen anyway is cited there as an answer."""
+        by_sid = {c.sid: c for c in chosen}
+        first = chosen[0].sid
+        weights = self.gatherer.term_weights(query)
+        around = self.context.around(query, first, weights) if self.params.answer_context else None
+        order = [*around.before, first, *around.after] if around is not None else [first]
+        order += [c.sid for c in chosen if c.sid not in order]
+        return [self._citation(sid, by_sid.get(sid), retrieval) for sid in order]
+
+    def _citation(self, sid: int, cand: Candidate | None, retrieval: Retrieval) -> Citation:
+        """A sentence cited: as an answer (`cand`, with its probability), else as context."""
+        sent = self.store.sentences[sid]
         doc = self.store.doc_meta(sent.doc_id)
-        passage = next((p.text for p in retrieval.passages if cand.sid in p.sentence_ids), sent.text)
+        passage = next((p.text for p in retrieval.passages if sid in p.sentence_ids), sent.text)
         return Citation(
             sentence=sent.text,
             doc_id=sent.doc_id,
             title=doc.title,
             date=doc.date,
-            sentence_id=cand.sid,
+            sentence_id=sid,
             passage=passage,
-            score=round(cand.probability, 4),
-            period=self._period(cand.sid, None),
+            score=round(cand.probability, 4) if cand is not None else 0.0,
+            period=self._period(sid, None),
+            context=cand is None,
             **citation_source(doc, sent.start),
         )
 
@@ -451,7 +468,7 @@ class ExtractiveAnswerer:
         conflict: FoundConflict | None,
         confidence: float,
     ) -> Answer:
-        citations = [self._citation(c, retrieval) for c in chosen]
+        citations = self._citations(retrieval.query, chosen, retrieval)
         text = "".join(f"{c.sentence}[{n}]" for n, c in enumerate(citations, 1))
         short = chosen[0].short.text if chosen[0].short is not None else None
         short = self.figures.asked_figure(retrieval.query.text, retrieval.query.asks_change, chosen[0].sid, short)

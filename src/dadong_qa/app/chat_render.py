@@ -285,6 +285,8 @@ def _read_link(c: Citation) -> str:
 
 def _citation_html(n: int, c: Citation) -> str:
     period = f'<span class="dq-meta"> · 数字所指：{esc(c.period)}</span>' if c.period else ""
+    if c.context:  # cited so that the answer sentence beside it reads whole (answering/context.py)
+        period += '<span class="dq-meta"> · 上下文</span>'
     return (
         f'<div class="dq-cite"><div class="dq-cite-head">[{n}] {_meta(c.title, c.date)}{period}'
         f"{_source_html(c)}{_read_link(c)}</div>"

@@ -344,7 +344,8 @@ def _cmd_ask(qa: QA, args: argparse.Namespace) -> int:
 def _print_citations(answer: Answer) -> None:
     for n, c in enumerate(answer.citations, 1):
         where = "".join(f" {x}" for x in (f"第{c.page}页" if c.page else "", c.url or "") if x)
-        print(f"  [{n}] 《{c.title}》 {c.date or '日期不详'}{where}：{c.sentence}")
+        role = "（上下文）" if c.context else ""
+        print(f"  [{n}]{role} 《{c.title}》 {c.date or '日期不详'}{where}：{c.sentence}")
         if c.aliases:
             print(f"      另见：{'；'.join(c.aliases)}")
 
