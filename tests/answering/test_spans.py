@@ -32,6 +32,18 @@ def test_why_how_and_describe_questions_are_not_factoid(question: str) -> None:
     assert not read_question(question).factoid
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["芝加哥博览会简称为什么？", "他被任命为什么官职？", "土拨鼠又被称之为什么？", "“××门”成为什么的代名词？"],
+)
+def test_a_name_asked_with_wei_shenme_is_factoid(question: str) -> None:
+    assert read_question(question).factoid
+
+
+def test_why_after_a_noun_ending_in_a_naming_verb_still_asks_why() -> None:
+    assert not read_question("佐敦谷南道中文名称为什么又叫佐顿谷南道？").factoid
+
+
 def test_question_context_around_the_wh_word() -> None:
     q = read_question("示例县图书馆新增自助借还机多少台？")
     assert (q.wh, q.asked_unit) == ("多少", "台")

@@ -191,3 +191,9 @@ def test_how_many_questions_are_told_from_ranks_dates_and_which_ones():
     not_counts = ("排名第几？", "有哪几座卫星城？", "签了多少年的合约？", "几月开业？", "好几次登榜的是谁？")
     for q in (*not_counts, "几点开门？", "巴西的名次是多少？", "排名多少？"):
         assert not parse(q).asks_count, q
+
+
+def test_a_name_asked_with_wei_shenme_is_no_why_question():
+    assert not parse("次磷酸被列为什么化学品？").asks_reason
+    assert parse("次磷酸为什么被列为易制毒化学品？").asks_reason
+    assert parse("中文名称为什么又叫佐顿谷南道？").asks_reason

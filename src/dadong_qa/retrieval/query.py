@@ -15,7 +15,7 @@ from datetime import date
 import jieba.posseg as pseg
 
 from dadong_qa.answering.periods import Period, part_of_year, question_period, time_spans
-from dadong_qa.answering.spans import ASKS_CHANGE, COUNTING, MONEY_NOUNS, SHARE_NOUNS
+from dadong_qa.answering.spans import ASKS_CHANGE, COUNTING, MONEY_NOUNS, SHARE_NOUNS, WHY
 from dadong_qa.retrieval.thesaurus import Thesaurus  # loaded on first use, not on import
 from dadong_qa.text import CJK, CJK_CHAR, STOPWORDS, as_written, half_width, normalize
 
@@ -97,7 +97,7 @@ DIMENSION_OF = {
     word: re.compile(NUMBER_PREFIX + rf"(?:{units})") for words, units in _DIMENSIONS.items() for word in words
 }
 # Questions whose answer is an explanation or a list: rarely one short span of one sentence.
-_ASKS_REASON = re.compile(r"为什么|为何|什么原因|原因是|怎么|怎样|如何|什么作用|什么意义|什么影响")
+_ASKS_REASON = re.compile(rf"{WHY}|为何|什么原因|原因是|怎么|怎样|如何|什么作用|什么意义|什么影响")
 _ASKS_LIST = re.compile(r"哪些|有什么|有哪|包括什么|包含什么|分别")
 _ASKS_YEAR = re.compile(r"哪一?年(?!级)|何年|什么年份|哪个年份|几几年")
 # How many of something, by its measure word ("多少张", "几个"): answered by a count, never by a
