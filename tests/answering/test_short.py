@@ -166,6 +166,29 @@ def test_punctuation_at_the_edges_is_trimmed() -> None:
     assert found is not None and found.text == "沈阳市"
 
 
+@pytest.mark.parametrize(
+    ("sentence", "guess", "expected"),
+    [
+        ("正德五年（1510年）十月，刘六、刘七在霸州起义。", "正德五年（1510年", "正德五年（1510年）"),  # closed
+        (
+            "一家名为希尔夏品牌（Hillshire Brands），主要在北美营运。",
+            "希尔夏品牌（Hillshire",
+            "希尔夏品牌（Hillshire Brands）",
+        ),
+        ("（今河南）洛阳是东周的都城。", "（今河南）洛阳", "（今河南）洛阳"),  # an aside it holds whole stays
+        ("其一（正德年间）建成，其二毁于战火。", "正德年间）建成", "建成"),  # the aside it began inside is left out
+        (
+            "负责为旗下组合（包括甲、乙、丙、丁、戊、己、庚、辛、壬、癸、子、丑、寅、卯、辰、巳、午、未）出版唱片。",
+            "旗下组合（包括甲",
+            "旗下组合（包括甲",
+        ),  # an aside that runs on stays as the span head cut it
+    ],
+)
+def test_a_span_cuts_no_bracketed_aside_in_two(sentence: str, guess: str, expected: str) -> None:
+    found = short_answer("说的是什么？", sentence, guesses(sentence, guess))
+    assert found is not None and found.text == expected
+
+
 def test_a_yes_no_question_gets_the_clause_that_says_it() -> None:
     sentence = "本馆每周二至周日开放，每周一闭馆，节假日照常开放。"
     found = short_answer("周一开门吗？", sentence, guesses(sentence, "周日"))
