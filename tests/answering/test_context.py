@@ -77,6 +77,12 @@ def test_pieces_a_semicolon_cut_are_the_rest_of_the_written_sentence():
     assert cited == ["乡里制的职能有四个方面：一是教化；", "二是管理户籍；", "三是维护治安。"]
 
 
+def test_parallel_clauses_about_other_things_stay_out():
+    store = ParagraphStore("改造后的小区里，健身广场一应俱全；在项目施工现场，机械轰鸣；在各大产业园区，项目落地。")
+    found = ContextFinder(store).around(parse("改造后的小区有什么设施？"), 0, {"小区": 3.0, "设施": 2.0})
+    assert found == Context()
+
+
 def test_neighbours_never_cross_a_paragraph():
     store = ParagraphStore("甲城建于唐代。\n因此乙城也建于唐代。\n此外，丙城建于宋代。")
     found = ContextFinder(store).around(parse("乙城为什么建于唐代？"), 1, {"乙城": 3.0, "唐代": 2.0})
