@@ -171,6 +171,7 @@ def test_a_why_answer_cites_the_cause_before_its_therefore_as_context(tmp_path: 
     assert [c.sentence[:6] for c in a.citations] == ["次磷酸可以将", "因此，次磷酸"]
     assert [c.context for c in a.citations] == [True, False] and a.citations[0].score == 0.0
     assert a.text.startswith("次磷酸可以将碘还原为氢碘酸") and a.text.index("[1]") < a.text.index("因此")
+    assert a.short is None  # a span of the consequence is no reason
     # A factoid answer from the same sentence stands alone; so does the why answer with the setting off.
     assert [c.sentence[:6] for c in qa.ask("次磷酸被列为第几类易制毒化学品？").citations] == ["因此，次磷酸"]
     off = QA(load_settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", answer_context=False))

@@ -95,3 +95,8 @@ def test_a_sentence_that_carries_on_joins_an_explanation_but_not_a_factoid():
     found = ContextFinder(store).around(parse("产妇有哪些症状？"), 0, weights)
     assert found.after == (1,)  # "不久…" carries it on; "此外…" is two sentences away
     assert ContextFinder(store).around(parse("产妇症状是什么？"), 0, weights) == Context()
+
+
+def test_the_cited_order_puts_the_neighbours_around_the_first_sentence():
+    assert Context(before=(4,), after=(6, 7)).cited([5, 9, 7]) == [4, 5, 6, 7, 9]
+    assert Context().cited([5, 9]) == [5, 9]

@@ -33,7 +33,7 @@ import numpy as np
 from dadong_qa.answering.agreement import keys, pooled
 from dadong_qa.answering.conflict import Conflict as FigureConflict
 from dadong_qa.answering.conflict import SourcedFigure, alike, find_conflicts, plans_beside_outcomes
-from dadong_qa.answering.context import ContextFinder
+from dadong_qa.answering.context import Context, ContextFinder
 from dadong_qa.answering.evidence import EvidenceGatherer, SentenceEvidence, SentenceStore
 from dadong_qa.answering.periods import Period, describe, months_as_written
 from dadong_qa.answering.policy import AnswerPolicy, ruled_out, shipped_policy
@@ -435,12 +435,10 @@ class ExtractiveAnswerer:
         """The chosen sentences cited, the first with the neighbours it needs (context.py) around
         it in the article's order; a neighbour that was chosen anyway is cited there as an answer."""
         by_sid = {c.sid: c for c in chosen}
-        first = chosen[0].sid
-        weights = self.gatherer.term_weights(query)
-        around = self.context.around(query, first, weights) if self.params.answer_context else None
-        order = [*around.before, first, *around.after] if around is not None else [first]
-        order += [c.sid for c in chosen if c.sid not in order]
-        return [self._citation(sid, by_sid.get(sid), retrieval) for sid in order]
+        around = Context()
+        if self.params.answer_context:
+            around = self.context.around(query, chosen[0].sid, self.gatherer.term_weights(query))
+        return [self._citation(sid, by_sid.get(sid), retrieval) for sid in around.cited(list(by_sid))]
 
     def _citation(self, sid: int, cand: Candidate | None, retrieval: Retrieval) -> Citation:
         """A sentence cited: as an answer (`cand`, with its probability), else as context."""
@@ -472,6 +470,8 @@ class ExtractiveAnswerer:
         text = "".join(f"{c.sentence}[{n}]" for n, c in enumerate(citations, 1))
         short = chosen[0].short.text if chosen[0].short is not None else None
         short = self.figures.asked_figure(retrieval.query.text, retrieval.query.asks_change, chosen[0].sid, short)
+        if retrieval.query.asks_reason and citations[0].context:  # "因此，…": the reason is before it
+            short = None
         return Answer(
             text=CONFLICT_PREFIX + text if conflict else text,
             answered=True,

@@ -14,7 +14,8 @@ A factoid question's answer stands alone: on CMRC trial, neighbours for every ki
 lengthened 207 of 453 answers (mean 64.7 -> 81.7 characters) and made 4 of them right.
 Only neighbours in the same paragraph join, and only beside the first answer sentence. They are
 cited verbatim like any other, marked `context`, and decide nothing: whether to answer, and with
-which sentence, is answer.py's.
+which sentence, is answer.py's. A why answer whose sentence points back has no short answer: a span
+of the consequence is not the reason.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ class Context:
 
     before: tuple[int, ...] = ()
     after: tuple[int, ...] = ()
+
+    def cited(self, chosen: list[int]) -> list[int]:
+        """The sentences to cite: the first chosen one amid its neighbours, then the other chosen
+        ones (a neighbour that was chosen anyway is cited where it stands, as an answer)."""
+        order = [*self.before, chosen[0], *self.after]
+        return order + [s for s in chosen if s not in order]
 
 
 def _opens_with(pattern: re.Pattern[str], text: str) -> bool:
