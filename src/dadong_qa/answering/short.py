@@ -292,7 +292,7 @@ MAX_ASIDE = 30
 
 def _trimmed(sentence: str, start: int, end: int) -> tuple[int, int]:
     """Without punctuation or spaces at either end ("，46万辆。" -> "46万辆"); 《》 and quotes stay,
-    in pairs (`_paired`)."""
+    in pairs (`_paired`), and a bracketed aside is not cut in two (`_bracketed`)."""
     while start < end and PUNCT.fullmatch(sentence[start]) and not _opens_kept(sentence, start, end):
         start += 1
     while end > start and PUNCT.fullmatch(sentence[end - 1]) and sentence[end - 1] not in OPENER:
