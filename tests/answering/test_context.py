@@ -35,8 +35,8 @@ class ParagraphStore:
 
 ARTICLE = (
     "次磷酸可以将碘还原为氢碘酸，氢碘酸可以制成冰毒。因此，次磷酸被列为易制毒化学品，购买受到严格管制。"
-    "次磷酸是一种无色油状液体。\n"
-    "扁掌龙以头足类为食。体型较大的物种可能也以小型爬行动物为食。扁掌龙生活在侏罗纪。\n"
+    "次磷酸的管制由缉毒署执行。\n"
+    "扁掌龙以头足类为食。体型较大的扁掌龙也以小型爬行动物为食。扁掌龙生活在侏罗纪。\n"
     "乡里制的职能有四个方面：一是教化；二是管理户籍；三是维护治安。乡里制在唐末瓦解。\n"
     "新罗王派一万人支援百济，但为时已晚。百济首都被攻陷。"
 )
@@ -57,10 +57,14 @@ def test_a_sentence_that_points_back_brings_the_sentence_before():
 
 
 def test_a_why_question_brings_the_next_sentence_only_when_it_speaks_of_what_was_asked():
-    # "次磷酸是一种无色油状液体" names 次磷酸 (0.6 of the question's weight): it carries it on.
-    assert around("为什么次磷酸的购买受到严格管制？", "因此")[-1].startswith("次磷酸是一种")
+    # "次磷酸的管制由缉毒署执行" holds 次磷酸 and 管制, all the question's weight: it carries it on.
+    assert around("为什么次磷酸的购买受到严格管制？", "因此")[-1].startswith("次磷酸的管制")
     # The next sentence holds nothing the question asks about: it stays out.
     assert around("新罗王的支援为什么为时已晚？", "新罗王") == ["新罗王派一万人支援百济，但为时已晚。"]
+    # Nor does one that names only the subject (0.6 of the weight, one term).
+    store = ParagraphStore("因此，次磷酸被列为易制毒化学品。次磷酸是一种无色油状液体。")
+    found = ContextFinder(store).around(parse("为什么次磷酸受到管制？"), 0, {"次磷酸": 3.0, "管制": 2.0})
+    assert found == Context()
 
 
 def test_a_which_question_gets_the_next_sentence_of_its_list():

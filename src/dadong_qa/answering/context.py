@@ -5,8 +5,9 @@ Such a question's explanation or list seldom fits in the one sentence the reader
   "此时…") states a consequence whose cause, or a turn whose first half, is the sentence before:
   asked "为什么…受到严格管制？", the reason is there;
 - the sentence after it carries the explanation on where it opens with a word that continues
-  ("此外，…", "由于…", "然而…", "二是…") or speaks of what was asked (holds `MIN_SHARE` of the
-  question's term weight: a news paragraph's next sentence is often another matter);
+  ("此外，…", "由于…", "然而…", "二是…") or speaks of what was asked (holds `MIN_TERMS` of the
+  question's terms and `MIN_SHARE` of their weight: a news paragraph's next sentence is often
+  another matter);
 - so do the pieces after a semicolon, up to the full stop, and all of them where the answer piece
   opens a list with a colon ("其职能有四个方面：一是…；"). News writes parallel clauses of one
   sentence about different things ("…一应俱全；在…施工现场…；在各大产业园区…"): those stay out.
@@ -44,9 +45,12 @@ CARRIES_ON = re.compile(
 _SEMICOLON = re.compile(r"[；;]\s*$")
 _COLON = re.compile(r"[：:]")
 MAX_PIECES = 4  # pieces of one written sentence that may follow a semicolon
-# Share of the question's IDF weight a next sentence must hold to carry an explanation on: in
-# "大东区为什么要建设口袋公园？" the next sentence's 建设 alone holds 0.09.
+# What a next sentence must hold of the question's terms to carry an explanation on: a share of
+# their IDF weight ("大东区为什么要建设口袋公园？"'s next sentence holds 0.09, through 建设) and more
+# than one of them (the subject alone is no explanation: "华晨宝马有哪些新车型上市？" drew in the next
+# sentence's 37 projects at 宝马's supplier park).
 MIN_SHARE = 0.15
+MIN_TERMS = 2
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,12 @@ def _opens_with(pattern: re.Pattern[str], text: str) -> bool:
     return pattern.match(text.lstrip(_OPENING_MARKS)) is not None
 
 
-def _share(text: str, weights: Mapping[str, float]) -> float:
-    """The share of the question's term weight that `text` holds."""
+def _speaks_of(text: str, weights: Mapping[str, float]) -> bool:
+    """Whether `text` holds `MIN_TERMS` of the question's terms and `MIN_SHARE` of their weight."""
     total = sum(weights.values())
     plain = normalize(text)
-    return sum(w for t, w in weights.items() if t in plain) / total if total > 0 else 0.0
+    held = [w for t, w in weights.items() if t in plain]
+    return total > 0 and len(held) >= MIN_TERMS and sum(held) / total >= MIN_SHARE
 
 
 class ContextFinder:
@@ -94,7 +99,7 @@ class ContextFinder:
         while end + 1 < len(paragraph) and len(after) < MAX_PIECES:
             cut = _SEMICOLON.search(texts[end]) is not None
             nxt = texts[end + 1]
-            if not ((cut and lists) or _opens_with(CARRIES_ON, nxt) or _share(nxt, weights) >= MIN_SHARE):
+            if not ((cut and lists) or _opens_with(CARRIES_ON, nxt) or _speaks_of(nxt, weights)):
                 break
             end += 1
             after.append(paragraph[end])
