@@ -87,8 +87,6 @@ def test_relative_features_compare_with_the_best_candidate(store: MemoryStore):
     assert sorted(e.cos_rank for e in ev.values())[-1] == 1
 
 
-
-
 def test_a_sentence_naming_no_year_is_flagged_for_a_which_year_question(store: MemoryStore):
     ev = gather("清水县哪一年新建学校7所？", store)
     assert not ev[1].year_missing  # "2022年，…"
@@ -102,6 +100,15 @@ def test_a_sentence_stating_no_count_is_flagged_for_a_how_many_question(store: M
     assert ev[3].count_missing  # "镇长王建国介绍了民宿发展情况。"
     assert not ev[2].count_missing and not ev[0].count_missing  # 120万人次, 5所
     assert not any(e.count_missing for e in gather("清水县哪一年新建学校7所？", store).values())
+
+
+def test_a_sentence_giving_the_asked_thing_another_ordinal_is_flagged():
+    store = make_store(
+        {"c": ("超级碗", None, ["野马队赢得第33届超级碗。", "爱国者队赢得第49届超级碗，第33届超级碗由野马队赢得。"])}
+    )
+    ev = gather("谁赢得了第49届超级碗？", store)
+    assert ev[0].ordinal_other and not ev[1].ordinal_other
+    assert not any(e.ordinal_other for e in gather("谁赢得了超级碗？", store).values())
 
 
 def test_a_sentence_about_another_place_is_flagged(store: MemoryStore):

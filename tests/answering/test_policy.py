@@ -190,10 +190,10 @@ def test_boosted_trees_walked_at_once_equal_one_tree_at_a_time():
     assert np.allclose(BoostedTrees(0.25, ()).logits(x), 0.25)
 
 
-@pytest.mark.parametrize("flag", ["place_other", "year_missing", "count_missing"])
+@pytest.mark.parametrize("flag", ["place_other", "year_missing", "count_missing", "ordinal_other"])
 def test_a_sentence_a_flag_rule_names_does_not_answer(flag: str):
     # place_other: about another place than the question names; year_missing: no year for "哪一年";
-    # count_missing: no count for "多少"
+    # count_missing: no count for "多少"; ordinal_other: 第33届 for "第49届…"
     from dataclasses import replace
 
     from dadong_qa.answering.evidence import SentenceEvidence

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dadong_qa.answering.spans import has_count, read_question
+from dadong_qa.answering.spans import has_count, ordinals, other_ordinal, read_question
 
 
 @pytest.mark.parametrize(
@@ -81,3 +81,14 @@ def test_a_noun_of_money_or_share_names_the_unit(question: str, unit: str) -> No
 )
 def test_a_count_is_a_figure_that_is_neither_an_ordinal_nor_a_date(text: str, counts: bool) -> None:
     assert has_count(text) is counts
+
+
+def test_a_sentence_giving_the_asked_thing_another_ordinal_speaks_of_another_one() -> None:
+    asked = ordinals("谁赢得了第 49 届超级碗？")
+    assert asked == {(49.0, "届", "超级")}
+    assert other_ordinal(asked, "他在38岁时带领野马队赢得第33届超级碗。")
+    assert not other_ordinal(asked, "第四十九届超级碗由爱国者队赢得，第33届超级碗由野马队赢得。")  # 四十九 = 49
+    assert not other_ordinal(asked, "爱国者队赢得了超级碗。")  # no ordinal: not a contradiction
+    # Another ordinal of another thing, and a question naming a range, are no conflict.
+    assert not other_ordinal(ordinals("第二次宣布独立时正值哪场战争？"), "当时处于第一次直奉战争前夕。")
+    assert ordinals("从第一届到第四届，考试的题数有什么变化？") == frozenset()

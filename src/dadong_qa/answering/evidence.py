@@ -26,7 +26,7 @@ import numpy as np
 from dadong_qa.answering.figures import PLAN_WORDS
 from dadong_qa.answering.places import named_places, other_place
 from dadong_qa.answering.sourced import FigureReader, PeriodFit
-from dadong_qa.answering.spans import has_count
+from dadong_qa.answering.spans import Ordinal, has_count, ordinals, other_ordinal
 from dadong_qa.answering.wording import CJK_RUN, longest_common_run, longest_edge, match_credit, slot_fit
 from dadong_qa.answering.years import RELATIVE_OFFSET, RELATIVE_YEAR
 from dadong_qa.retrieval.query import WH_WORD, WRITTEN_YEAR, Query
@@ -126,6 +126,8 @@ class SentenceEvidence:
     year_missing: bool = field(default=False, compare=False)
     # Whether it states no count or amount while the question asks how many; a rule, as above.
     count_missing: bool = field(default=False, compare=False)
+    # Whether it gives a thing the question names by its ordinal another one (第33届 for 第49届).
+    ordinal_other: bool = field(default=False, compare=False)
 
 
 # Every float field but the id; the fields kept out of comparisons (what the answer is built from,
@@ -204,6 +206,7 @@ class _Asked:
     bigrams: dict[str, float]
     text: str  # the question's content characters
     places: list[str]  # the administrative places it names (places.py)
+    ordinals: frozenset[Ordinal]  # the ordinals of things it names ("第49届超级碗", spans.py)
 
 
 class EvidenceGatherer:
@@ -238,7 +241,15 @@ class EvidenceGatherer:
     def _asked(self, query: Query) -> _Asked:
         weights = self.term_weights(query)
         total = sum(weights.values()) or 1.0
-        return _Asked(query, weights, total, self._bigram_weights(query), _content(query), named_places(query.text))
+        return _Asked(
+            query,
+            weights,
+            total,
+            self._bigram_weights(query),
+            _content(query),
+            named_places(query.text),
+            ordinals(query.text),
+        )
 
     def _measure(self, asked: _Asked, pool: _Pool, sid: int, cos: float) -> SentenceEvidence:
         """The record of one candidate sentence."""
@@ -274,6 +285,7 @@ class EvidenceGatherer:
             place_other=self._other_place(asked, sid),
             year_missing=query.asks_year and not ANY_YEAR.search(sentence.text),
             count_missing=query.asks_count and not has_count(sentence.text),
+            ordinal_other=other_ordinal(asked.ordinals, sentence.text),
         )
 
     def _other_place(self, asked: _Asked, sid: int) -> bool:

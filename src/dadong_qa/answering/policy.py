@@ -46,8 +46,10 @@ PERIOD_RULES: dict[str, float] = {"other": 0.05, "unknown": 0.05}
 #   首度到台湾?" was answered "在开学前，…首度到台湾" (6 wrong answers in its two views, no right one);
 # - count_missing: no count at all for a question asking how many: "大东区发放了多少张自动驾驶测试牌照？"
 #   was answered at p 0.86 with "发放全市首批自动驾驶测试牌照" (no answer in the four eval-open views
-#   states no count where its how-many question is answered).
-FLAG_RULES: dict[str, float] = {"place_other": 0.05, "year_missing": 0.05, "count_missing": 0.05}
+#   states no count where its how-many question is answered);
+# - ordinal_other: the thing the question names by its ordinal given another one ("第49届超级碗" answered
+#   from "…赢得第33届超级碗" at p 0.99; spans.other_ordinal).
+FLAG_RULES: dict[str, float] = {"place_other": 0.05, "year_missing": 0.05, "count_missing": 0.05, "ordinal_other": 0.05}
 
 
 def ruled_out(record: SentenceEvidence) -> bool:
