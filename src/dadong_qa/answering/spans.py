@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import jieba.posseg as pseg
 
-from dadong_qa.answering.periods import cn_number
+from dadong_qa.answering.periods import CN_NUMERAL, cn_number
 from dadong_qa.text import STOPWORDS, normalize
 
 # Answer kinds a question can ask for, most specific first: the first pattern found decides.
@@ -148,7 +148,7 @@ _COUNT_DIGIT = re.compile(r"[\d一二两三四五六七八九十百千万亿]")
 # p 0.99 from "…赢得第33届超级碗". 217 of the 15,827 public questions name an ordinal of a thing, and
 # no gold sentence gives it another; two of one thing in a question ("从第一届到第四届") are a range.
 _ORDINAL = re.compile(
-    r"第\s*(\d+|[零〇一二两三四五六七八九十百千]+)\s*(届|次|任|期|号|代|世|场|轮|局|季|集|章|条|款|节|回|版)"
+    rf"第\s*(\d+|{CN_NUMERAL})\s*(届|次|任|期|号|代|世|场|轮|局|季|集|章|条|款|节|回|版)"
     r"\s*(?![到至和与及或])([\u4e00-\u9fff]{2})"
 )
 Ordinal = tuple[float | None, str, str]  # (number, measure word, the thing)
